@@ -1,0 +1,311 @@
+//! The command line (`luneo serve | migrate | backup | restore | healthcheck
+//! | send-test-mail | jobs | outbox`): parsing with clap and each command's
+//! work. Exit status: 0 done, 1 failed, 2 bad configuration or usage.
+
+use crate::config::{Config, LogFormat};
+use crate::db::time::system_clock;
+use crate::db::{Db, backup, migrate};
+use crate::web::i18n::Lang;
+use clap::{Parser, Subcommand};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "luneo",
+    version,
+    about = "Luneo: the self-hosted platform for shops that sell personalised products"
+)]
+pub struct Cli {
+    /// Configuration file (TOML); its keys are those of the LUNEO_* variables in lower case
+    #[arg(long, global = true, env = "LUNEO_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the server (the default)
+    Serve,
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Write a consistent copy of the database to FILE (safe while the server runs)
+    Backup { file: PathBuf },
+    /// Replace the database with the backup FILE (the server must be stopped)
+    Restore { file: PathBuf },
+    /// Exit 0 when the running server answers /readyz with 200 (for Docker)
+    Healthcheck,
+    /// Send a test mail to ADDRESS with the configured mail settings
+    SendTestMail {
+        address: String,
+        /// Language of the mail (en or fr)
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// List the scheduled jobs with their last run
+    Jobs,
+    /// Inspect the outbox and replay dead deliveries
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxAction {
+    /// List outbox rows, newest first
+    List {
+        /// Only rows with this status: pending, sent or dead
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put a dead row back in the queue
+    Replay { id: String },
+}
+
+/// Installs the log subscriber (text or JSON), bridging Rocket's `log` records.
+pub fn init_logging(config: &Config) {
+    // Rocket's own per-request and launch lines repeat ours: keep its warnings only,
+    // unless the operator asks about rocket explicitly.
+    let directives = if config.log.contains("rocket") {
+        config.log.clone()
+    } else {
+        format!("{},rocket=warn,rocket::launch=warn", config.log)
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs the parsed command line; returns the process exit status.
+pub fn run(cli: Cli) -> i32 {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("luneo: {e}");
+            return 2;
+        }
+    };
+    init_logging(&config);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => return serve(config),
+        Command::Migrate => migrate_cmd(&config),
+        Command::Backup { file } => backup::backup(&config.db_path(), &file)
+            .and_then(|_| backup::check(&file))
+            .map(|v| {
+                println!(
+                    "backup written to {} (schema {v}, integrity ok)",
+                    file.display()
+                )
+            }),
+        Command::Restore { file } => backup::restore(&config.data_dir, &file).map(|_| {
+            println!(
+                "restored {} into {}",
+                file.display(),
+                config.db_path().display()
+            )
+        }),
+        Command::Healthcheck => healthcheck(&config),
+        Command::SendTestMail { address, lang } => send_test_mail(&config, &address, &lang),
+        Command::Jobs => jobs_cmd(&config),
+        Command::Outbox { action } => outbox_cmd(&config, action),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("luneo: {e}");
+            1
+        }
+    }
+}
+
+fn serve(config: Config) -> i32 {
+    let outcome = rocket::execute(async move {
+        let rocket = crate::app(config).map_err(|e| (e.exit_code(), e.to_string()))?;
+        rocket
+            .launch()
+            .await
+            .map(|_| ())
+            .map_err(|e| (1, e.pretty_print_string()))
+    });
+    match outcome {
+        Ok(()) => 0,
+        Err((code, msg)) => {
+            eprintln!("luneo: {msg}");
+            code
+        }
+    }
+}
+
+trait PrettyError {
+    fn pretty_print_string(self) -> String;
+}
+
+impl PrettyError for rocket::Error {
+    fn pretty_print_string(self) -> String {
+        match self.kind() {
+            rocket::error::ErrorKind::Bind(e) => format!("cannot listen: {e}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+fn open_db(config: &Config) -> Result<Db, String> {
+    crate::prepare_data_dir(&config.data_dir).map_err(|e| e.to_string())?;
+    Db::open(&config.db_path(), 1).map_err(|e| e.to_string())
+}
+
+fn migrate_cmd(config: &Config) -> Result<(), String> {
+    crate::prepare_data_dir(&config.data_dir).map_err(|e| e.to_string())?;
+    let mut conn = rusqlite::Connection::open(config.db_path()).map_err(|e| e.to_string())?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    let applied = migrate::apply(&mut conn).map_err(|e| e.to_string())?;
+    if applied.is_empty() {
+        println!("database is up to date (schema {})", migrate::latest());
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+fn healthcheck(config: &Config) -> Result<(), String> {
+    let host: IpAddr = if config.address.is_unspecified() {
+        if config.address.is_ipv4() {
+            [127, 0, 0, 1].into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        }
+    } else {
+        config.address
+    };
+    let url = format!(
+        "http://{}/readyz",
+        std::net::SocketAddr::new(host, config.port)
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let res = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let status = res.status();
+        let body = res.text().await.unwrap_or_default();
+        if status.is_success() {
+            println!("ready");
+            Ok(())
+        } else {
+            Err(format!("{url} answered {status}: {body}"))
+        }
+    })
+}
+
+fn send_test_mail(config: &Config, address: &str, lang: &str) -> Result<(), String> {
+    let lang = Lang::parse(lang).ok_or("--lang must be en or fr")?;
+    let mailer = crate::mail::Mailer::from_config(config)?;
+    let mail = crate::mail::test_mail(address, lang, config.base_url.as_str())
+        .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(mailer.send(&mail, &crate::db::ids::new_id("test")))?;
+    println!("test mail sent to {address} through {}", mailer.describe());
+    Ok(())
+}
+
+fn jobs_cmd(config: &Config) -> Result<(), String> {
+    let db = open_db(config)?;
+    let now = system_clock().now();
+    let jobs = db
+        .read_blocking(|c| crate::jobs::list(c, now))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{:<16} {:<16} {:<22} {:<22} {:<8} {:>8} RUNS",
+        "JOB", "CRON", "NEXT RUN", "LAST RUN", "OUTCOME", "MS"
+    );
+    for j in jobs {
+        let dash = || "-".to_string();
+        println!(
+            "{:<16} {:<16} {:<22} {:<22} {:<8} {:>8} {}{}",
+            j.name,
+            j.cron,
+            crate::db::time::rfc3339(j.next_run_at),
+            j.last_run_at
+                .map(crate::db::time::rfc3339)
+                .unwrap_or_else(dash),
+            j.last_outcome.unwrap_or_else(dash),
+            j.last_duration_ms
+                .map(|d| d.to_string())
+                .unwrap_or_else(dash),
+            j.runs,
+            if j.running { " (running)" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+fn outbox_cmd(config: &Config, action: OutboxAction) -> Result<(), String> {
+    let db = open_db(config)?;
+    match action {
+        OutboxAction::List { status, limit } => {
+            if let Some(s) = &status
+                && !["pending", "sent", "dead"].contains(&s.as_str())
+            {
+                return Err("--status must be pending, sent or dead".into());
+            }
+            let rows = db
+                .read_blocking(|c| crate::jobs::outbox::list(c, status.as_deref(), limit))
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{:<30} {:<6} {:<8} {:>8} {:<22} LAST ERROR",
+                "ID", "KIND", "STATUS", "ATTEMPTS", "CREATED"
+            );
+            for r in rows {
+                println!(
+                    "{:<30} {:<6} {:<8} {:>8} {:<22} {}",
+                    r.id,
+                    r.kind,
+                    r.status,
+                    r.attempts,
+                    crate::db::time::rfc3339(r.created_at),
+                    r.last_error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        OutboxAction::Replay { id } => {
+            let now = system_clock().now();
+            let key = id.clone();
+            let done = db
+                .write_blocking(move |tx| crate::jobs::outbox::replay(tx, &key, now))
+                .map_err(|e| e.to_string())?;
+            if done {
+                println!("{id} is queued again; a running server delivers it within seconds");
+                Ok(())
+            } else {
+                Err(format!("there is no dead outbox row {id}"))
+            }
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Typed configuration: defaults < `luneo.toml` < `LUNEO_*` environment (and
+//! `LUNEO_*_FILE` secrets), validated once at start-up. [`KEYS`] is the one
+//! table that declares every option with its env name, default and doc.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use rocket::data::ByteUnit;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// One documented configuration key: (toml key, default shown to people, doc).
+pub struct Key {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+impl Key {
+    /// The environment variable that sets this key.
+    pub fn env_name(&self) -> String {
+        format!("LUNEO_{}", self.name.to_ascii_uppercase())
+    }
+}
+
+/// Every configuration key Luneo reads. README and the example config list these.
+pub const KEYS: &[Key] = &[
+    Key {
+        name: "address",
+        default: "127.0.0.1",
+        doc: "IP address to listen on",
+    },
+    Key {
+        name: "port",
+        default: "8000",
+        doc: "TCP port to listen on",
+    },
+    Key {
+        name: "data_dir",
+        default: "./data",
+        doc: "Directory for the database, uploads, mail files and the secret key",
+    },
+    Key {
+        name: "base_url",
+        default: "http://127.0.0.1:8000",
+        doc: "Public URL of this instance, used in links and mails",
+    },
+    Key {
+        name: "smtp_url",
+        default: "(unset)",
+        doc: "smtp://host:port or smtps://user:pass@host:port; unset writes mail as .eml files under DATA_DIR/mail",
+    },
+    Key {
+        name: "mail_from",
+        default: "Luneo <luneo@localhost>",
+        doc: "From address of outgoing mail",
+    },
+    Key {
+        name: "log",
+        default: "info",
+        doc: "Log filter (tracing EnvFilter syntax, e.g. info or luneo=debug)",
+    },
+    Key {
+        name: "log_format",
+        default: "text",
+        doc: "text or json",
+    },
+    Key {
+        name: "secret_key",
+        default: "(generated)",
+        doc: "Key for signed cookies; generated on first start and kept in DATA_DIR/secret_key when unset",
+    },
+    Key {
+        name: "limit_form",
+        default: "64KiB",
+        doc: "Largest accepted form body",
+    },
+    Key {
+        name: "limit_json",
+        default: "1MiB",
+        doc: "Largest accepted JSON body",
+    },
+    Key {
+        name: "limit_upload",
+        default: "20MiB",
+        doc: "Largest accepted file upload",
+    },
+    Key {
+        name: "shutdown_grace",
+        default: "10",
+        doc: "Seconds given to in-flight requests and the running job on SIGTERM",
+    },
+    Key {
+        name: "db_readers",
+        default: "4",
+        doc: "Number of read connections to the database",
+    },
+];
+
+/// Output format of the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The raw shape read from figment; [`Config::load`] validates it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RawConfig {
+    address: IpAddr,
+    port: u16,
+    data_dir: PathBuf,
+    base_url: String,
+    smtp_url: Option<String>,
+    mail_from: String,
+    log: String,
+    log_format: LogFormat,
+    secret_key: Option<String>,
+    limit_form: ByteUnit,
+    limit_json: ByteUnit,
+    limit_upload: ByteUnit,
+    shutdown_grace: u32,
+    db_readers: u32,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            address: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            data_dir: PathBuf::from("./data"),
+            base_url: "http://127.0.0.1:8000".into(),
+            smtp_url: None,
+            mail_from: "Luneo <luneo@localhost>".into(),
+            log: "info".into(),
+            log_format: LogFormat::Text,
+            secret_key: None,
+            limit_form: ByteUnit::Kibibyte(64),
+            limit_json: ByteUnit::Mebibyte(1),
+            limit_upload: ByteUnit::Mebibyte(20),
+            shutdown_grace: 10,
+            db_readers: 4,
+        }
+    }
+}
+
+/// The validated configuration of one Luneo instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub address: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub base_url: reqwest::Url,
+    pub smtp_url: Option<String>,
+    pub mail_from: lettre::message::Mailbox,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub secret_key: Option<String>,
+    pub limit_form: ByteUnit,
+    pub limit_json: ByteUnit,
+    pub limit_upload: ByteUnit,
+    pub shutdown_grace: u32,
+    pub db_readers: u32,
+}
+
+/// A configuration value that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn bad(key: &str, got: &str, accepted: &str) -> ConfigError {
+    ConfigError(format!(
+        "LUNEO_{} = {got:?} is not valid; expected {accepted}",
+        key.to_ascii_uppercase()
+    ))
+}
+
+impl Config {
+    /// Reads defaults, then the TOML file (if given), then `LUNEO_*` env.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(RawConfig::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist (from --config or LUNEO_CONFIG)",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig = fig.merge(Env::prefixed("LUNEO_").ignore(&["config", "password"]));
+        for key in KEYS {
+            let var = format!("{}_FILE", key.env_name());
+            if let Ok(path) = std::env::var(&var) {
+                let value = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError(format!("{var}: cannot read {path}: {e}")))?;
+                fig = fig.merge((key.name, value.trim().to_string()));
+            }
+        }
+        Self::from_figment(fig)
+    }
+
+    /// Builds a configuration from plain key/value pairs over the defaults (tests, tools).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(RawConfig::default()));
+        for (k, v) in pairs {
+            fig = fig.merge((*k, v.to_string()));
+        }
+        Self::from_figment(fig)
+    }
+
+    fn from_figment(fig: Figment) -> Result<Config, ConfigError> {
+        let raw: RawConfig = fig.extract().map_err(|errors| {
+            let e = errors
+                .into_iter()
+                .next()
+                .expect("figment error has one entry");
+            let key = e.path.join(".");
+            let accepted = match key.as_str() {
+                "address" => "an IP address such as 127.0.0.1 or 0.0.0.0",
+                "port" => "a port number from 0 to 65535",
+                "log_format" => "text or json",
+                "limit_form" | "limit_json" | "limit_upload" => "a size such as 64KiB or 20MiB",
+                "shutdown_grace" | "db_readers" => "a whole number",
+                _ => "a valid value",
+            };
+            ConfigError(format!(
+                "LUNEO_{} is not valid ({}); expected {accepted}",
+                key.to_ascii_uppercase(),
+                e.kind
+            ))
+        })?;
+        let base_url = reqwest::Url::parse(&raw.base_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| bad("base_url", &raw.base_url, "an http:// or https:// URL"))?;
+        if let Some(url) = &raw.smtp_url {
+            let ok = (url.starts_with("smtp://") || url.starts_with("smtps://"))
+                && lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).is_ok();
+            if !ok {
+                return Err(ConfigError(
+                    "LUNEO_SMTP_URL is not valid; expected smtp://host:port or smtps://user:pass@host:port".into(),
+                ));
+            }
+        }
+        let mail_from = raw.mail_from.parse().map_err(|_| {
+            bad(
+                "mail_from",
+                &raw.mail_from,
+                "an address such as \"Shop <shop@example.com>\"",
+            )
+        })?;
+        if tracing_subscriber::EnvFilter::try_new(&raw.log).is_err() {
+            return Err(bad(
+                "log",
+                &raw.log,
+                "a level (error, warn, info, debug, trace) or a filter such as luneo=debug",
+            ));
+        }
+        if raw.db_readers == 0 || raw.db_readers > 64 {
+            return Err(bad(
+                "db_readers",
+                &raw.db_readers.to_string(),
+                "a number from 1 to 64",
+            ));
+        }
+        if let Some(key) = &raw.secret_key
+            && key.len() < 32
+        {
+            return Err(ConfigError(
+                "LUNEO_SECRET_KEY is too short; expected at least 32 characters (or leave it unset to generate one)".into(),
+            ));
+        }
+        Ok(Config {
+            address: raw.address,
+            port: raw.port,
+            data_dir: raw.data_dir,
+            base_url,
+            smtp_url: raw.smtp_url.filter(|s| !s.is_empty()),
+            mail_from,
+            log: raw.log,
+            log_format: raw.log_format,
+            secret_key: raw.secret_key,
+            limit_form: raw.limit_form,
+            limit_json: raw.limit_json,
+            limit_upload: raw.limit_upload,
+            shutdown_grace: raw.shutdown_grace,
+            db_readers: raw.db_readers,
+        })
+    }
+
+    /// Path of the SQLite database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("luneo.db")
+    }
+
+    /// Whether cookies must carry the Secure flag.
+    pub fn https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// Origin (`scheme://host[:port]`) of the public URL.
+    pub fn origin(&self) -> String {
+        self.base_url.origin().ascii_serialization()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_contract() {
+        let c = Config::from_pairs(&[]).unwrap();
+        assert_eq!(c.address.to_string(), "127.0.0.1");
+        assert_eq!(c.port, 8000);
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8000/");
+        assert!(c.smtp_url.is_none());
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = Config::from_pairs(&[("port", "eighty")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("LUNEO_PORT") && e.contains("0 to 65535"), "{e}");
+        let e = Config::from_pairs(&[("log_format", "xml")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("LUNEO_LOG_FORMAT") && e.contains("text or json"),
+            "{e}"
+        );
+        let e = Config::from_pairs(&[("smtp_url", "http://x")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("LUNEO_SMTP_URL"), "{e}");
+        let e = Config::from_pairs(&[("base_url", "nope")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("LUNEO_BASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn every_key_is_in_the_example_config() {
+        let example = include_str!("../packaging/luneo.example.toml");
+        for key in KEYS {
+            assert!(
+                example.contains(&format!("# {} =", key.name))
+                    || example.contains(&format!("{} =", key.name)),
+                "{} missing",
+                key.name
+            );
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Prefixed, sortable, random text ids such as `job_01J…` or `obx_01J…`.
+
+/// A new id: `prefix` + `_` + a ULID (time-sortable, 80 random bits).
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", ulid::Ulid::generate())
+}
+
+/// `n` random bytes from the OS generator, URL-safe base64 without padding.
+pub fn random_token(n: usize) -> String {
+    use base64::Engine;
+    let mut bytes = vec![0u8; n];
+    rand::fill(&mut bytes[..]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_prefixed_unique_and_sortable() {
+        let a = super::new_id("obx");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = super::new_id("obx");
+        assert!(a.starts_with("obx_") && a.len() == 30);
+        assert!(a < b);
+        assert_ne!(super::random_token(32), super::random_token(32));
+    }
+}

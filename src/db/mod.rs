@@ -1,0 +1,204 @@
+//! The database: one writer connection (`BEGIN IMMEDIATE`) behind a mutex and
+//! an r2d2 pool of readers over `DATA_DIR/luneo.db`. All work runs on the
+//! blocking pool through [`Db::read`] and [`Db::write`].
+
+pub mod backup;
+pub mod ids;
+pub mod migrate;
+pub mod time;
+
+use crate::web::error::AppError;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Errors met while opening the database; each message tells the operator what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(
+        "{path} is not a usable Luneo database ({source}). Restore a backup with `luneo restore FILE`, or move the file away to start empty."
+    )]
+    Corrupt {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("migration {name} failed: {source}. The database was left as it was.")]
+    Migration {
+        name: String,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the database is at schema version {found}, newer than this Luneo knows ({known}). Install the newer Luneo, or restore a backup made by this version."
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("cannot open read connections: {0}")]
+    Pool(String),
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+/// Handle to the database, cheap to clone.
+#[derive(Clone)]
+pub struct Db(Arc<Inner>);
+
+const BUSY_TIMEOUT_MS: u64 = 5_000;
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`, applies pending migrations.
+    pub fn open(path: &Path, readers: u32) -> Result<Db, DbError> {
+        let shown = path.display().to_string();
+        let writer = Connection::open(path).map_err(|source| DbError::Open {
+            path: shown.clone(),
+            source,
+        })?;
+        let corrupt = |source| DbError::Corrupt {
+            path: shown.clone(),
+            source,
+        };
+        writer
+            .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
+            .map_err(corrupt)?;
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        if mode != "wal" {
+            tracing::warn!(mode, "SQLite refused WAL mode");
+        }
+        configure(&writer).map_err(corrupt)?;
+        writer
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(corrupt)?;
+        let mut writer = writer;
+        migrate::apply(&mut writer)?;
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .with_init(|c| configure(c));
+        let readers = r2d2::Pool::builder()
+            .max_size(readers)
+            .min_idle(Some(1))
+            .build(manager)
+            .map_err(|e| DbError::Pool(e.to_string()))?;
+        Ok(Db(Arc::new(Inner {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers,
+        })))
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.0.path
+    }
+
+    /// Runs `f` on a reader connection, off the async workers.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_blocking(f)).await?
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, off
+    /// the async workers; commits when `f` returns `Ok`, rolls back otherwise.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(f)).await?
+    }
+
+    /// [`Db::read`] for code already on a blocking thread (CLI, tools).
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let conn = self
+            .0
+            .readers
+            .get()
+            .map_err(|e| AppError::internal(format!("reader pool: {e}")))?;
+        f(&conn)
+    }
+
+    /// [`Db::write`] for code already on a blocking thread (CLI, tools).
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&Transaction) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let mut conn = self.0.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Size of the database on disk (main file and WAL), in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        let wal = PathBuf::from(format!("{}-wal", self.0.path.display()));
+        [&self.0.path, &wal]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
+/// Exclusive lock on `DATA_DIR/luneo.lock`, held by a running server so that
+/// a second server or a restore cannot use the same data directory.
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+impl DataDirLock {
+    /// Takes the lock, or says who holds it.
+    pub fn acquire(data_dir: &Path) -> Result<DataDirLock, String> {
+        let path = data_dir.join("luneo.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(DataDirLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+                "another Luneo process is using {} (it holds {}); stop it first",
+                data_dir.display(),
+                path.display()
+            )),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(format!("cannot lock {}: {e}", path.display()))
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Mail: the lettre transport chosen by `LUNEO_SMTP_URL` (real SMTP, or
+//! `.eml` files under `DATA_DIR/mail` when unset), multipart messages
+//! (plain text + HTML) rendered from askama templates in the recipient's
+//! language, and the outbox deliverer of kind `mail`.
+
+use crate::config::Config;
+use crate::jobs::outbox::{self, Deliver};
+use crate::web::error::AppError;
+use crate::web::i18n::Lang;
+use askama::Template;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The outbox kind of mail rows.
+pub const KIND: &str = "mail";
+
+/// A rendered mail waiting in the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub lang: String,
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>, String),
+    Files(AsyncFileTransport<Tokio1Executor>, PathBuf),
+}
+
+/// Sends mail through the configured transport.
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn from_config(config: &Config) -> Result<Mailer, String> {
+        let transport = match &config.smtp_url {
+            Some(url) => {
+                let t = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| format!("LUNEO_SMTP_URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build();
+                let shown = reqwest::Url::parse(url)
+                    .map(|u| {
+                        format!(
+                            "{}://{}:{}",
+                            u.scheme(),
+                            u.host_str().unwrap_or(""),
+                            u.port().unwrap_or(0)
+                        )
+                    })
+                    .unwrap_or_default();
+                Transport::Smtp(t, shown)
+            }
+            None => {
+                let dir = config.data_dir.join("mail");
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                Transport::Files(AsyncFileTransport::new(&dir), dir)
+            }
+        };
+        Ok(Mailer {
+            transport,
+            from: config.mail_from.clone(),
+        })
+    }
+
+    /// Where mail goes, for logs and readiness.
+    pub fn describe(&self) -> String {
+        match &self.transport {
+            Transport::Smtp(_, url) => format!("SMTP {url}"),
+            Transport::Files(_, dir) => format!(".eml files in {}", dir.display()),
+        }
+    }
+
+    /// Whether the transport can take mail (files: the directory is writable).
+    pub fn usable(&self) -> bool {
+        match &self.transport {
+            Transport::Smtp(..) => true,
+            Transport::Files(_, dir) => {
+                std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && !m.permissions().readonly())
+            }
+        }
+    }
+
+    fn build(&self, mail: &OutgoingMail, message_id: &str) -> Result<Message, String> {
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| format!("bad recipient {:?}: {e}", mail.to))?;
+        let domain = self.from.email.domain().to_string();
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(format!("<{message_id}@{domain}>")))
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))
+            .map_err(|e| format!("cannot build message: {e}"))
+    }
+
+    /// Sends one mail now (the outbox calls this; so does `send-test-mail`).
+    pub async fn send(&self, mail: &OutgoingMail, message_id: &str) -> Result<(), String> {
+        let message = self.build(mail, message_id)?;
+        match &self.transport {
+            Transport::Smtp(t, _) => t
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("SMTP: {e}")),
+            Transport::Files(t, dir) => {
+                let id = t
+                    .send(message)
+                    .await
+                    .map_err(|e| format!("cannot write mail file: {e}"))?;
+                tracing::info!(to = %mail.to, subject = %mail.subject, file = %dir.join(format!("{id}.eml")).display(), "mail written to file (no SMTP configured)");
+                Ok(())
+            }
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl Deliver for Mailer {
+    async fn deliver(&self, id: &str, payload: &str) -> Result<(), String> {
+        let mail: OutgoingMail =
+            serde_json::from_str(payload).map_err(|e| format!("bad mail payload: {e}"))?;
+        self.send(&mail, id).await
+    }
+}
+
+/// Renders a mail from its text and HTML templates.
+pub fn compose(
+    to: &str,
+    lang: Lang,
+    subject: String,
+    text: &impl Template,
+    html: &impl Template,
+) -> Result<OutgoingMail, AppError> {
+    let render = |r: askama::Result<String>| {
+        r.map_err(|e| AppError::internal(format!("mail template: {e}")))
+    };
+    Ok(OutgoingMail {
+        to: to.to_string(),
+        subject,
+        text: render(text.render())?,
+        html: render(html.render())?,
+        lang: lang.code().to_string(),
+    })
+}
+
+/// Queues `mail` in the outbox within the caller's transaction.
+pub fn queue(
+    tx: &Transaction,
+    now: i64,
+    org_id: Option<&str>,
+    mail: &OutgoingMail,
+) -> Result<String, AppError> {
+    outbox::enqueue(tx, now, org_id, KIND, mail)
+}
+
+/// The test mail's plain text part.
+#[derive(Template)]
+#[template(path = "mail/test.txt")]
+pub struct TestMailText<'a> {
+    pub lang: Lang,
+    pub base_url: &'a str,
+}
+
+/// The test mail's HTML part.
+#[derive(Template)]
+#[template(path = "mail/test.html")]
+pub struct TestMailHtml<'a> {
+    pub lang: Lang,
+    pub base_url: &'a str,
+}
+
+/// The mail `luneo send-test-mail` sends.
+pub fn test_mail(to: &str, lang: Lang, base_url: &str) -> Result<OutgoingMail, AppError> {
+    compose(
+        to,
+        lang,
+        lang.t("mail.test.subject").to_string(),
+        &TestMailText { lang, base_url },
+        &TestMailHtml { lang, base_url },
+    )
+}

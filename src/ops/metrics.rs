@@ -1,0 +1,148 @@
+//! Prometheus metrics (OpenMetrics text at `/metrics`): HTTP requests and
+//! durations by route template, database size, outbox queue, job runs.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    kind: String,
+    outcome: String,
+}
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_5, 2.0, 16))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    job_runs: Family<JobLabels, Counter>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    db_size: Gauge,
+    outbox_pending: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                duration_histogram as fn() -> Histogram,
+            );
+        let job_runs = Family::<JobLabels, Counter>::default();
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        let db_size = Gauge::default();
+        let outbox_pending = Gauge::default();
+        registry.register(
+            "luneo_http_requests",
+            "HTTP requests by method, route and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "luneo_http_request_duration_seconds",
+            "HTTP request duration",
+            http_duration.clone(),
+        );
+        registry.register(
+            "luneo_jobs_runs",
+            "Scheduled job runs by job and outcome",
+            job_runs.clone(),
+        );
+        registry.register(
+            "luneo_outbox_deliveries",
+            "Outbox delivery attempts by kind and outcome",
+            deliveries.clone(),
+        );
+        registry.register(
+            "luneo_db_size_bytes",
+            "Size of the database file and its WAL",
+            db_size.clone(),
+        );
+        registry.register(
+            "luneo_outbox_pending",
+            "Outbox rows waiting to be delivered",
+            outbox_pending.clone(),
+        );
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            job_runs,
+            deliveries,
+            db_size,
+            outbox_pending,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                method: method.into(),
+                route: route.into(),
+                status,
+            })
+            .inc();
+        self.http_duration
+            .get_or_create(&RouteLabels {
+                method: method.into(),
+                route: route.into(),
+            })
+            .observe(seconds);
+    }
+
+    pub fn observe_job(&self, job: &str, outcome: &str) {
+        self.job_runs
+            .get_or_create(&JobLabels {
+                job: job.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    pub fn observe_delivery(&self, kind: &str, outcome: &str) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels {
+                kind: kind.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    /// Sets the gauges read at scrape time and encodes everything.
+    pub fn render(&self, db_size: u64, outbox_pending: i64) -> String {
+        self.db_size.set(db_size as i64);
+        self.outbox_pending.set(outbox_pending);
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String");
+        out
+    }
+}

@@ -1,0 +1,44 @@
+//! The public face of the instance before any shop exists: the home page
+//! and the language choice every visitor can make.
+
+use crate::web::i18n::{LANG_COOKIE, Lang};
+use crate::web::page::{Html, PageCtx};
+use askama::Template;
+use rocket::form::Form;
+use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::response::{Flash, Redirect};
+
+#[derive(Template)]
+#[template(path = "site/home.html")]
+struct HomePage {
+    ctx: PageCtx,
+}
+
+#[rocket::get("/")]
+fn home(ctx: PageCtx) -> Html<HomePage> {
+    Html(HomePage { ctx })
+}
+
+#[derive(rocket::FromForm)]
+struct LanguageForm<'r> {
+    lang: &'r str,
+    next: Option<&'r str>,
+}
+
+#[rocket::post("/language", data = "<form>")]
+fn set_language(form: Form<LanguageForm<'_>>, jar: &CookieJar<'_>) -> Flash<Redirect> {
+    let next = crate::web::safe_next(form.next);
+    let Some(lang) = Lang::parse(form.lang) else {
+        return Flash::error(Redirect::to(next), Lang::En.t("language.unknown"));
+    };
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(rocket::time::Duration::days(365));
+    jar.add(cookie);
+    Flash::success(Redirect::to(next), lang.t("language.changed"))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![home, set_language]
+}

@@ -1,0 +1,142 @@
+//! JSON API conventions shared by every feature: lists as
+//! `{"data": [...], "next_cursor": ...}` with `?limit=&cursor=`, 201 on
+//! create, and [`ApiJson`] bodies whose errors become 422 problem+json
+//! naming the field.
+
+use super::error::{AppError, FieldError, stash};
+use rocket::data::{Data, FromData, Outcome};
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::serde::json::Json;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// One page of a list.
+#[derive(Debug, Serialize)]
+pub struct ListResponse<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// `?limit=&cursor=` of a list request.
+#[derive(Debug, rocket::FromForm)]
+pub struct PageParams {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+impl PageParams {
+    /// The limit asked for, checked: 1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
+    pub fn limit(&self) -> Result<i64, AppError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(AppError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            )),
+        }
+    }
+}
+
+impl<T> ListResponse<T> {
+    /// Builds a page from `limit + 1` fetched rows: the extra row, if any,
+    /// means there is more, and the cursor is the key of the last row shown.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> ListResponse<T> {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(key) } else { None };
+        ListResponse {
+            data: rows,
+            next_cursor,
+        }
+    }
+}
+
+/// 201 Created with the created object.
+pub type Created<T> = rocket::response::status::Custom<Json<T>>;
+
+/// Answers 201 with `value`.
+pub fn created<T>(value: T) -> Created<T> {
+    rocket::response::status::Custom(Status::Created, Json(value))
+}
+
+/// A JSON body; malformed or invalid input is answered with 422 naming the
+/// field, an oversized one with 413.
+pub struct ApiJson<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: DeserializeOwned> FromData<'r> for ApiJson<T> {
+    type Error = ();
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
+        let limit = req
+            .limits()
+            .get("json")
+            .unwrap_or(rocket::data::ByteUnit::Mebibyte(1));
+        let body = match data.open(limit).into_string().await {
+            Ok(s) if s.is_complete() => s.into_inner(),
+            Ok(_) => return Outcome::Error((stash(req, AppError::TooLarge), ())),
+            Err(e) => return Outcome::Error((stash(req, AppError::BadRequest(e.to_string())), ())),
+        };
+        let de = &mut serde_json::Deserializer::from_str(&body);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(v) => Outcome::Success(ApiJson(v)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                let msg = inner.to_string();
+                // serde names a missing/unknown field in the message, not the path.
+                let field = msg
+                    .split('`')
+                    .nth(1)
+                    .filter(|_| {
+                        msg.starts_with("missing field") || msg.starts_with("unknown field")
+                    })
+                    .map(str::to_string)
+                    .unwrap_or(if path == "." { String::new() } else { path });
+                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                let e = AppError::Invalid(vec![FieldError { field, message }]);
+                Outcome::Error((stash(req, e), ()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_page_has_a_cursor_and_the_last_page_none() {
+        let page = ListResponse::from_rows(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!(page.data, vec![1, 2]);
+        assert_eq!(page.next_cursor.as_deref(), Some("2"));
+        let last = ListResponse::from_rows(vec![1, 2], 2, |n| n.to_string());
+        assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn limit_is_checked() {
+        assert_eq!(
+            PageParams {
+                limit: None,
+                cursor: None
+            }
+            .limit()
+            .unwrap(),
+            DEFAULT_LIMIT
+        );
+        assert!(
+            PageParams {
+                limit: Some(0),
+                cursor: None
+            }
+            .limit()
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! The one error type of every handler. Pages get an HTML error page;
+//! `/api/*` gets RFC 9457 `application/problem+json` with a stable `type`.
+
+use super::page::{ErrorPage, PageCtx};
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use serde::Serialize;
+use std::io::Cursor;
+
+/// One invalid input field and what is wrong with it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found: there is nothing at this address")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("payload too large")]
+    TooLarge,
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn internal(msg: impl Into<String>) -> AppError {
+        AppError::Internal(msg.into())
+    }
+
+    /// A single-field validation error.
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            AppError::NotFound => Status::NotFound,
+            AppError::Forbidden(_) => Status::Forbidden,
+            AppError::Invalid(_) => Status::UnprocessableEntity,
+            AppError::BadRequest(_) => Status::BadRequest,
+            AppError::Conflict(_) => Status::Conflict,
+            AppError::TooLarge => Status::PayloadTooLarge,
+            AppError::TooManyRequests { .. } => Status::TooManyRequests,
+            AppError::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    /// What a person may be told (internal details stay in the log).
+    fn public_detail(&self) -> String {
+        match self {
+            AppError::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
+            AppError::Invalid(_) => "Some fields are not valid.".into(),
+            other => {
+                let s = other.to_string();
+                s.split_once(": ").map(|(_, d)| d.to_string()).unwrap_or(s)
+            }
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::Internal(format!("blocking task: {e}"))
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: Status, detail: impl Into<String>) -> Problem {
+        let slug = status
+            .reason_lossy()
+            .to_ascii_lowercase()
+            .replace([' ', '\''], "-");
+        Problem {
+            kind: format!("urn:luneo:problem:{slug}"),
+            title: status.reason_lossy().to_string(),
+            status: status.code,
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
+    fn respond(self, extra: Option<Header<'static>>) -> response::Result<'static> {
+        let body = serde_json::to_string(&self).unwrap_or_default();
+        let mut res = Response::build();
+        res.status(Status::from_code(self.status).unwrap_or(Status::InternalServerError))
+            .header(ContentType::new("application", "problem+json"))
+            .sized_body(body.len(), Cursor::new(body));
+        if let Some(h) = extra {
+            res.header(h);
+        }
+        res.ok()
+    }
+}
+
+/// Whether a request belongs to the JSON API (and so gets problem+json).
+pub fn is_api(req: &Request<'_>) -> bool {
+    let path = req.uri().path();
+    path == "/api" || path.starts_with("/api/")
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if let AppError::Internal(msg) = &self {
+            tracing::error!(request_id = %super::fairings::request_id(req), error = %msg, "request failed");
+        }
+        let status = self.status();
+        let retry = match &self {
+            AppError::TooManyRequests { retry_after } => {
+                Some(Header::new("Retry-After", retry_after.to_string()))
+            }
+            _ => None,
+        };
+        if is_api(req) {
+            let mut problem = Problem::new(status, self.public_detail());
+            if let AppError::Invalid(errors) = self {
+                problem.kind = "urn:luneo:problem:validation".into();
+                problem.errors = errors;
+            }
+            return problem.respond(retry);
+        }
+        let ctx = PageCtx::for_request(req);
+        let page = ErrorPage::new(ctx, status, Some(self.public_detail()));
+        let mut res = page.respond_to(req)?;
+        res.set_status(status);
+        if let Some(h) = retry {
+            res.set_header(h);
+        }
+        Ok(res)
+    }
+}
+
+/// Lets a guard hand its precise error to the catcher that follows; returns
+/// the status the guard should fail with.
+pub fn stash(req: &Request<'_>, err: AppError) -> Status {
+    let status = err.status();
+    let slot = req.local_cache(|| StashedError(std::sync::Mutex::new(None)));
+    if let Ok(mut slot) = slot.0.lock() {
+        *slot = Some(err);
+    }
+    status
+}
+
+pub(crate) struct StashedError(pub std::sync::Mutex<Option<AppError>>);
+
+/// Takes the error a guard stashed for this request, if any.
+pub fn take_stashed(req: &Request<'_>) -> Option<AppError> {
+    req.local_cache(|| StashedError(std::sync::Mutex::new(None)))
+        .0
+        .lock()
+        .ok()?
+        .take()
+}
+
+/// The catchers: every status Rocket produces itself, rendered our way.
+pub fn catchers() -> Vec<rocket::Catcher> {
+    rocket::catchers![default_catcher]
+}
+
+#[rocket::catch(default)]
+fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
+    if let Some(err) = take_stashed(req) {
+        return err;
+    }
+    match status.code {
+        404 => AppError::NotFound,
+        403 => AppError::Forbidden("You may not do this.".into()),
+        413 => AppError::TooLarge,
+        422 => AppError::Invalid(vec![]),
+        400 => AppError::BadRequest("The request could not be read.".into()),
+        429 => AppError::TooManyRequests { retry_after: 60 },
+        500..=599 => AppError::Internal(format!("status {}", status.code)),
+        _ => AppError::BadRequest(status.reason_lossy().to_string()),
+    }
+}

@@ -1,0 +1,109 @@
+//! Fairings every response passes through: a request id (header and log
+//! line), HTTP metrics by route template, and the security headers.
+
+use crate::ops::metrics::Metrics;
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Header;
+use rocket::{Data, Request, Response};
+use std::sync::Arc;
+use std::time::Instant;
+
+struct RequestStart {
+    id: String,
+    at: Instant,
+}
+
+/// The id of this request, as sent in `X-Request-Id` and logged.
+pub fn request_id(req: &Request<'_>) -> String {
+    req.local_cache(|| RequestStart {
+        id: ulid::Ulid::generate().to_string(),
+        at: Instant::now(),
+    })
+    .id
+    .clone()
+}
+
+/// Request id, access log line and HTTP metrics.
+pub struct Observe(pub Arc<Metrics>);
+
+#[rocket::async_trait]
+impl Fairing for Observe {
+    fn info(&self) -> Info {
+        Info {
+            name: "request id, log, metrics",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        let incoming = req
+            .headers()
+            .get_one("X-Request-Id")
+            .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .map(str::to_string);
+        req.local_cache(|| RequestStart {
+            id: incoming.unwrap_or_else(|| ulid::Ulid::generate().to_string()),
+            at: Instant::now(),
+        });
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let start = req.local_cache(|| RequestStart {
+            id: ulid::Ulid::generate().to_string(),
+            at: Instant::now(),
+        });
+        let elapsed = start.at.elapsed();
+        let route = req
+            .route()
+            .map(|r| r.uri.origin.path().to_string())
+            .unwrap_or_else(|| "unmatched".into());
+        let status = res.status().code;
+        self.0
+            .observe_http(req.method().as_str(), &route, status, elapsed.as_secs_f64());
+        res.set_header(Header::new("X-Request-Id", start.id.clone()));
+        tracing::info!(
+            request_id = %start.id,
+            method = %req.method(),
+            path = %req.uri().path(),
+            status,
+            ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
+    }
+}
+
+/// Security headers on every response.
+pub struct SecurityHeaders {
+    pub https: bool,
+}
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info {
+            name: "security headers",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, _: &'r Request<'_>, res: &mut Response<'r>) {
+        res.set_header(Header::new(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        ));
+        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new(
+            "Referrer-Policy",
+            "strict-origin-when-cross-origin",
+        ));
+        res.set_header(Header::new("X-Frame-Options", "DENY"));
+        res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
+        res.set_header(Header::new(
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ));
+        if self.https {
+            res.set_header(Header::new("Strict-Transport-Security", "max-age=31536000"));
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Message catalogues (`locales/en.toml`, `locales/fr.toml`, embedded) and the
+//! choice of language: the person's choice (cookie, later their account),
+//! else `Accept-Language`, else English.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// A language the UI speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Fr,
+}
+
+/// Name of the cookie that keeps a visitor's chosen language.
+pub const LANG_COOKIE: &str = "luneo_lang";
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "fr" => Some(Lang::Fr),
+            _ => None,
+        }
+    }
+
+    /// The language's own name, as shown in a language menu.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Fr => "Français",
+        }
+    }
+
+    /// Picks the language from an explicit choice, then `Accept-Language`.
+    pub fn negotiate(choice: Option<&str>, accept_language: Option<&str>) -> Lang {
+        if let Some(lang) = choice.and_then(Lang::parse) {
+            return lang;
+        }
+        accept_language
+            .and_then(|h| {
+                // Ordered by quality; "fr-CA" counts as "fr".
+                accept_language::parse(h)
+                    .iter()
+                    .find_map(|tag| Lang::parse(tag.split('-').next().unwrap_or_default()))
+            })
+            .unwrap_or_default()
+    }
+
+    /// The message for `key`; falls back to English, then to the key itself.
+    pub fn t<'a>(self, key: &'a str) -> &'a str {
+        let lookup = |lang: Lang| {
+            CATALOGUES
+                .get(&lang)
+                .and_then(|c| c.get(key))
+                .map(|s| s.as_str())
+        };
+        lookup(self)
+            .or_else(|| lookup(Lang::En))
+            .unwrap_or_else(|| {
+                tracing::warn!(key, "missing message");
+                key
+            })
+    }
+
+    /// [`Lang::t`] with `{name}` placeholders replaced by `args`.
+    pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut out = self.t(key).to_string();
+        for (name, value) in args {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+}
+
+fn flatten(prefix: &str, value: &toml::Value, out: &mut HashMap<String, String>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        toml::Value::String(s) => {
+            out.insert(prefix.to_string(), s.clone());
+        }
+        other => panic!("catalogue entry {prefix} must be a string, found {other}"),
+    }
+}
+
+fn load(source: &str) -> HashMap<String, String> {
+    let value: toml::Value = toml::from_str(source).expect("catalogue is valid TOML");
+    let mut out = HashMap::new();
+    flatten("", &value, &mut out);
+    out
+}
+
+static CATALOGUES: LazyLock<HashMap<Lang, HashMap<String, String>>> = LazyLock::new(|| {
+    HashMap::from([
+        (Lang::En, load(include_str!("../../locales/en.toml"))),
+        (Lang::Fr, load(include_str!("../../locales/fr.toml"))),
+    ])
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogues_have_the_same_keys() {
+        let en = &CATALOGUES[&Lang::En];
+        let fr = &CATALOGUES[&Lang::Fr];
+        let missing_fr: Vec<_> = en.keys().filter(|k| !fr.contains_key(*k)).collect();
+        let missing_en: Vec<_> = fr.keys().filter(|k| !en.contains_key(*k)).collect();
+        assert!(missing_fr.is_empty(), "missing in fr: {missing_fr:?}");
+        assert!(missing_en.is_empty(), "missing in en: {missing_en:?}");
+    }
+
+    #[test]
+    fn choice_beats_accept_language_which_beats_english() {
+        assert_eq!(Lang::negotiate(Some("fr"), Some("en-GB")), Lang::Fr);
+        assert_eq!(
+            Lang::negotiate(None, Some("de-DE, fr-CA;q=0.8, en;q=0.5")),
+            Lang::Fr
+        );
+        assert_eq!(Lang::negotiate(Some("xx"), Some("de")), Lang::En);
+        assert_eq!(Lang::negotiate(None, None), Lang::En);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert!(
+            Lang::En
+                .tf("mail.test.body", &[("base_url", "http://x")])
+                .contains("http://x")
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! What every page shares: the [`PageCtx`] (language, CSRF token, flash
+//! message, asset URLs) that `layout/base.html` reads, and the [`Html`]
+//! responder that renders an askama template.
+
+use super::csrf;
+use super::i18n::{LANG_COOKIE, Lang};
+use askama::Template;
+use rocket::http::Status;
+use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket::response::{self, Responder, content::RawHtml};
+
+/// A flash message shown once after a POST-redirect-GET.
+pub struct FlashView {
+    pub kind: String,
+    pub message: String,
+}
+
+/// The context every page template receives as `ctx`.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub csrf: String,
+    pub flash: Option<FlashView>,
+    pub path: String,
+}
+
+impl PageCtx {
+    /// Builds the context without consuming the flash (error pages, catchers).
+    pub fn for_request(req: &Request<'_>) -> PageCtx {
+        let choice = req
+            .cookies()
+            .get(LANG_COOKIE)
+            .map(|c| c.value().to_string());
+        let lang = Lang::negotiate(choice.as_deref(), req.headers().get_one("Accept-Language"));
+        PageCtx {
+            lang,
+            csrf: csrf::token(req),
+            flash: None,
+            path: req.uri().path().to_string(),
+        }
+    }
+
+    /// A message from the catalogue in the page's language.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        self.lang.t(key)
+    }
+
+    /// The fingerprinted URL of a static asset.
+    pub fn asset(&self, path: &str) -> String {
+        super::assets::url(path)
+    }
+
+    /// The languages offered in the language menu.
+    pub fn languages(&self) -> [Lang; 2] {
+        Lang::ALL
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageCtx {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let mut ctx = PageCtx::for_request(req);
+        if let Outcome::Success(Some(flash)) = req.guard::<Option<FlashMessage<'_>>>().await {
+            ctx.flash = Some(FlashView {
+                kind: flash.kind().to_string(),
+                message: flash.message().to_string(),
+            });
+        }
+        Outcome::Success(ctx)
+    }
+}
+
+/// Renders an askama template as an HTML response.
+pub struct Html<T>(pub T);
+
+impl<'r, T: Template> Responder<'r, 'static> for Html<T> {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        match self.0.render() {
+            Ok(body) => RawHtml(body).respond_to(req),
+            Err(e) => {
+                tracing::error!(error = %e, "template failed to render");
+                Err(Status::InternalServerError)
+            }
+        }
+    }
+}
+
+/// The HTML page for an error status.
+#[derive(Template)]
+#[template(path = "layout/error.html")]
+pub struct ErrorPage {
+    pub ctx: PageCtx,
+    pub status: u16,
+    pub title: String,
+    pub detail: Option<String>,
+}
+
+impl ErrorPage {
+    pub fn new(ctx: PageCtx, status: Status, detail: Option<String>) -> ErrorPage {
+        let key = match status.code {
+            403 => "error.forbidden",
+            404 => "error.not_found",
+            413 => "error.too_large",
+            422 => "error.invalid",
+            429 => "error.too_many",
+            500..=599 => "error.internal",
+            _ => "error.bad_request",
+        };
+        let title = ctx.t(key).to_string();
+        // Our own details are English; the page explains in the reader's language.
+        let detail = if ctx.lang == Lang::En {
+            detail
+        } else {
+            Some(ctx.t(&format!("{key}_detail")).to_string())
+        };
+        ErrorPage {
+            ctx,
+            status: status.code,
+            title,
+            detail,
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ErrorPage {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = Status::from_code(self.status).unwrap_or(Status::InternalServerError);
+        let mut res = Html(self).respond_to(req)?;
+        res.set_status(status);
+        Ok(res)
+    }
+}
