@@ -76,8 +76,7 @@ pub fn init_logging(config: &Config) {
     } else {
         format!("{},rocket=warn,rocket::launch=warn", config.log)
     };
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -103,19 +102,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Migrate => migrate_cmd(&config),
         Command::Backup { file } => backup::backup(&config.db_path(), &file)
             .and_then(|_| backup::check(&file))
-            .map(|v| {
-                println!(
-                    "backup written to {} (schema {v}, integrity ok)",
-                    file.display()
-                )
-            }),
-        Command::Restore { file } => backup::restore(&config.data_dir, &file).map(|_| {
-            println!(
-                "restored {} into {}",
-                file.display(),
-                config.db_path().display()
-            )
-        }),
+            .map(|v| println!("backup written to {} (schema {v}, integrity ok)", file.display())),
+        Command::Restore { file } => backup::restore(&config.data_dir, &file)
+            .map(|_| println!("restored {} into {}", file.display(), config.db_path().display())),
         Command::Healthcheck => healthcheck(&config),
         Command::SendTestMail { address, lang } => send_test_mail(&config, &address, &lang),
         Command::Jobs => jobs_cmd(&config),
@@ -169,8 +158,7 @@ fn open_db(config: &Config) -> Result<Db, String> {
 fn migrate_cmd(config: &Config) -> Result<(), String> {
     crate::prepare_data_dir(&config.data_dir).map_err(|e| e.to_string())?;
     let mut conn = rusqlite::Connection::open(config.db_path()).map_err(|e| e.to_string())?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(|e| e.to_string())?;
     let applied = migrate::apply(&mut conn).map_err(|e| e.to_string())?;
     if applied.is_empty() {
         println!("database is up to date (schema {})", migrate::latest());
@@ -191,10 +179,7 @@ fn healthcheck(config: &Config) -> Result<(), String> {
     } else {
         config.address
     };
-    let url = format!(
-        "http://{}/readyz",
-        std::net::SocketAddr::new(host, config.port)
-    );
+    let url = format!("http://{}/readyz", std::net::SocketAddr::new(host, config.port));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -204,11 +189,7 @@ fn healthcheck(config: &Config) -> Result<(), String> {
             .timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| e.to_string())?;
-        let res = client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
+        let res = client.get(&url).send().await.map_err(|e| format!("{url}: {e}"))?;
         let status = res.status();
         let body = res.text().await.unwrap_or_default();
         if status.is_success() {
@@ -222,20 +203,26 @@ fn healthcheck(config: &Config) -> Result<(), String> {
 
 fn send_test_mail(config: &Config, address: &str, lang: &str) -> Result<(), String> {
     let lang = Lang::parse(lang).ok_or("--lang must be en or fr")?;
-    let mailer = crate::mail::Mailer::from_config(config)?;
-    let mail = crate::mail::test_mail(address, lang, config.base_url.as_str())
-        .map_err(|e| e.to_string())?;
+    let mail = crate::mail::test_mail(address, lang, config.base_url.as_str()).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(mailer.send(&mail, &crate::db::ids::new_id("test")))?;
-    println!("test mail sent to {address} through {}", mailer.describe());
-    Ok(())
+    runtime.block_on(async {
+        // The SMTP pool spawns its tasks on the runtime it is built in.
+        let mailer = crate::mail::Mailer::from_config(config)?;
+        mailer.send(&mail, &crate::db::ids::new_id("test")).await?;
+        println!("test mail sent to {address} through {}", mailer.describe());
+        Ok(())
+    })
 }
 
 fn jobs_cmd(config: &Config) -> Result<(), String> {
     let db = open_db(config)?;
+    // Registering the jobs records them, so they show before the first `serve`.
+    let metrics = std::sync::Arc::new(crate::ops::metrics::Metrics::default());
+    crate::jobs::Scheduler::new(db.clone(), system_clock(), metrics, crate::jobs::builtin::jobs())
+        .map_err(|e| e.to_string())?;
     let now = system_clock().now();
     let jobs = db
         .read_blocking(|c| crate::jobs::list(c, now))
@@ -251,13 +238,9 @@ fn jobs_cmd(config: &Config) -> Result<(), String> {
             j.name,
             j.cron,
             crate::db::time::rfc3339(j.next_run_at),
-            j.last_run_at
-                .map(crate::db::time::rfc3339)
-                .unwrap_or_else(dash),
+            j.last_run_at.map(crate::db::time::rfc3339).unwrap_or_else(dash),
             j.last_outcome.unwrap_or_else(dash),
-            j.last_duration_ms
-                .map(|d| d.to_string())
-                .unwrap_or_else(dash),
+            j.last_duration_ms.map(|d| d.to_string()).unwrap_or_else(dash),
             j.runs,
             if j.running { " (running)" } else { "" }
         );

@@ -205,17 +205,16 @@ impl Config {
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(RawConfig::default()));
         for (k, v) in pairs {
-            fig = fig.merge((*k, v.to_string()));
+            // Parsed like an environment value: "0" is a number, "true" a bool.
+            let value: figment::value::Value = v.parse().unwrap_or_else(|_| (*v).into());
+            fig = fig.merge((*k, value));
         }
         Self::from_figment(fig)
     }
 
     fn from_figment(fig: Figment) -> Result<Config, ConfigError> {
         let raw: RawConfig = fig.extract().map_err(|errors| {
-            let e = errors
-                .into_iter()
-                .next()
-                .expect("figment error has one entry");
+            let e = errors.into_iter().next().expect("figment error has one entry");
             let key = e.path.join(".");
             let accepted = match key.as_str() {
                 "address" => "an IP address such as 127.0.0.1 or 0.0.0.0",
@@ -259,17 +258,14 @@ impl Config {
             ));
         }
         if raw.db_readers == 0 || raw.db_readers > 64 {
-            return Err(bad(
-                "db_readers",
-                &raw.db_readers.to_string(),
-                "a number from 1 to 64",
-            ));
+            return Err(bad("db_readers", &raw.db_readers.to_string(), "a number from 1 to 64"));
         }
         if let Some(key) = &raw.secret_key
             && key.len() < 32
         {
             return Err(ConfigError(
-                "LUNEO_SECRET_KEY is too short; expected at least 32 characters (or leave it unset to generate one)".into(),
+                "LUNEO_SECRET_KEY is too short; expected at least 32 characters (or leave it unset to generate one)"
+                    .into(),
             ));
         }
         Ok(Config {
@@ -323,24 +319,13 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key() {
-        let e = Config::from_pairs(&[("port", "eighty")])
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_pairs(&[("port", "eighty")]).unwrap_err().to_string();
         assert!(e.contains("LUNEO_PORT") && e.contains("0 to 65535"), "{e}");
-        let e = Config::from_pairs(&[("log_format", "xml")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("LUNEO_LOG_FORMAT") && e.contains("text or json"),
-            "{e}"
-        );
-        let e = Config::from_pairs(&[("smtp_url", "http://x")])
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_pairs(&[("log_format", "xml")]).unwrap_err().to_string();
+        assert!(e.contains("LUNEO_LOG_FORMAT") && e.contains("text or json"), "{e}");
+        let e = Config::from_pairs(&[("smtp_url", "http://x")]).unwrap_err().to_string();
         assert!(e.contains("LUNEO_SMTP_URL"), "{e}");
-        let e = Config::from_pairs(&[("base_url", "nope")])
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_pairs(&[("base_url", "nope")]).unwrap_err().to_string();
         assert!(e.contains("LUNEO_BASE_URL"), "{e}");
     }
 
@@ -349,8 +334,7 @@ mod tests {
         let example = include_str!("../packaging/luneo.example.toml");
         for key in KEYS {
             assert!(
-                example.contains(&format!("# {} =", key.name))
-                    || example.contains(&format!("{} =", key.name)),
+                example.contains(&format!("# {} =", key.name)) || example.contains(&format!("{} =", key.name)),
                 "{} missing",
                 key.name
             );

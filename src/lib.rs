@@ -104,8 +104,7 @@ fn secret_key(config: &Config) -> Result<String, StartError> {
     let mut file = options
         .open(&path)
         .map_err(|e| StartError::DataDir(format!("cannot create {}: {e}", path.display())))?;
-    std::io::Write::write_all(&mut file, key.as_bytes())
-        .map_err(|e| StartError::Other(e.to_string()))?;
+    std::io::Write::write_all(&mut file, key.as_bytes()).map_err(|e| StartError::Other(e.to_string()))?;
     tracing::info!(path = %path.display(), "generated a new secret key");
     Ok(key)
 }
@@ -156,10 +155,8 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         Scheduler::new(db.clone(), opts.clock.clone(), metrics.clone(), job_defs)
             .map_err(|e| StartError::Other(e.to_string()))?,
     );
-    let outbox = Arc::new(
-        Outbox::new(db.clone(), opts.clock.clone(), metrics.clone())
-            .with(mail::KIND, mailer.clone()),
-    );
+    let outbox =
+        Arc::new(Outbox::new(db.clone(), opts.clock.clone(), metrics.clone()).with(mail::KIND, mailer.clone()));
     let grace = Duration::from_secs(config.shutdown_grace as u64 + 1);
     let start_workers = opts.start_workers;
 

@@ -9,10 +9,7 @@ use std::path::{Path, PathBuf};
 /// Copies the live database at `db_path` into `dest` in one consistent step.
 pub fn backup(db_path: &Path, dest: &Path) -> Result<(), String> {
     if dest.exists() {
-        return Err(format!(
-            "{} already exists; choose a new file name",
-            dest.display()
-        ));
+        return Err(format!("{} already exists; choose a new file name", dest.display()));
     }
     let src = Connection::open_with_flags(db_path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| format!("cannot open {}: {e}", db_path.display()))?;
@@ -20,8 +17,7 @@ pub fn backup(db_path: &Path, dest: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let tmp = sibling(dest, "partial");
     let result = (|| {
-        let mut out =
-            Connection::open(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        let mut out = Connection::open(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
         {
             let copy = Backup::new(&src, &mut out).map_err(|e| e.to_string())?;
             // -1 copies every page in one step under one read transaction: a
@@ -45,17 +41,12 @@ pub fn check(file: &Path) -> Result<i64, String> {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(|e| format!("{} is not a SQLite database: {e}", file.display()))?;
     if verdict != "ok" {
-        return Err(format!(
-            "{} failed the integrity check: {verdict}",
-            file.display()
-        ));
+        return Err(format!("{} failed the integrity check: {verdict}", file.display()));
     }
     let version: i64 = conn
-        .query_row(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| {
+            r.get(0)
+        })
         .map_err(|_| {
             format!(
                 "{} is not a Luneo database (no schema_migrations table)",
@@ -81,10 +72,8 @@ pub fn restore(data_dir: &Path, file: &Path) -> Result<(), String> {
     let tmp = sibling(&db_path, "restoring");
     let _ = std::fs::remove_file(&tmp);
     {
-        let src = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| e.to_string())?;
-        let mut out =
-            Connection::open(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        let src = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| e.to_string())?;
+        let mut out = Connection::open(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
         Backup::new(&src, &mut out)
             .and_then(|b| b.step(-1).map(|_| ()))
             .map_err(|e| format!("copy failed: {e}"))?;
@@ -94,8 +83,7 @@ pub fn restore(data_dir: &Path, file: &Path) -> Result<(), String> {
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
     }
-    std::fs::rename(&tmp, &db_path)
-        .map_err(|e| format!("cannot replace {}: {e}", db_path.display()))
+    std::fs::rename(&tmp, &db_path).map_err(|e| format!("cannot replace {}: {e}", db_path.display()))
 }
 
 fn sibling(path: &Path, tag: &str) -> PathBuf {

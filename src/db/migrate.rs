@@ -47,11 +47,9 @@ pub fn current(conn: &Connection) -> rusqlite::Result<i64> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
     )?;
-    conn.query_row(
-        "SELECT coalesce(max(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )
+    conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| {
+        r.get(0)
+    })
 }
 
 /// Applies every pending migration; returns the names applied.
@@ -96,12 +94,7 @@ mod tests {
         let list = all();
         assert!(!list.is_empty());
         for pair in list.windows(2) {
-            assert!(
-                pair[0].version < pair[1].version,
-                "{} / {}",
-                pair[0].name,
-                pair[1].name
-            );
+            assert!(pair[0].version < pair[1].version, "{} / {}", pair[0].name, pair[1].name);
         }
     }
 
@@ -110,14 +103,8 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         assert_eq!(apply(&mut conn).unwrap().len(), all().len());
         assert!(apply(&mut conn).unwrap().is_empty());
-        conn.execute(
-            "INSERT INTO schema_migrations VALUES (9999, '9999_future', 0)",
-            [],
-        )
-        .unwrap();
-        assert!(matches!(
-            apply(&mut conn),
-            Err(DbError::TooNew { found: 9999, .. })
-        ));
+        conn.execute("INSERT INTO schema_migrations VALUES (9999, '9999_future', 0)", [])
+            .unwrap();
+        assert!(matches!(apply(&mut conn), Err(DbError::TooNew { found: 9999, .. })));
     }
 }

@@ -20,20 +20,11 @@ pub enum DbError {
     #[error(
         "{path} is not a usable Luneo database ({source}). Restore a backup with `luneo restore FILE`, or move the file away to start empty."
     )]
-    Corrupt {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Corrupt { path: String, source: rusqlite::Error },
     #[error("cannot open the database {path}: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Open { path: String, source: rusqlite::Error },
     #[error("migration {name} failed: {source}. The database was left as it was.")]
-    Migration {
-        name: String,
-        source: rusqlite::Error,
-    },
+    Migration { name: String, source: rusqlite::Error },
     #[error(
         "the database is at schema version {found}, newer than this Luneo knows ({known}). Install the newer Luneo, or restore a backup made by this version."
     )]
@@ -86,18 +77,12 @@ impl Db {
         }
         configure(&writer).map_err(corrupt)?;
         writer
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
             .map_err(corrupt)?;
         let mut writer = writer;
         migrate::apply(&mut writer)?;
         let manager = SqliteConnectionManager::file(path)
-            .with_flags(
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            )
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
             .with_init(|c| configure(c));
         let readers = r2d2::Pool::builder()
             .max_size(readers)
@@ -138,10 +123,7 @@ impl Db {
     }
 
     /// [`Db::read`] for code already on a blocking thread (CLI, tools).
-    pub fn read_blocking<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, AppError>,
-    ) -> Result<T, AppError> {
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, AppError>) -> Result<T, AppError> {
         let conn = self
             .0
             .readers
@@ -151,10 +133,7 @@ impl Db {
     }
 
     /// [`Db::write`] for code already on a blocking thread (CLI, tools).
-    pub fn write_blocking<T>(
-        &self,
-        f: impl FnOnce(&Transaction) -> Result<T, AppError>,
-    ) -> Result<T, AppError> {
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut conn = self.0.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
@@ -196,9 +175,7 @@ impl DataDirLock {
                 data_dir.display(),
                 path.display()
             )),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(format!("cannot lock {}: {e}", path.display()))
-            }
+            Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
         }
     }
 }

@@ -51,10 +51,7 @@ pub fn system_clock() -> SharedClock {
 pub fn rfc3339(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }
 
@@ -72,6 +69,6 @@ mod tests {
 
     #[test]
     fn formats_rfc3339_utc() {
-        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T08:26:40Z");
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
     }
 }

@@ -34,20 +34,14 @@ impl Default for Heartbeat {
 
 impl Heartbeat {
     pub fn beat(&self) {
-        self.last_ms.store(
-            self.origin.elapsed().as_millis() as u64 + 1,
-            Ordering::Relaxed,
-        );
+        self.last_ms
+            .store(self.origin.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
     }
     /// Time since the last beat; `None` if it never beat.
     pub fn age(&self) -> Option<Duration> {
         match self.last_ms.load(Ordering::Relaxed) {
             0 => None,
-            ms => Some(
-                self.origin
-                    .elapsed()
-                    .saturating_sub(Duration::from_millis(ms - 1)),
-            ),
+            ms => Some(self.origin.elapsed().saturating_sub(Duration::from_millis(ms - 1))),
         }
     }
     /// Beat within the last `within`.
@@ -124,26 +118,16 @@ pub struct Scheduler {
 
 fn next_after(schedule: &cron::Schedule, now: i64) -> i64 {
     let at = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default();
-    schedule
-        .after(&at)
-        .next()
-        .map(|t| t.timestamp())
-        .unwrap_or(i64::MAX)
+    schedule.after(&at).next().map(|t| t.timestamp()).unwrap_or(i64::MAX)
 }
 
 impl Scheduler {
     /// Registers `jobs`, creating or updating their rows (blocking).
-    pub fn new(
-        db: Db,
-        clock: SharedClock,
-        metrics: Arc<Metrics>,
-        jobs: Vec<JobDef>,
-    ) -> Result<Scheduler, AppError> {
+    pub fn new(db: Db, clock: SharedClock, metrics: Arc<Metrics>, jobs: Vec<JobDef>) -> Result<Scheduler, AppError> {
         let mut parsed = vec![];
         for job in jobs {
-            let schedule = cron::Schedule::from_str(job.cron).map_err(|e| {
-                AppError::internal(format!("job {}: bad cron {:?}: {e}", job.name, job.cron))
-            })?;
+            let schedule = cron::Schedule::from_str(job.cron)
+                .map_err(|e| AppError::internal(format!("job {}: bad cron {:?}: {e}", job.name, job.cron)))?;
             parsed.push((job, schedule));
         }
         let now = clock.now();
@@ -274,9 +258,7 @@ pub fn list(conn: &rusqlite::Connection, now: i64) -> Result<Vec<JobRow>, AppErr
             last_duration_ms: r.get(5)?,
             last_message: r.get(6)?,
             runs: r.get(7)?,
-            running: r
-                .get::<_, Option<i64>>(8)?
-                .is_some_and(|until| until >= now),
+            running: r.get::<_, Option<i64>>(8)?.is_some_and(|until| until >= now),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

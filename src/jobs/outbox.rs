@@ -66,8 +66,7 @@ pub struct OutboxRow {
     pub sent_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, kind, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+const COLUMNS: &str = "id, kind, status, attempts, next_attempt_at, last_error, created_at, sent_at";
 
 fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
@@ -83,11 +82,7 @@ fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
 }
 
 /// Rows with `status` (all when `None`), newest first.
-pub fn list(
-    conn: &Connection,
-    status: Option<&str>,
-    limit: i64,
-) -> Result<Vec<OutboxRow>, AppError> {
+pub fn list(conn: &Connection, status: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE ?1 IS NULL OR status = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
     ))?;
@@ -106,11 +101,7 @@ pub fn replay(tx: &Transaction, id: &str, now: i64) -> Result<bool, AppError> {
 
 /// Number of rows waiting to go out.
 pub fn pending_count(conn: &Connection) -> Result<i64, AppError> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM outbox WHERE status = 'pending'",
-        [],
-        |r| r.get(0),
-    )?)
+    Ok(conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))?)
 }
 
 struct Claimed {
@@ -251,13 +242,9 @@ impl Outbox {
 }
 
 /// The attempts made for one row, oldest first: (at, outcome, error).
-pub fn attempts(
-    conn: &Connection,
-    id: &str,
-) -> Result<Vec<(i64, String, Option<String>)>, AppError> {
-    let mut stmt = conn.prepare(
-        "SELECT attempted_at, outcome, error FROM outbox_attempts WHERE outbox_id = ?1 ORDER BY id",
-    )?;
+pub fn attempts(conn: &Connection, id: &str) -> Result<Vec<(i64, String, Option<String>)>, AppError> {
+    let mut stmt =
+        conn.prepare("SELECT attempted_at, outcome, error FROM outbox_attempts WHERE outbox_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -265,11 +252,7 @@ pub fn attempts(
 /// The row with `id`, if any.
 pub fn get(conn: &Connection, id: &str) -> Result<Option<OutboxRow>, AppError> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
-            [id],
-            outbox_row,
-        )
+        .query_row(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"), [id], outbox_row)
         .optional()?)
 }
 

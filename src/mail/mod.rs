@@ -61,8 +61,7 @@ impl Mailer {
             }
             None => {
                 let dir = config.data_dir.join("mail");
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                 Transport::Files(AsyncFileTransport::new(&dir), dir)
             }
         };
@@ -84,9 +83,7 @@ impl Mailer {
     pub fn usable(&self) -> bool {
         match &self.transport {
             Transport::Smtp(..) => true,
-            Transport::Files(_, dir) => {
-                std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && !m.permissions().readonly())
-            }
+            Transport::Files(_, dir) => std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && !m.permissions().readonly()),
         }
     }
 
@@ -101,10 +98,7 @@ impl Mailer {
             .to(to)
             .subject(mail.subject.clone())
             .message_id(Some(format!("<{message_id}@{domain}>")))
-            .multipart(MultiPart::alternative_plain_html(
-                mail.text.clone(),
-                mail.html.clone(),
-            ))
+            .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
             .map_err(|e| format!("cannot build message: {e}"))
     }
 
@@ -112,11 +106,7 @@ impl Mailer {
     pub async fn send(&self, mail: &OutgoingMail, message_id: &str) -> Result<(), String> {
         let message = self.build(mail, message_id)?;
         match &self.transport {
-            Transport::Smtp(t, _) => t
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("SMTP: {e}")),
+            Transport::Smtp(t, _) => t.send(message).await.map(|_| ()).map_err(|e| format!("SMTP: {e}")),
             Transport::Files(t, dir) => {
                 let id = t
                     .send(message)
@@ -132,8 +122,7 @@ impl Mailer {
 #[rocket::async_trait]
 impl Deliver for Mailer {
     async fn deliver(&self, id: &str, payload: &str) -> Result<(), String> {
-        let mail: OutgoingMail =
-            serde_json::from_str(payload).map_err(|e| format!("bad mail payload: {e}"))?;
+        let mail: OutgoingMail = serde_json::from_str(payload).map_err(|e| format!("bad mail payload: {e}"))?;
         self.send(&mail, id).await
     }
 }
@@ -146,9 +135,7 @@ pub fn compose(
     text: &impl Template,
     html: &impl Template,
 ) -> Result<OutgoingMail, AppError> {
-    let render = |r: askama::Result<String>| {
-        r.map_err(|e| AppError::internal(format!("mail template: {e}")))
-    };
+    let render = |r: askama::Result<String>| r.map_err(|e| AppError::internal(format!("mail template: {e}")));
     Ok(OutgoingMail {
         to: to.to_string(),
         subject,
@@ -159,12 +146,7 @@ pub fn compose(
 }
 
 /// Queues `mail` in the outbox within the caller's transaction.
-pub fn queue(
-    tx: &Transaction,
-    now: i64,
-    org_id: Option<&str>,
-    mail: &OutgoingMail,
-) -> Result<String, AppError> {
+pub fn queue(tx: &Transaction, now: i64, org_id: Option<&str>, mail: &OutgoingMail) -> Result<String, AppError> {
     outbox::enqueue(tx, now, org_id, KIND, mail)
 }
 

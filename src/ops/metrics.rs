@@ -51,10 +51,9 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::default();
         let http_requests = Family::<HttpLabels, Counter>::default();
-        let http_duration =
-            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-                duration_histogram as fn() -> Histogram,
-            );
+        let http_duration = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
         let job_runs = Family::<JobLabels, Counter>::default();
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         let db_size = Gauge::default();
@@ -141,8 +140,7 @@ impl Metrics {
         self.db_size.set(db_size as i64);
         self.outbox_pending.set(outbox_pending);
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)
-            .expect("writing to a String");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String");
         out
     }
 }

@@ -71,15 +71,9 @@ async fn readyz(
     let mail = if !outbox.heartbeat.alive(STALE_AFTER) {
         check(false, || "the outbox worker is not running".into())
     } else {
-        check(mailer.usable(), || {
-            format!("cannot write to {}", mailer.describe())
-        })
+        check(mailer.usable(), || format!("cannot write to {}", mailer.describe()))
     };
-    let checks = BTreeMap::from([
-        ("database", database),
-        ("scheduler", scheduler),
-        ("mail", mail),
-    ]);
+    let checks = BTreeMap::from([("database", database), ("scheduler", scheduler), ("mail", mail)]);
     let failing: Vec<&'static str> = checks
         .iter()
         .filter(|(_, c)| c.status != "ok")
@@ -102,11 +96,10 @@ async fn readyz(
 
 #[rocket::get("/metrics")]
 async fn metrics_endpoint(db: &State<Db>, metrics: &State<Arc<Metrics>>) -> (ContentType, String) {
-    let pending = db.read(|c| outbox::pending_count(c)).await.unwrap_or(-1);
+    let pending = db.read(outbox::pending_count).await.unwrap_or(-1);
     let body = metrics.render(db.size_bytes(), pending);
     (
-        ContentType::new("application", "openmetrics-text")
-            .with_params([("version", "1.0.0"), ("charset", "utf-8")]),
+        ContentType::new("application", "openmetrics-text").with_params([("version", "1.0.0"), ("charset", "utf-8")]),
         body,
     )
 }

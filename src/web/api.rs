@@ -34,10 +34,7 @@ impl PageParams {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            )),
+            Some(_) => Err(AppError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}"))),
         }
     }
 }
@@ -73,10 +70,7 @@ impl<'r, T: DeserializeOwned> FromData<'r> for ApiJson<T> {
     type Error = ();
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r, Self> {
-        let limit = req
-            .limits()
-            .get("json")
-            .unwrap_or(rocket::data::ByteUnit::Mebibyte(1));
+        let limit = req.limits().get("json").unwrap_or(rocket::data::ByteUnit::Mebibyte(1));
         let body = match data.open(limit).into_string().await {
             Ok(s) if s.is_complete() => s.into_inner(),
             Ok(_) => return Outcome::Error((stash(req, AppError::TooLarge), ())),
@@ -93,9 +87,7 @@ impl<'r, T: DeserializeOwned> FromData<'r> for ApiJson<T> {
                 let field = msg
                     .split('`')
                     .nth(1)
-                    .filter(|_| {
-                        msg.starts_with("missing field") || msg.starts_with("unknown field")
-                    })
+                    .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"))
                     .map(str::to_string)
                     .unwrap_or(if path == "." { String::new() } else { path });
                 let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();

@@ -20,10 +20,7 @@ static FINGERPRINTS: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     Files::iter()
         .filter_map(|p| {
             let file = Files::get(&p)?;
-            Some((
-                p.to_string(),
-                hex::encode(Sha256::digest(&file.data))[..10].to_string(),
-            ))
+            Some((p.to_string(), hex::encode(Sha256::digest(&file.data))[..10].to_string()))
         })
         .collect()
 });
@@ -53,9 +50,7 @@ pub struct IfNoneMatch(Option<String>);
 impl<'r> FromRequest<'r> for IfNoneMatch {
     type Error = std::convert::Infallible;
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(IfNoneMatch(
-            req.headers().get_one("If-None-Match").map(str::to_string),
-        ))
+        Outcome::Success(IfNoneMatch(req.headers().get_one("If-None-Match").map(str::to_string)))
     }
 }
 
@@ -77,9 +72,7 @@ impl<'r> Responder<'r, 'static> for Asset {
         res.header(Header::new("Cache-Control", cache))
             .header(Header::new("ETag", self.etag));
         match self.body {
-            Some(body) => res
-                .header(self.content_type)
-                .sized_body(body.len(), Cursor::new(body)),
+            Some(body) => res.header(self.content_type).sized_body(body.len(), Cursor::new(body)),
             None => res.status(Status::NotModified),
         };
         res.ok()
@@ -118,9 +111,7 @@ mod tests {
     fn fingerprinted_urls_round_trip() {
         let u = url("css/app.css");
         assert!(
-            u.starts_with("/static/css/app.")
-                && u.ends_with(".css")
-                && u.len() == "/static/css/app..css".len() + 10
+            u.starts_with("/static/css/app.") && u.ends_with(".css") && u.len() == "/static/css/app..css".len() + 10
         );
         let (path, hash) = unfingerprint(u.trim_start_matches("/static/"));
         assert_eq!(path, "css/app.css");

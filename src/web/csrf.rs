@@ -28,10 +28,7 @@ pub fn token(req: &Request<'_>) -> String {
             return RequestToken(c.value().to_string());
         }
         let value = crate::db::ids::random_token(32);
-        let secure = req
-            .rocket()
-            .state::<crate::config::Config>()
-            .is_some_and(|c| c.https());
+        let secure = req.rocket().state::<crate::config::Config>().is_some_and(|c| c.https());
         let cookie = Cookie::build((COOKIE, value.clone()))
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -63,18 +60,10 @@ fn same_origin(req: &Request<'_>) -> bool {
     let Some(origin) = req.headers().get_one("Origin") else {
         return req.headers().get_one("Sec-Fetch-Site") != Some("cross-site");
     };
-    let base = req
-        .rocket()
-        .state::<crate::config::Config>()
-        .map(|c| c.origin());
+    let base = req.rocket().state::<crate::config::Config>().map(|c| c.origin());
     let host = req.headers().get_one("Host");
     base.as_deref() == Some(origin)
-        || host.is_some_and(|h| {
-            origin
-                .strip_prefix("http://")
-                .or(origin.strip_prefix("https://"))
-                == Some(h)
-        })
+        || host.is_some_and(|h| origin.strip_prefix("http://").or(origin.strip_prefix("https://")) == Some(h))
 }
 
 #[rocket::async_trait]
@@ -94,17 +83,11 @@ impl Fairing for CsrfFairing {
         {
             return;
         }
-        let expected = req
-            .cookies()
-            .get_private(COOKIE)
-            .map(|c| c.value().to_string());
+        let expected = req.cookies().get_private(COOKIE).map(|c| c.value().to_string());
         let sent = match req.headers().get_one(HEADER) {
             Some(h) => Some(h.to_string()),
             None => {
-                let ct = req
-                    .content_type()
-                    .map(|c| c.to_string())
-                    .unwrap_or_default();
+                let ct = req.content_type().map(|c| c.to_string()).unwrap_or_default();
                 first_form_field(data.peek(512).await, &ct)
             }
         };
@@ -123,10 +106,7 @@ impl Fairing for CsrfFairing {
 
 #[rocket::get("/__luneo/csrf-rejected")]
 fn rejected() -> AppError {
-    AppError::Forbidden(
-        "The form had expired or did not come from this site. Reload the page and try again."
-            .into(),
-    )
+    AppError::Forbidden("The form had expired or did not come from this site. Reload the page and try again.".into())
 }
 
 pub fn routes() -> Vec<rocket::Route> {
@@ -140,19 +120,14 @@ mod tests {
     #[test]
     fn reads_the_first_field_of_urlencoded_and_multipart_bodies() {
         assert_eq!(
-            first_form_field(
-                b"csrf_token=abc-_1&x=2",
-                "application/x-www-form-urlencoded"
-            )
-            .as_deref(),
+            first_form_field(b"csrf_token=abc-_1&x=2", "application/x-www-form-urlencoded").as_deref(),
             Some("abc-_1")
         );
         assert_eq!(
             first_form_field(b"x=2&csrf_token=abc", "application/x-www-form-urlencoded"),
             None
         );
-        let multipart =
-            b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n--b--";
+        let multipart = b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n--b--";
         assert_eq!(
             first_form_field(multipart, "multipart/form-data; boundary=b").as_deref(),
             Some("tok")

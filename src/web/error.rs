@@ -101,10 +101,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: Status, detail: impl Into<String>) -> Problem {
-        let slug = status
-            .reason_lossy()
-            .to_ascii_lowercase()
-            .replace([' ', '\''], "-");
+        let slug = status.reason_lossy().to_ascii_lowercase().replace([' ', '\''], "-");
         Problem {
             kind: format!("urn:luneo:problem:{slug}"),
             title: status.reason_lossy().to_string(),
@@ -140,9 +137,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         }
         let status = self.status();
         let retry = match &self {
-            AppError::TooManyRequests { retry_after } => {
-                Some(Header::new("Retry-After", retry_after.to_string()))
-            }
+            AppError::TooManyRequests { retry_after } => Some(Header::new("Retry-After", retry_after.to_string())),
             _ => None,
         };
         if is_api(req) {

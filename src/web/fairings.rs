@@ -92,10 +92,7 @@ impl Fairing for SecurityHeaders {
             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
         ));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
-        res.set_header(Header::new(
-            "Referrer-Policy",
-            "strict-origin-when-cross-origin",
-        ));
+        res.set_header(Header::new("Referrer-Policy", "strict-origin-when-cross-origin"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));
         res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
         res.set_header(Header::new(

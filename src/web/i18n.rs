@@ -58,19 +58,12 @@ impl Lang {
     }
 
     /// The message for `key`; falls back to English, then to the key itself.
-    pub fn t<'a>(self, key: &'a str) -> &'a str {
-        let lookup = |lang: Lang| {
-            CATALOGUES
-                .get(&lang)
-                .and_then(|c| c.get(key))
-                .map(|s| s.as_str())
-        };
-        lookup(self)
-            .or_else(|| lookup(Lang::En))
-            .unwrap_or_else(|| {
-                tracing::warn!(key, "missing message");
-                key
-            })
+    pub fn t(self, key: &str) -> &str {
+        let lookup = |lang: Lang| CATALOGUES.get(&lang).and_then(|c| c.get(key)).map(|s| s.as_str());
+        lookup(self).or_else(|| lookup(Lang::En)).unwrap_or_else(|| {
+            tracing::warn!(key, "missing message");
+            key
+        })
     }
 
     /// [`Lang::t`] with `{name}` placeholders replaced by `args`.
@@ -133,10 +126,7 @@ mod tests {
     #[test]
     fn choice_beats_accept_language_which_beats_english() {
         assert_eq!(Lang::negotiate(Some("fr"), Some("en-GB")), Lang::Fr);
-        assert_eq!(
-            Lang::negotiate(None, Some("de-DE, fr-CA;q=0.8, en;q=0.5")),
-            Lang::Fr
-        );
+        assert_eq!(Lang::negotiate(None, Some("de-DE, fr-CA;q=0.8, en;q=0.5")), Lang::Fr);
         assert_eq!(Lang::negotiate(Some("xx"), Some("de")), Lang::En);
         assert_eq!(Lang::negotiate(None, None), Lang::En);
     }

@@ -26,10 +26,7 @@ pub struct PageCtx {
 impl PageCtx {
     /// Builds the context without consuming the flash (error pages, catchers).
     pub fn for_request(req: &Request<'_>) -> PageCtx {
-        let choice = req
-            .cookies()
-            .get(LANG_COOKIE)
-            .map(|c| c.value().to_string());
+        let choice = req.cookies().get(LANG_COOKIE).map(|c| c.value().to_string());
         let lang = Lang::negotiate(choice.as_deref(), req.headers().get_one("Accept-Language"));
         PageCtx {
             lang,

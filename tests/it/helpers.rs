@@ -1,0 +1,309 @@
+//! The test harness: the real app on a random port with a temporary data
+//! dir, a manual clock, a cookie-keeping client that submits forms with
+//! their CSRF token, and a real SMTP server on loopback.
+
+use luneo::db::Db;
+use luneo::db::time::ManualClock;
+use luneo::jobs::outbox::Outbox;
+use luneo::jobs::{JobDef, Scheduler};
+use luneo::{Config, Options};
+use rocket::fairing::AdHoc;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// 2026-11-25T10:30:00Z, the moment every test starts at.
+pub const T0: i64 = 1_795_602_600;
+
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// What to vary when starting the app.
+pub struct Spawn {
+    pub smtp_url: Option<String>,
+    pub start_workers: bool,
+    pub extra_jobs: Vec<JobDef>,
+    pub extra_routes: Vec<rocket::Route>,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Default for Spawn {
+    fn default() -> Self {
+        Spawn {
+            smtp_url: None,
+            start_workers: true,
+            extra_jobs: vec![],
+            extra_routes: vec![],
+            pairs: vec![],
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub clock: Arc<ManualClock>,
+    pub scheduler: Arc<Scheduler>,
+    pub outbox: Arc<Outbox>,
+    pub data_dir: TempDir,
+    shutdown: rocket::Shutdown,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Spawn::default()).await
+    }
+
+    pub async fn spawn_with(spawn: Spawn) -> TestApp {
+        install_crypto();
+        let data_dir = tempfile::tempdir().unwrap();
+        let dir = data_dir.path().to_str().unwrap().to_string();
+        let mut pairs: Vec<(String, String)> = vec![
+            ("data_dir".into(), dir),
+            ("port".into(), "0".into()),
+            ("shutdown_grace".into(), "0".into()),
+            ("db_readers".into(), "2".into()),
+        ];
+        if let Some(url) = &spawn.smtp_url {
+            pairs.push(("smtp_url".into(), url.clone()));
+        }
+        pairs.extend(spawn.pairs);
+        let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let config = Config::from_pairs(&refs).unwrap();
+        let clock = ManualClock::new(T0);
+        let opts = Options {
+            clock: clock.clone(),
+            start_workers: spawn.start_workers,
+            handle_signals: false,
+            extra_jobs: spawn.extra_jobs,
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<u16>();
+        let tx = Mutex::new(Some(tx));
+        let rocket = luneo::app_with(config, opts)
+            .unwrap()
+            .mount("/", spawn.extra_routes)
+            .attach(AdHoc::on_liftoff("test port", move |r| {
+                let port = r.config().port;
+                let sender = tx.lock().unwrap().take();
+                Box::pin(async move {
+                    if let Some(s) = sender {
+                        let _ = s.send(port);
+                    }
+                })
+            }))
+            .ignite()
+            .await
+            .unwrap();
+        let db = rocket.state::<Db>().unwrap().clone();
+        let scheduler = rocket.state::<Arc<Scheduler>>().unwrap().clone();
+        let outbox = rocket.state::<Arc<Outbox>>().unwrap().clone();
+        let shutdown = rocket.shutdown();
+        tokio::spawn(async move {
+            if let Err(e) = rocket.launch().await {
+                eprintln!("test app stopped: {e}");
+            }
+        });
+        let port = tokio::time::timeout(Duration::from_secs(10), rx)
+            .await
+            .unwrap()
+            .unwrap();
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: client(),
+            db,
+            clock,
+            scheduler,
+            outbox,
+            data_dir,
+            shutdown,
+        }
+    }
+
+    /// Stops the server (releasing the data directory) and hands the directory over.
+    pub async fn stop(mut self) -> TempDir {
+        self.shutdown.clone().notify();
+        let lock = self.data_dir.path().join("luneo.lock");
+        for _ in 0..100 {
+            let free = std::fs::File::open(&lock).map(|f| f.try_lock().is_ok()).unwrap_or(true);
+            if free {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// GET a page and return its status and body.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let res = self.get(path).await;
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// Loads `page`, then submits `fields` to `action` with the page's CSRF token first.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let (_, html) = self.page(page).await;
+        let token = csrf_token(&html);
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        self.client.post(self.url(action)).form(&form).send().await.unwrap()
+    }
+
+    /// Waits until `check` holds, polling every 50 ms for up to 10 s.
+    pub async fn eventually<F: FnMut() -> bool>(&self, mut check: F) -> bool {
+        for _ in 0..200 {
+            if check() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+}
+
+/// The value of the `csrf_token` hidden input of a page.
+pub fn csrf_token(html: &str) -> String {
+    let start = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("page has a CSRF field")
+        + 25;
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// A free port on loopback (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A mail received by the test SMTP server.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub from: String,
+    pub to: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+impl Received {
+    pub fn parsed(&self) -> mailparse::ParsedMail<'_> {
+        mailparse::parse_mail(&self.raw).unwrap()
+    }
+    pub fn subject(&self) -> String {
+        use mailparse::MailHeaderMap;
+        self.parsed().headers.get_first_value("Subject").unwrap_or_default()
+    }
+    /// The decoded body of the part with this MIME type.
+    pub fn part(&self, mime: &str) -> Option<String> {
+        fn find(m: &mailparse::ParsedMail<'_>, mime: &str) -> Option<String> {
+            if m.ctype.mimetype == mime {
+                return m.get_body().ok();
+            }
+            m.subparts.iter().find_map(|p| find(p, mime))
+        }
+        find(&self.parsed(), mime)
+    }
+}
+
+#[derive(Clone)]
+struct Collect {
+    inbox: Arc<Mutex<Vec<Received>>>,
+    from: String,
+    to: Vec<String>,
+    buf: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for Collect {
+    fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> mailin_embedded::Response {
+        self.from = from.to_string();
+        self.to = to.to_vec();
+        self.buf.clear();
+        mailin_embedded::response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        let mail = Received {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            raw: std::mem::take(&mut self.buf),
+        };
+        self.inbox.lock().unwrap().push(mail);
+        mailin_embedded::response::OK
+    }
+}
+
+/// A real SMTP server (mailin-embedded) on loopback that keeps what it receives.
+#[derive(Clone)]
+pub struct SmtpServer {
+    pub port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpServer {
+    /// Starts a server on a free port.
+    pub fn start() -> SmtpServer {
+        Self::start_on(free_port())
+    }
+
+    /// Starts a server on `port` (which may have been refusing connections until now).
+    pub fn start_on(port: u16) -> SmtpServer {
+        let inbox = Arc::new(Mutex::new(vec![]));
+        let handler = Collect {
+            inbox: inbox.clone(),
+            from: String::new(),
+            to: vec![],
+            buf: vec![],
+        };
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        std::thread::spawn(move || {
+            let mut server = mailin_embedded::Server::new(handler);
+            server
+                .with_name("smtp.test")
+                .with_ssl(mailin_embedded::SslConfig::None)
+                .unwrap()
+                .with_num_threads(2)
+                .with_tcp_listener(listener);
+            let _ = server.serve();
+        });
+        SmtpServer { port, inbox }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap().clone()
+    }
+}
+
+/// The SMTP URL of a port nothing listens on yet.
+pub fn smtp_url_on(port: u16) -> String {
+    format!("smtp://127.0.0.1:{port}")
+}

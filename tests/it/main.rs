@@ -1,0 +1,10 @@
+//! Integration tests: the real app over HTTP, the real binary for the CLI,
+//! a real SMTP server for mail.
+
+mod api;
+mod cli;
+mod helpers;
+mod jobs;
+mod mail;
+mod ops;
+mod web;

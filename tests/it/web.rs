@@ -1,0 +1,192 @@
+//! The web layer as a visitor meets it: error pages, headers, static
+//! assets, CSRF, flash messages, language.
+
+use crate::helpers::{TestApp, csrf_token};
+
+#[tokio::test]
+async fn unknown_pages_get_an_html_404_and_unknown_api_routes_problem_json() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/no/such/page").await;
+    assert_eq!(res.status(), 404);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<h1 id=\"error-title\">Page not found</h1>"), "{html}");
+    assert!(html.contains("<main id=\"main\""));
+
+    let res = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(problem["status"], 404);
+    assert_eq!(problem["title"], "Not Found");
+    assert_eq!(problem["type"], "urn:luneo:problem:not-found");
+    assert!(problem["detail"].as_str().unwrap().contains("nothing at this address"));
+}
+
+#[tokio::test]
+async fn every_response_has_security_headers_and_a_request_id() {
+    let app = TestApp::spawn().await;
+    let mut ids = vec![];
+    for path in ["/", "/healthz", "/nope", "/api/v1/nope"] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert!(h.contains_key("referrer-policy"), "{path}");
+        ids.push(h["x-request-id"].to_str().unwrap().to_string());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "request ids are unique: {ids:?}");
+}
+
+#[tokio::test]
+async fn static_assets_have_fingerprinted_urls_long_cache_and_etag() {
+    let app = TestApp::spawn().await;
+    let (_, html) = app.page("/").await;
+    let start = html.find("/static/css/app.").unwrap();
+    let url = &html[start..start + html[start..].find('"').unwrap()];
+    let res = app.get(url).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    assert!(res.text().await.unwrap().contains("--accent"));
+
+    let again = app
+        .client
+        .get(app.url(url))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    let stale = app.get("/static/css/app.0000000000.css").await;
+    assert_eq!(stale.status(), 200);
+    assert_eq!(
+        stale.headers()["cache-control"],
+        "public, max-age=300",
+        "an old fingerprint is not cached for long"
+    );
+    assert_eq!(app.get("/static/css/missing.css").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.page("/").await; // gets the CSRF cookie
+    let res = app
+        .client
+        .post(app.url("/language"))
+        .form(&[("lang", "fr"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = app
+        .client
+        .post(app.url("/language"))
+        .form(&[("csrf_token", "forged"), ("lang", "fr"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("Not allowed"));
+    let (_, html) = app.page("/").await;
+    assert!(html.contains("<html lang=\"en\">"), "the language did not change");
+
+    // A valid token from another visitor's session does not work either.
+    let other = crate::helpers::client();
+    let (_, other_html) = (200, other.get(app.url("/")).send().await.unwrap().text().await.unwrap());
+    let foreign = csrf_token(&other_html);
+    let res = app
+        .client
+        .post(app.url("/language"))
+        .form(&[("csrf_token", foreign.as_str()), ("lang", "fr")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn a_cross_origin_post_is_refused_even_with_the_token() {
+    let app = TestApp::spawn().await;
+    let (_, html) = app.page("/").await;
+    let token = csrf_token(&html);
+    let res = app
+        .client
+        .post(app.url("/language"))
+        .header("Origin", "https://evil.example")
+        .form(&[("csrf_token", token.as_str()), ("lang", "fr")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn choosing_french_redirects_with_a_flash_shown_once_and_keeps_the_choice() {
+    let app = TestApp::spawn().await;
+    let res = app.submit("/", "/language", &[("lang", "fr"), ("next", "/")]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/");
+    let (_, html) = app.page("/").await;
+    assert!(html.contains("<html lang=\"fr\">"));
+    assert!(html.contains("Votre Luneo est en marche"));
+    assert!(html.contains("role=\"status\">Langue modifiée.</div>"), "{html}");
+    let (_, html) = app.page("/").await;
+    assert!(!html.contains("Langue modifiée."), "the flash is shown once");
+    let (_, html) = app.page("/nope").await;
+    assert!(html.contains("Page introuvable"), "error pages follow the choice");
+}
+
+#[tokio::test]
+async fn accept_language_picks_french_when_no_choice_was_made() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .client
+        .get(app.url("/"))
+        .header("Accept-Language", "de-DE, fr-CA;q=0.9, en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<html lang=\"fr\">") && html.contains("Aller au contenu"));
+}
+
+#[tokio::test]
+async fn the_next_target_of_a_form_never_leaves_the_site() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .submit("/", "/language", &[("lang", "en"), ("next", "//evil.example/x")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn an_oversized_form_gets_413() {
+    let app = TestApp::spawn_with(crate::helpers::Spawn {
+        pairs: vec![("limit_form".into(), "1KiB".into())],
+        ..Default::default()
+    })
+    .await;
+    let (_, html) = app.page("/").await;
+    let token = csrf_token(&html);
+    let big = "x".repeat(4096);
+    let res = app
+        .client
+        .post(app.url("/language"))
+        .form(&[("csrf_token", token.as_str()), ("lang", "fr"), ("next", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+}
