@@ -1,0 +1,9 @@
+//! Browser tests: headless Chromium driven through chromedriver with
+//! fantoccini, against the real app on a random port.
+
+#[allow(dead_code)]
+#[path = "../it/helpers.rs"]
+mod helpers;
+
+mod browser;
+mod site;
