@@ -400,3 +400,23 @@ fn jobs_and_outbox_commands_show_what_operators_need() {
     assert_eq!(code, 1);
     assert!(err.contains("no dead outbox row"), "{err}");
 }
+
+#[test]
+fn logs_are_json_lines_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(luneo(dir.path())
+        .env("LUNEO_LOG", "info")
+        .env("LUNEO_LOG_FORMAT", "json")
+        .arg("jobs"));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "applied migration" && l["level"] == "INFO"),
+        "{err}"
+    );
+}
