@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -67,8 +68,11 @@ pub enum OutboxAction {
     Replay { id: String },
 }
 
-/// Installs the log subscriber (text or JSON), bridging Rocket's `log` records.
-pub fn init_logging(config: &Config) {
+/// Installs the log subscriber (text or JSON), bridging Rocket's `log`
+/// records. Lines are written by a background thread (never dropped: a full
+/// buffer slows the writer instead); keep the guard alive to flush at exit.
+pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
     // Rocket's own per-request and launch lines repeat ours: keep its warnings only,
     // unless the operator asks about rocket explicitly.
     let directives = if config.log.contains("rocket") {
@@ -77,13 +81,26 @@ pub fn init_logging(config: &Config) {
         format!("{},rocket=warn,rocket::launch=warn", config.log)
     };
     let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| "info".into());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(writer);
     let _ = match config.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().finish().try_init(),
+        LogFormat::Text => builder.finish().try_init(),
     };
+    // Rocket logs through `log`: forward its records, but only from warn up
+    // unless asked, so its per-request info lines cost nothing on the hot path.
+    let level = if config.log.contains("rocket") {
+        tracing_log::log::LevelFilter::Trace
+    } else {
+        tracing_log::log::LevelFilter::Warn
+    };
+    let _ = tracing_log::LogTracer::builder().with_max_level(level).init();
+    guard
 }
 
 /// Runs the parsed command line; returns the process exit status.
@@ -96,7 +113,7 @@ pub fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
-    init_logging(&config);
+    let _log_guard = init_logging(&config);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => return serve(config),
         Command::Migrate => migrate_cmd(&config),

@@ -55,7 +55,7 @@ impl<'r> FromRequest<'r> for IfNoneMatch {
 }
 
 pub struct Asset {
-    body: Option<Vec<u8>>,
+    body: Option<std::borrow::Cow<'static, [u8]>>,
     etag: String,
     content_type: ContentType,
     immutable: bool,
@@ -92,7 +92,7 @@ fn serve(file: PathBuf, if_none_match: IfNoneMatch) -> Option<Asset> {
         .unwrap_or(ContentType::Binary);
     let fresh = if_none_match.0.as_deref() == Some(etag.as_str());
     Some(Asset {
-        body: (!fresh).then(|| content.data.into_owned()),
+        body: (!fresh).then_some(content.data),
         etag,
         content_type,
         immutable: hash == Some(current.as_str()),
