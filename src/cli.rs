@@ -52,6 +52,51 @@ pub enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+    /// Manage accounts
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage personal API tokens
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserAction {
+    /// Create a verified account (password from LUNEO_PASSWORD or the first line of stdin)
+    /// as owner of a new organisation ORG, or add it to the existing ORG with --role
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation: slug or name of an existing one, or the name of a new one
+        #[arg(long)]
+        org: String,
+        /// Role in an existing organisation (owner, admin, member, viewer or a custom role)
+        #[arg(long)]
+        role: Option<String>,
+        /// Make the account an instance admin
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// Create a personal API token and print it alone on stdout
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Organisation slug or name; needed when the user belongs to several
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +171,19 @@ pub fn run(cli: Cli) -> i32 {
         Command::SendTestMail { address, lang } => send_test_mail(&config, &address, &lang),
         Command::Jobs => jobs_cmd(&config),
         Command::Outbox { action } => outbox_cmd(&config, action),
+        Command::User {
+            action:
+                UserAction::Add {
+                    email,
+                    name,
+                    org,
+                    role,
+                    admin,
+                },
+        } => crate::cli_accounts::user_add(&config, &email, &name, &org, role.as_deref(), admin),
+        Command::Token {
+            action: TokenAction::Create { email, org, name },
+        } => crate::cli_accounts::token_create(&config, &email, org.as_deref(), &name),
     };
     match result {
         Ok(()) => 0,
@@ -167,7 +225,7 @@ impl PrettyError for rocket::Error {
     }
 }
 
-fn open_db(config: &Config) -> Result<Db, String> {
+pub(crate) fn open_db(config: &Config) -> Result<Db, String> {
     crate::prepare_data_dir(&config.data_dir).map_err(|e| e.to_string())?;
     Db::open(&config.db_path(), 1).map_err(|e| e.to_string())
 }

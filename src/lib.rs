@@ -2,12 +2,17 @@
 //! [`app`] is the one place where the Rocket application is assembled from a
 //! [`Config`]; `main.rs` only parses the command line.
 
+pub mod audit;
+pub mod auth;
 pub mod cli;
+mod cli_accounts;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod jobs;
 pub mod mail;
 pub mod ops;
+pub mod orgs;
 pub mod site;
 pub mod web;
 
@@ -158,6 +163,11 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let outbox =
         Arc::new(Outbox::new(db.clone(), opts.clock.clone(), metrics.clone()).with(mail::KIND, mailer.clone()));
     let grace = Duration::from_secs(config.shutdown_grace as u64 + 1);
+    // While nobody has an account, a one-time token guards /setup.
+    let has_users = db
+        .read_blocking(auth::any_user)
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    let setup = auth::setup::SetupToken::new((!has_users).then(|| db::ids::random_token(24)));
     let start_workers = opts.start_workers;
 
     let rocket = rocket::custom(rocket_figment(&config, &secret, &opts))
@@ -170,6 +180,10 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
                 tracing::info!(address = %cfg.address, port = cfg.port, version = env!("CARGO_PKG_VERSION"), "Luneo is listening");
                 if let Some(c) = rocket.state::<Config>() {
                     println!("Luneo {} listening on http://{}:{} (public URL {})", env!("CARGO_PKG_VERSION"), cfg.address, cfg.port, c.base_url);
+                    if let Some(token) = rocket.state::<auth::setup::SetupToken>().and_then(|s| s.get()) {
+                        let base = c.base_url.as_str().trim_end_matches('/');
+                        println!("No account yet: create the owner account at {base}/setup?token={token}");
+                    }
                 }
                 if !start_workers {
                     return;
@@ -203,12 +217,16 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .manage(scheduler)
         .manage(outbox)
         .manage(lock)
+        .manage(setup)
         .manage(Workers(Mutex::new(vec![])))
         .register("/", web::error::catchers())
         .mount("/", web::assets::routes())
         .mount("/", web::csrf::routes())
         .mount("/", ops::routes())
-        .mount("/", site::routes());
+        .mount("/", site::routes())
+        .mount("/", auth::routes())
+        .mount("/", dashboard::routes())
+        .mount("/", orgs::api::routes());
     Ok(rocket)
 }
 

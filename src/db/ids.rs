@@ -13,6 +13,14 @@ pub fn random_token(n: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// How a secret token (session, API token, mail link) is stored: SHA-256, hex.
+/// Tokens carry 256 random bits, so a fast hash is enough; lookups by hash
+/// never compare secrets byte by byte.
+pub fn hash_token(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

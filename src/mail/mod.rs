@@ -150,6 +150,67 @@ pub fn queue(tx: &Transaction, now: i64, org_id: Option<&str>, mail: &OutgoingMa
     outbox::enqueue(tx, now, org_id, KIND, mail)
 }
 
+/// A mail that asks the reader to follow one link (verify, reset, join…).
+#[derive(Template)]
+#[template(path = "mail/action.txt")]
+struct ActionText<'a> {
+    greeting: &'a str,
+    body: &'a str,
+    action_label: &'a str,
+    action_url: &'a str,
+    note: &'a str,
+    signature: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/action.html")]
+struct ActionHtml<'a> {
+    lang: Lang,
+    greeting: &'a str,
+    body: &'a str,
+    action_label: &'a str,
+    action_url: &'a str,
+    note: &'a str,
+    signature: &'a str,
+}
+
+/// The texts of an action mail, already in the recipient's language.
+pub struct Action<'a> {
+    pub subject: String,
+    pub greeting: String,
+    pub body: String,
+    pub action_label: &'a str,
+    pub action_url: String,
+    pub note: String,
+}
+
+/// Renders an action mail (plain text and HTML) for `to` in `lang`.
+pub fn action_mail(to: &str, lang: Lang, action: Action<'_>) -> Result<OutgoingMail, AppError> {
+    let signature = lang.t("mail.signature");
+    compose(
+        to,
+        lang,
+        action.subject,
+        &ActionText {
+            greeting: &action.greeting,
+            body: &action.body,
+            action_label: action.action_label,
+            action_url: &action.action_url,
+            note: &action.note,
+            signature,
+        },
+        &ActionHtml {
+            lang,
+            greeting: &action.greeting,
+            body: &action.body,
+            action_label: action.action_label,
+            action_url: &action.action_url,
+            note: &action.note,
+            signature,
+        },
+    )
+}
+
 /// The test mail's plain text part.
 #[derive(Template)]
 #[template(path = "mail/test.txt")]

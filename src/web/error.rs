@@ -1,7 +1,7 @@
 //! The one error type of every handler. Pages get an HTML error page;
 //! `/api/*` gets RFC 9457 `application/problem+json` with a stable `type`.
 
-use super::page::{ErrorPage, PageCtx};
+use super::page::{Detail, ErrorPage, PageCtx};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
@@ -22,6 +22,10 @@ pub enum AppError {
     NotFound,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    #[error("unauthenticated: sign in first")]
+    Unauthenticated,
+    #[error("forbidden: this needs the permission {0}")]
+    MissingPermission(String),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     #[error("bad request: {0}")]
@@ -52,7 +56,8 @@ impl AppError {
     pub fn status(&self) -> Status {
         match self {
             AppError::NotFound => Status::NotFound,
-            AppError::Forbidden(_) => Status::Forbidden,
+            AppError::Forbidden(_) | AppError::MissingPermission(_) => Status::Forbidden,
+            AppError::Unauthenticated => Status::Unauthorized,
             AppError::Invalid(_) => Status::UnprocessableEntity,
             AppError::BadRequest(_) => Status::BadRequest,
             AppError::Conflict(_) => Status::Conflict,
@@ -138,6 +143,7 @@ impl<'r> Responder<'r, 'static> for AppError {
         let status = self.status();
         let retry = match &self {
             AppError::TooManyRequests { retry_after } => Some(Header::new("Retry-After", retry_after.to_string())),
+            AppError::Unauthenticated => Some(Header::new("WWW-Authenticate", "Bearer")),
             _ => None,
         };
         if is_api(req) {
@@ -148,8 +154,20 @@ impl<'r> Responder<'r, 'static> for AppError {
             }
             return problem.respond(retry);
         }
+        if let AppError::Unauthenticated = self {
+            // Pages send people to the sign-in form, and back here afterwards.
+            let here = req.uri().to_string();
+            let to = format!("/login?next={}", rocket::http::RawStr::new(&here).percent_encode());
+            return rocket::response::Redirect::to(to).respond_to(req);
+        }
         let ctx = PageCtx::for_request(req);
-        let page = ErrorPage::new(ctx, status, Some(self.public_detail()));
+        let detail = match &self {
+            AppError::MissingPermission(perm) => {
+                Detail::Localized(ctx.lang.tf("error.missing_permission", &[("permission", perm)]))
+            }
+            other => Detail::English(other.public_detail()),
+        };
+        let page = ErrorPage::new(ctx, status, detail);
         let mut res = page.respond_to(req)?;
         res.set_status(status);
         if let Some(h) = retry {
@@ -193,6 +211,7 @@ fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
     }
     match status.code {
         404 => AppError::NotFound,
+        401 => AppError::Unauthenticated,
         403 => AppError::Forbidden("You may not do this.".into()),
         413 => AppError::TooLarge,
         422 => AppError::Invalid(vec![]),

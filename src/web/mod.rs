@@ -6,6 +6,7 @@ pub mod assets;
 pub mod csrf;
 pub mod error;
 pub mod fairings;
+pub mod forms;
 pub mod i18n;
 pub mod page;
 

@@ -83,6 +83,14 @@ impl<'r, T: Template> Responder<'r, 'static> for Html<T> {
     }
 }
 
+/// The explanation on an error page.
+pub enum Detail {
+    /// Written in English by the code; replaced by the catalogue's text in other languages.
+    English(String),
+    /// Already in the reader's language.
+    Localized(String),
+}
+
 /// The HTML page for an error status.
 #[derive(Template)]
 #[template(path = "layout/error.html")]
@@ -94,7 +102,7 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
-    pub fn new(ctx: PageCtx, status: Status, detail: Option<String>) -> ErrorPage {
+    pub fn new(ctx: PageCtx, status: Status, detail: Detail) -> ErrorPage {
         let key = match status.code {
             403 => "error.forbidden",
             404 => "error.not_found",
@@ -105,11 +113,12 @@ impl ErrorPage {
             _ => "error.bad_request",
         };
         let title = ctx.t(key).to_string();
-        // Our own details are English; the page explains in the reader's language.
-        let detail = if ctx.lang == Lang::En {
-            detail
-        } else {
-            Some(ctx.t(&format!("{key}_detail")).to_string())
+        // Our own details are English; the page explains in the reader's
+        // language, unless the detail was written in it already.
+        let detail = match detail {
+            Detail::Localized(d) => Some(d),
+            Detail::English(d) if ctx.lang == Lang::En => Some(d),
+            _ => Some(ctx.t(&format!("{key}_detail")).to_string()),
         };
         ErrorPage {
             ctx,

@@ -1,0 +1,132 @@
+//! [`Identity`]: who is making a request, from the session cookie or, on
+//! `/api/`, an `Authorization: Bearer` personal API token.
+
+use super::{User, api_tokens, session};
+use crate::db::Db;
+use crate::db::time::SharedClock;
+use crate::web::error::{AppError, stash};
+use rocket::request::{FromRequest, Outcome, Request};
+use serde::Serialize;
+
+/// How a request was authenticated.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Via {
+    Session { id: String },
+    ApiToken { id: String, name: String },
+}
+
+/// The signed-in person of a request and the organisation they act for.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user: User,
+    pub org_id: Option<String>,
+    pub via: Via,
+}
+
+/// The client's address as Rocket sees it (the proxy header only when configured).
+pub fn client_ip(req: &Request<'_>) -> Option<String> {
+    req.client_ip().map(|ip| ip.to_string())
+}
+
+pub fn user_agent(req: &Request<'_>) -> Option<String> {
+    req.headers()
+        .get_one("User-Agent")
+        .map(|ua| ua.chars().take(300).collect())
+}
+
+async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
+    let db = req
+        .rocket()
+        .state::<Db>()
+        .ok_or_else(|| AppError::internal("no database"))?
+        .clone();
+    let now = req.rocket().state::<SharedClock>().map(|c| c.now()).unwrap_or_default();
+    if let Some(auth) = req.headers().get_one("Authorization") {
+        let token = auth
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
+        if token.is_empty() {
+            return Ok(None);
+        }
+        return db
+            .write(move |tx| {
+                Ok(api_tokens::authenticate(tx, &token, now)?.map(|(t, user)| Identity {
+                    user,
+                    org_id: Some(t.org_id.clone()),
+                    via: Via::ApiToken { id: t.id, name: t.name },
+                }))
+            })
+            .await;
+    }
+    let Some(token) = req.cookies().get(session::COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    let found = db.read(move |c| session::find(c, &token, now)).await?;
+    let Some((row, user)) = found else {
+        return Ok(None);
+    };
+    if session::needs_touch(&row, now) {
+        let ip = client_ip(req);
+        let touched = row.clone();
+        db.write(move |tx| session::touch(tx, &touched, now, ip.as_deref()))
+            .await?;
+    }
+    Ok(Some(Identity {
+        user,
+        org_id: row.org_id,
+        via: Via::Session { id: row.id },
+    }))
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Identity {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let found = req
+            .local_cache_async(async { identify(req).await.map_err(|e| e.to_string()) })
+            .await;
+        match found {
+            Ok(Some(identity)) => Outcome::Success(identity.clone()),
+            Ok(None) => Outcome::Error((stash(req, AppError::Unauthenticated), ())),
+            Err(e) => Outcome::Error((stash(req, AppError::internal(e.clone())), ())),
+        }
+    }
+}
+
+/// The identity of a request if it has one; never fails (pages that look
+/// different for signed-in visitors).
+pub struct MaybeIdentity(pub Option<Identity>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for MaybeIdentity {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let found = req
+            .local_cache_async(async { identify(req).await.map_err(|e| e.to_string()) })
+            .await;
+        Outcome::Success(MaybeIdentity(found.as_ref().ok().cloned().flatten()))
+    }
+}
+
+/// Where a request comes from, for sessions and the audit log.
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientInfo {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(ClientInfo {
+            ip: client_ip(req),
+            user_agent: user_agent(req),
+        })
+    }
+}

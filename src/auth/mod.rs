@@ -1,0 +1,130 @@
+//! Accounts: users, passwords, sessions, one-time mail links, personal API
+//! tokens, and the pages to set up the instance, register, verify an
+//! address, sign in and out. Other features identify people through
+//! [`Identity`] (or the `orgs::Member` guard built on it).
+
+pub mod api_tokens;
+mod guard;
+pub mod mail_tokens;
+mod mails;
+mod pages;
+pub mod password;
+pub mod session;
+pub mod setup;
+
+pub use guard::{ClientInfo, Identity, MaybeIdentity, Via, client_ip, user_agent};
+
+use crate::web::error::AppError;
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+
+/// A person with an account.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub language: Option<String>,
+    pub email_verified: bool,
+    pub is_instance_admin: bool,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.language, u.email_verified_at IS NOT NULL, u.is_instance_admin, u.password_hash";
+
+/// Reads a [`User`] from `USER_COLUMNS` starting at column `at`.
+pub(crate) fn user_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(at)?,
+        email: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        language: r.get(at + 3)?,
+        email_verified: r.get(at + 4)?,
+        is_instance_admin: r.get(at + 5)?,
+        password_hash: r.get(at + 6)?,
+    })
+}
+
+pub fn find_by_email(conn: &Connection, email: &str) -> Result<Option<User>, AppError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?1"),
+            [email.trim()],
+            |r| user_at(r, 0),
+        )
+        .optional()?)
+}
+
+pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<User>, AppError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1"),
+            [id],
+            |r| user_at(r, 0),
+        )
+        .optional()?)
+}
+
+/// Whether any account exists (the instance is set up).
+pub fn any_user(conn: &Connection) -> Result<bool, AppError> {
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get(0))?)
+}
+
+/// What a new account is made of.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: Option<String>,
+    pub language: Option<&'a str>,
+    pub verified: bool,
+    pub instance_admin: bool,
+}
+
+/// Creates an account; the caller checked that the address is free.
+pub fn create_user(tx: &Transaction, new: &NewUser<'_>, now: i64) -> Result<User, AppError> {
+    let id = crate::db::ids::new_id("usr");
+    tx.execute(
+        "INSERT INTO users (id, email, name, password_hash, language, email_verified_at, is_instance_admin, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![
+            id,
+            new.email.trim(),
+            new.name.trim(),
+            new.password_hash,
+            new.language,
+            new.verified.then_some(now),
+            new.instance_admin,
+            now
+        ],
+    )?;
+    Ok(User {
+        id,
+        email: new.email.trim().to_string(),
+        name: new.name.trim().to_string(),
+        language: new.language.map(str::to_string),
+        email_verified: new.verified,
+        is_instance_admin: new.instance_admin,
+        password_hash: new.password_hash.clone(),
+    })
+}
+
+/// Marks the address of an account as verified.
+pub fn mark_verified(tx: &Transaction, user_id: &str, now: i64) -> Result<(), AppError> {
+    tx.execute(
+        "UPDATE users SET email_verified_at = coalesce(email_verified_at, ?2) WHERE id = ?1",
+        (user_id, now),
+    )?;
+    Ok(())
+}
+
+/// Checks an email address's shape (the mail server has the last word).
+pub fn valid_email(email: &str) -> bool {
+    let email = email.trim();
+    email.len() <= 254 && email.parse::<lettre::Address>().is_ok()
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    pages::routes()
+}

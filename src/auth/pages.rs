@@ -1,0 +1,526 @@
+//! The account pages: first-run setup, register, address verification,
+//! sign in and sign out. Every form keeps what was typed and shows errors
+//! beside the fields; nothing is half written (one transaction each).
+
+use super::mail_tokens::{self, Purpose};
+use super::setup::SetupToken;
+use super::{ClientInfo, MaybeIdentity, NewUser, User, mails, password, session};
+use crate::audit::{self, Actor, AuditCtx};
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::time::SharedClock;
+use crate::jobs::outbox::Outbox;
+use crate::web::error::{AppError, FieldError};
+use crate::web::forms::{Checks, FormState};
+use crate::web::i18n::Lang;
+use crate::web::page::{Html, PageCtx};
+use crate::web::safe_next;
+use askama::Template;
+use rocket::Either;
+use rocket::State;
+use rocket::form::Form;
+use rocket::http::CookieJar;
+use rocket::response::{Flash, Redirect};
+use std::sync::Arc;
+
+type PageResult<T> = Result<Either<Redirect, Html<T>>, AppError>;
+
+#[derive(Template)]
+#[template(path = "auth/setup.html")]
+struct SetupPage {
+    ctx: PageCtx,
+    form: FormState,
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "auth/register.html")]
+struct RegisterPage {
+    ctx: PageCtx,
+    form: FormState,
+}
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    form: FormState,
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "auth/message.html")]
+struct MessagePage {
+    ctx: PageCtx,
+    title: String,
+    body: String,
+    /// A form to confirm with (its action), if any.
+    confirm: Option<String>,
+}
+
+/// The fields of a new account with its first organisation.
+#[derive(rocket::FromForm)]
+struct AccountForm {
+    #[field(default = String::new())]
+    token: String,
+    #[field(default = String::new())]
+    name: String,
+    #[field(default = String::new())]
+    email: String,
+    #[field(default = String::new())]
+    password: String,
+    #[field(default = String::new())]
+    org_name: String,
+}
+
+impl AccountForm {
+    fn state(&self) -> FormState {
+        FormState::with_values(&[
+            ("name", &self.name),
+            ("email", &self.email),
+            ("org_name", &self.org_name),
+        ])
+    }
+
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        let mut c = Checks::default();
+        let name = self.name.trim();
+        c.check(!name.is_empty(), "name", "auth.error.name_missing");
+        c.check(name.chars().count() <= 100, "name", "auth.error.name_long");
+        c.check(super::valid_email(&self.email), "email", "auth.error.email_invalid");
+        if let Err(key) = password::check_policy(&self.password, &[&self.name, &self.email, &self.org_name]) {
+            c.check(false, "password", key);
+        }
+        let org = self.org_name.trim();
+        c.check(!org.is_empty(), "org_name", "auth.error.org_missing");
+        c.check(org.chars().count() <= 100, "org_name", "auth.error.org_long");
+        c.into_result()
+    }
+}
+
+/// Signs `user` in on a new session (revoking the one in the cookie, if any).
+fn sign_in(
+    tx: &rusqlite::Transaction,
+    user: &User,
+    old_token: Option<&str>,
+    client: (&Option<String>, &Option<String>),
+    now: i64,
+) -> Result<String, AppError> {
+    if let Some(old) = old_token {
+        session::revoke_token(tx, old)?;
+    }
+    let org = crate::orgs::memberships_of(tx, &user.id)?
+        .into_iter()
+        .next()
+        .map(|(o, _)| o.id);
+    let (_, token) = session::create(
+        tx,
+        &user.id,
+        org.as_deref(),
+        now,
+        client.0.as_deref(),
+        client.1.as_deref(),
+    )?;
+    let ctx = AuditCtx {
+        org_id: org,
+        actor: Actor::User {
+            id: user.id.clone(),
+            label: user.email.clone(),
+        },
+        ip: client.0.clone(),
+        user_agent: client.1.clone(),
+        now,
+    };
+    audit::record(
+        tx,
+        &ctx,
+        "user.signed_in",
+        Some(("user", &user.id)),
+        serde_json::json!({}),
+    )?;
+    Ok(token)
+}
+
+#[rocket::get("/setup?<token>")]
+fn setup_page(ctx: PageCtx, token: Option<&str>, setup: &State<SetupToken>) -> Result<Html<SetupPage>, AppError> {
+    let token = token.unwrap_or_default();
+    if !setup.matches(token) {
+        return Err(AppError::NotFound);
+    }
+    Ok(Html(SetupPage {
+        ctx,
+        form: FormState::default(),
+        token: token.into(),
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[rocket::post("/setup", data = "<form>")]
+async fn setup_submit(
+    ctx: PageCtx,
+    form: Form<AccountForm>,
+    setup: &State<SetupToken>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<Config>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+) -> PageResult<SetupPage> {
+    if !setup.matches(&form.token) {
+        return Err(AppError::NotFound);
+    }
+    if let Err(errors) = form.check() {
+        let state = form.state().with_errors(errors);
+        return Ok(Either::Right(Html(SetupPage {
+            ctx,
+            form: state,
+            token: form.token.clone(),
+        })));
+    }
+    let form = form.into_inner();
+    let hash = password::hash(&form.password);
+    let now = clock.now();
+    let lang = ctx.lang.code();
+    let token = db
+        .write(move |tx| {
+            if super::any_user(tx)? {
+                return Err(AppError::NotFound);
+            }
+            let user = super::create_user(
+                tx,
+                &NewUser {
+                    email: &form.email,
+                    name: &form.name,
+                    password_hash: Some(hash),
+                    language: Some(lang),
+                    verified: true,
+                    instance_admin: true,
+                },
+                now,
+            )?;
+            let actx = AuditCtx {
+                org_id: None,
+                actor: Actor::User {
+                    id: user.id.clone(),
+                    label: user.email.clone(),
+                },
+                ip: client.ip.clone(),
+                user_agent: client.user_agent.clone(),
+                now,
+            };
+            audit::record(
+                tx,
+                &actx,
+                "instance.setup",
+                Some(("user", &user.id)),
+                serde_json::json!({}),
+            )?;
+            crate::orgs::create_org(tx, &actx, &form.org_name, &user, lang)?;
+            sign_in(tx, &user, None, (&client.ip, &client.user_agent), now)
+        })
+        .await?;
+    setup.close();
+    session::set_cookie(jar, token, config.https());
+    Ok(Either::Left(Redirect::to("/dashboard")))
+}
+
+/// Whether anyone may create an account (instance setting, on by default).
+pub fn registration_open(conn: &rusqlite::Connection) -> Result<bool, AppError> {
+    use rusqlite::OptionalExtension;
+    let value: Option<String> = conn
+        .query_row(
+            "SELECT value FROM instance_settings WHERE key = 'registration_open'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(value.as_deref() != Some("false"))
+}
+
+#[rocket::get("/register")]
+async fn register_page(ctx: PageCtx, db: &State<Db>) -> Result<Html<RegisterPage>, AppError> {
+    if !db.read(registration_open).await? {
+        return Err(AppError::Forbidden(
+            "Registration is closed on this instance: ask for an invitation.".into(),
+        ));
+    }
+    Ok(Html(RegisterPage {
+        ctx,
+        form: FormState::default(),
+    }))
+}
+
+#[rocket::post("/register", data = "<form>")]
+async fn register_submit(
+    ctx: PageCtx,
+    form: Form<AccountForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<Config>,
+    outbox: &State<Arc<Outbox>>,
+    client: ClientInfo,
+) -> PageResult<RegisterPage> {
+    if !db.read(registration_open).await? {
+        return Err(AppError::Forbidden(
+            "Registration is closed on this instance: ask for an invitation.".into(),
+        ));
+    }
+    if let Err(errors) = form.check() {
+        let state = form.state().with_errors(errors);
+        return Ok(Either::Right(Html(RegisterPage { ctx, form: state })));
+    }
+    let form = form.into_inner();
+    // Hash in every case, so the answer takes as long whether the address exists or not.
+    let hash = password::hash(&form.password);
+    let now = clock.now();
+    let lang = ctx.lang;
+    let base = config.base_url.clone();
+    db.write(move |tx| {
+        if let Some(existing) = super::find_by_email(tx, &form.email)? {
+            let existing_lang = existing.language.as_deref().and_then(Lang::parse).unwrap_or(lang);
+            let mail = mails::already_registered(&existing.email, &existing.name, existing_lang, &base)?;
+            crate::mail::queue(tx, now, None, &mail)?;
+            return Ok(());
+        }
+        let user = super::create_user(
+            tx,
+            &NewUser {
+                email: &form.email,
+                name: &form.name,
+                password_hash: Some(hash),
+                language: Some(lang.code()),
+                verified: false,
+                instance_admin: false,
+            },
+            now,
+        )?;
+        let actx = AuditCtx {
+            org_id: None,
+            actor: Actor::User {
+                id: user.id.clone(),
+                label: user.email.clone(),
+            },
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            now,
+        };
+        let org = crate::orgs::create_org(tx, &actx, &form.org_name, &user, lang.code())?;
+        audit::record(
+            tx,
+            &actx.in_org(&org.id),
+            "user.registered",
+            Some(("user", &user.id)),
+            serde_json::json!({}),
+        )?;
+        let token = mail_tokens::issue(tx, &user.id, Purpose::Verify, now)?;
+        let mail = mails::verification(&user.email, &user.name, lang, &base, &token)?;
+        crate::mail::queue(tx, now, Some(&org.id), &mail)?;
+        Ok(())
+    })
+    .await?;
+    outbox.wake();
+    Ok(Either::Left(Redirect::to("/register/check-mail")))
+}
+
+#[rocket::get("/register/check-mail")]
+fn check_mail(ctx: PageCtx) -> Html<MessagePage> {
+    let (title, body) = (
+        ctx.t("auth.check_mail.title").into(),
+        ctx.t("auth.check_mail.body").into(),
+    );
+    Html(MessagePage {
+        ctx,
+        title,
+        body,
+        confirm: None,
+    })
+}
+
+#[rocket::get("/verify-email/<token>")]
+async fn verify_page(
+    ctx: PageCtx,
+    token: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Html<MessagePage>, AppError> {
+    let (t, now) = (token.to_string(), clock.now());
+    let valid = db
+        .read(move |c| mail_tokens::peek(c, &t, Purpose::Verify, now))
+        .await?
+        .is_some();
+    let (title, body, confirm) = if valid {
+        (
+            ctx.t("auth.verify.title"),
+            ctx.t("auth.verify.body"),
+            Some(format!("/verify-email/{token}")),
+        )
+    } else {
+        (
+            ctx.t("auth.verify.invalid_title"),
+            ctx.t("auth.verify.invalid_body"),
+            None,
+        )
+    };
+    let (title, body) = (title.to_string(), body.to_string());
+    Ok(Html(MessagePage {
+        ctx,
+        title,
+        body,
+        confirm,
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[rocket::post("/verify-email/<token>")]
+async fn verify_submit(
+    ctx: PageCtx,
+    token: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<Config>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+) -> Result<Either<Flash<Redirect>, Html<MessagePage>>, AppError> {
+    let (t, now) = (token.to_string(), clock.now());
+    let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
+    let signed_in = db
+        .write(move |tx| {
+            let Some(user_id) = mail_tokens::consume(tx, &t, Purpose::Verify, now)? else {
+                return Ok(None);
+            };
+            super::mark_verified(tx, &user_id, now)?;
+            let user = super::find_by_id(tx, &user_id)?.ok_or(AppError::NotFound)?;
+            let actx = AuditCtx {
+                org_id: crate::orgs::memberships_of(tx, &user.id)?
+                    .into_iter()
+                    .next()
+                    .map(|(o, _)| o.id),
+                actor: Actor::User {
+                    id: user.id.clone(),
+                    label: user.email.clone(),
+                },
+                ip: client.ip.clone(),
+                user_agent: client.user_agent.clone(),
+                now,
+            };
+            audit::record(
+                tx,
+                &actx,
+                "user.email_verified",
+                Some(("user", &user.id)),
+                serde_json::json!({}),
+            )?;
+            Ok(Some(sign_in(
+                tx,
+                &user,
+                old.as_deref(),
+                (&client.ip, &client.user_agent),
+                now,
+            )?))
+        })
+        .await?;
+    match signed_in {
+        Some(token) => {
+            session::set_cookie(jar, token, config.https());
+            Ok(Either::Left(Flash::success(
+                Redirect::to("/dashboard"),
+                ctx.t("auth.verify.done"),
+            )))
+        }
+        None => {
+            let (title, body) = (
+                ctx.t("auth.verify.invalid_title").into(),
+                ctx.t("auth.verify.invalid_body").into(),
+            );
+            Ok(Either::Right(Html(MessagePage {
+                ctx,
+                title,
+                body,
+                confirm: None,
+            })))
+        }
+    }
+}
+
+#[rocket::get("/login?<next>")]
+fn login_page(ctx: PageCtx, next: Option<&str>, me: MaybeIdentity) -> Either<Redirect, Html<LoginPage>> {
+    let next = safe_next(next);
+    if me.0.is_some() {
+        return Either::Left(Redirect::to(if next == "/" { "/dashboard".to_string() } else { next }));
+    }
+    Either::Right(Html(LoginPage {
+        ctx,
+        form: FormState::default(),
+        next,
+    }))
+}
+
+#[derive(rocket::FromForm)]
+struct LoginForm {
+    #[field(default = String::new())]
+    email: String,
+    #[field(default = String::new())]
+    password: String,
+    next: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+#[rocket::post("/login", data = "<form>")]
+async fn login_submit(
+    ctx: PageCtx,
+    form: Form<LoginForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<Config>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+) -> PageResult<LoginPage> {
+    let next = safe_next(form.next.as_deref());
+    let email = form.email.trim().to_string();
+    let found = {
+        let email = email.clone();
+        db.read(move |c| super::find_by_email(c, &email)).await?
+    };
+    let password = form.password.clone();
+    let stored = found.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref())).await?;
+    let Some(user) = found.filter(|_| ok) else {
+        let state = FormState::with_values(&[("email", &email)]).error_on("password", "auth.error.login_failed");
+        return Ok(Either::Right(Html(LoginPage { ctx, form: state, next })));
+    };
+    let now = clock.now();
+    let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
+    let token = db
+        .write(move |tx| sign_in(tx, &user, old.as_deref(), (&client.ip, &client.user_agent), now))
+        .await?;
+    session::set_cookie(jar, token, config.https());
+    Ok(Either::Left(Redirect::to(if next == "/" {
+        "/dashboard".to_string()
+    } else {
+        next
+    })))
+}
+
+#[rocket::post("/logout")]
+async fn logout(ctx: PageCtx, db: &State<Db>, jar: &CookieJar<'_>) -> Result<Flash<Redirect>, AppError> {
+    if let Some(token) = jar.get(session::COOKIE).map(|c| c.value().to_string()) {
+        db.write(move |tx| session::revoke_token(tx, &token)).await?;
+    }
+    session::clear_cookie(jar);
+    Ok(Flash::success(Redirect::to("/login"), ctx.t("auth.signed_out")))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![
+        setup_page,
+        setup_submit,
+        register_page,
+        register_submit,
+        check_mail,
+        verify_page,
+        verify_submit,
+        login_page,
+        login_submit,
+        logout
+    ]
+}

@@ -1,0 +1,284 @@
+//! Organisations (shops), their roles and memberships, and the [`Member`]
+//! guard every org-scoped handler takes: the signed-in user, the org of
+//! their session (never one named in the request) and what their role
+//! allows. Permission checks happen here, on the server.
+
+pub mod api;
+pub mod perms;
+
+use crate::audit::{self, Actor, AuditCtx};
+use crate::auth::{Identity, User, Via};
+use crate::db::Db;
+use crate::db::ids::new_id;
+use crate::web::error::{AppError, stash};
+use perms::{Area, Grants, Level, Perm, Preset};
+use rocket::request::{FromRequest, Outcome, Request};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub default_language: String,
+    pub time_zone: String,
+    pub currency: String,
+    pub seat_limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub builtin: bool,
+    pub grants: Grants,
+}
+
+const ORG_COLUMNS: &str = "o.id, o.slug, o.name, o.default_language, o.time_zone, o.currency, o.seat_limit";
+const ROLE_COLUMNS: &str = "r.id, r.key, r.name, r.builtin, r.permissions";
+
+fn org_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Org> {
+    Ok(Org {
+        id: r.get(at)?,
+        slug: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        default_language: r.get(at + 3)?,
+        time_zone: r.get(at + 4)?,
+        currency: r.get(at + 5)?,
+        seat_limit: r.get(at + 6)?,
+    })
+}
+
+fn role_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Role> {
+    let grants: String = r.get(at + 4)?;
+    Ok(Role {
+        id: r.get(at)?,
+        key: r.get(at + 1)?,
+        name: r.get(at + 2)?,
+        builtin: r.get(at + 3)?,
+        grants: serde_json::from_str(&grants).unwrap_or_default(),
+    })
+}
+
+/// A URL-safe slug for `name` not yet taken (`my-shop`, `my-shop-2`, …).
+fn free_slug(tx: &Transaction, name: &str) -> Result<String, AppError> {
+    let mut base = slug::slugify(name);
+    base.truncate(48);
+    let base = if base.trim_matches('-').is_empty() {
+        "shop".to_string()
+    } else {
+        base
+    };
+    for n in 1.. {
+        let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM orgs WHERE slug = ?1)",
+            [&candidate],
+            |r| r.get(0),
+        )?;
+        if !taken {
+            return Ok(candidate);
+        }
+    }
+    unreachable!("some slug is free")
+}
+
+/// Creates an organisation with the preset roles, owned by `owner`.
+pub fn create_org(tx: &Transaction, ctx: &AuditCtx, name: &str, owner: &User, language: &str) -> Result<Org, AppError> {
+    let id = new_id("org");
+    let slug = free_slug(tx, name)?;
+    tx.execute(
+        "INSERT INTO orgs (id, slug, name, default_language, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![id, slug, name.trim(), language, ctx.now],
+    )?;
+    for preset in Preset::ALL {
+        tx.execute(
+            "INSERT INTO roles (id, org_id, key, name, builtin, permissions) VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+            rusqlite::params![
+                new_id("rol"),
+                id,
+                preset.key(),
+                preset.key(),
+                serde_json::to_string(&preset.grants()).expect("grants serialize")
+            ],
+        )?;
+    }
+    let ctx = ctx.in_org(&id);
+    audit::record(
+        tx,
+        &ctx,
+        "org.created",
+        Some(("org", &id)),
+        serde_json::json!({ "name": name.trim(), "slug": slug }),
+    )?;
+    add_member(tx, &ctx, &id, &owner.id, "owner")?;
+    Ok(org(tx, &id)?.expect("just created"))
+}
+
+/// Adds a user to an organisation with the role `role_key`.
+pub fn add_member(
+    tx: &Transaction,
+    ctx: &AuditCtx,
+    org_id: &str,
+    user_id: &str,
+    role_key: &str,
+) -> Result<(), AppError> {
+    let role_id: String = tx
+        .query_row(
+            "SELECT id FROM roles WHERE org_id = ?1 AND key = ?2",
+            (org_id, role_key),
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| AppError::invalid("role", format!("there is no role {role_key:?}")))?;
+    tx.execute(
+        "INSERT INTO memberships (org_id, user_id, role_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        (org_id, user_id, &role_id, ctx.now),
+    )?;
+    audit::record(
+        tx,
+        &ctx.in_org(org_id),
+        "member.added",
+        Some(("user", user_id)),
+        serde_json::json!({ "role": role_key }),
+    )
+}
+
+pub fn org(conn: &Connection, id: &str) -> Result<Option<Org>, AppError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = ?1"),
+            [id],
+            |r| org_at(r, 0),
+        )
+        .optional()?)
+}
+
+/// The org whose slug or name is `key`.
+pub fn find_org(conn: &Connection, key: &str) -> Result<Option<Org>, AppError> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.slug = ?1 OR o.name = ?1 ORDER BY o.slug = ?1 DESC LIMIT 1"
+            ),
+            [key],
+            |r| org_at(r, 0),
+        )
+        .optional()?)
+}
+
+/// Every organisation a user belongs to, with their role there, by name.
+pub fn memberships_of(conn: &Connection, user_id: &str) -> Result<Vec<(Org, Role)>, AppError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ORG_COLUMNS}, {ROLE_COLUMNS} FROM memberships m
+         JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id
+         WHERE m.user_id = ?1 ORDER BY o.name"
+    ))?;
+    let rows = stmt.query_map([user_id], |r| Ok((org_at(r, 0)?, role_at(r, 7)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A signed-in member acting in their current organisation.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    pub org: Org,
+    pub role: Role,
+    pub via: Via,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Every org the user belongs to (for the org switcher).
+    pub orgs: Vec<Org>,
+}
+
+impl Member {
+    pub fn can(&self, area: Area, level: Level) -> bool {
+        self.role.grants.allows(Perm(area, level))
+    }
+
+    /// Fails with 403 naming the missing permission.
+    pub fn require(&self, area: Area, level: Level) -> Result<(), AppError> {
+        if self.can(area, level) {
+            Ok(())
+        } else {
+            Err(AppError::MissingPermission(Perm(area, level).to_string()))
+        }
+    }
+
+    /// The audit context of a change made by this member now.
+    pub fn audit(&self, now: i64) -> AuditCtx {
+        let actor = match &self.via {
+            Via::Session { .. } => Actor::User {
+                id: self.user.id.clone(),
+                label: self.user.email.clone(),
+            },
+            Via::ApiToken { id, name } => Actor::ApiToken {
+                id: id.clone(),
+                label: format!("{} ({name})", self.user.email),
+            },
+        };
+        AuditCtx {
+            org_id: Some(self.org.id.clone()),
+            actor,
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            now,
+        }
+    }
+}
+
+async fn resolve(req: &Request<'_>, identity: Identity) -> Result<Member, AppError> {
+    let db = req
+        .rocket()
+        .state::<Db>()
+        .ok_or_else(|| AppError::internal("no database"))?
+        .clone();
+    let user_id = identity.user.id.clone();
+    let all = db.read(move |c| memberships_of(c, &user_id)).await?;
+    let chosen = match &identity.org_id {
+        Some(id) => all.iter().find(|(o, _)| &o.id == id),
+        None => all.first(),
+    };
+    let Some((org, role)) = chosen.cloned() else {
+        return Err(AppError::Forbidden("You do not belong to any organisation.".into()));
+    };
+    if let (Via::Session { id }, None) = (&identity.via, &identity.org_id) {
+        let (session_id, org_id) = (id.clone(), org.id.clone());
+        db.write(move |tx| crate::auth::session::set_org(tx, &session_id, &org_id))
+            .await?;
+    }
+    Ok(Member {
+        user: identity.user,
+        org,
+        role,
+        via: identity.via,
+        ip: crate::auth::client_ip(req),
+        user_agent: crate::auth::user_agent(req),
+        orgs: all.into_iter().map(|(o, _)| o).collect(),
+    })
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Member {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let identity = match req.guard::<Identity>().await {
+            Outcome::Success(i) => i,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(f) => return Outcome::Forward(f),
+        };
+        let found = req
+            .local_cache_async(async { resolve(req, identity).await.map_err(|e| e.to_string()) })
+            .await;
+        match found {
+            Ok(member) => Outcome::Success(member.clone()),
+            Err(e) => Outcome::Error((
+                stash(req, AppError::Forbidden(e.trim_start_matches("forbidden: ").into())),
+                (),
+            )),
+        }
+    }
+}
