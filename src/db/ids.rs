@@ -1,8 +1,15 @@
 //! Prefixed, sortable, random text ids such as `job_01J…` or `obx_01J…`.
 
+/// One monotonic generator for the process: ids made within the same
+/// millisecond still sort in the order they were made.
+static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
+
 /// A new id: `prefix` + `_` + a ULID (time-sortable, 80 random bits).
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", ulid::Ulid::generate())
+    let mut generator = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
+    // Overflow needs 2^80 ids in one millisecond; fall back to a fresh random one.
+    let id = generator.generate().unwrap_or_else(|_| ulid::Ulid::generate());
+    format!("{prefix}_{id}")
 }
 
 /// `n` random bytes from the OS generator, URL-safe base64 without padding.

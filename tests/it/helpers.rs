@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 
+/// A password that passes the policy.
+pub const PASSWORD: &str = "violet-harbour-91-teapot";
+
 /// 2026-11-25T10:30:00Z, the moment every test starts at.
 pub const T0: i64 = 1_795_602_600;
 
@@ -49,6 +52,8 @@ pub struct TestApp {
     pub scheduler: Arc<Scheduler>,
     pub outbox: Arc<Outbox>,
     pub data_dir: TempDir,
+    /// The one-time setup token printed at start (while no account exists).
+    pub setup_token: Option<String>,
     shutdown: rocket::Shutdown,
 }
 
@@ -116,6 +121,7 @@ impl TestApp {
         let scheduler = rocket.state::<Arc<Scheduler>>().unwrap().clone();
         let outbox = rocket.state::<Arc<Outbox>>().unwrap().clone();
         let shutdown = rocket.shutdown();
+        let setup_token = rocket.state::<luneo::auth::setup::SetupToken>().and_then(|s| s.get());
         tokio::spawn(async move {
             if let Err(e) = rocket.launch().await {
                 eprintln!("test app stopped: {e}");
@@ -133,6 +139,7 @@ impl TestApp {
             scheduler,
             outbox,
             data_dir,
+            setup_token,
             shutdown,
         }
     }
@@ -172,6 +179,52 @@ impl TestApp {
         let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         form.extend_from_slice(fields);
         self.client.post(self.url(action)).form(&form).send().await.unwrap()
+    }
+
+    /// Creates the instance owner and first org through /setup; this client is then signed in.
+    pub async fn set_up(&self, email: &str, org: &str) {
+        let token = self.setup_token.clone().expect("a fresh instance has a setup token");
+        let page = format!("/setup?token={token}");
+        let res = self
+            .submit(
+                &page,
+                "/setup",
+                &[
+                    ("token", &token),
+                    ("name", "Olivia Owner"),
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("org_name", org),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    }
+
+    /// Signs this client in.
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit("/", "/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Runs the `luneo` binary on this app's data directory.
+    pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_luneo"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LUNEO_DATA_DIR", self.data_dir.path())
+            .env("LUNEO_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
     }
 
     /// Waits until `check` holds, polling every 50 ms for up to 10 s.
