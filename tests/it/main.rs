@@ -8,4 +8,5 @@ mod helpers;
 mod jobs;
 mod mail;
 mod ops;
+mod team;
 mod web;

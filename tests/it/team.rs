@@ -1,0 +1,253 @@
+//! Organisations, roles and API tokens: what each member may see and do,
+//! enforced on the server, and one org never seeing another's data.
+
+use crate::helpers::{PASSWORD, TestApp, csrf_token};
+
+#[tokio::test]
+async fn cli_user_add_and_token_create_give_api_access_to_me() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (code, out, err) = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "vera@shop.test",
+            "--name",
+            "Vera Viewer",
+            "--org",
+            "atelier",
+            "--role",
+            "viewer",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("added vera@shop.test to Atelier (atelier) as viewer"),
+        "{out}"
+    );
+
+    let (code, token, err) = app.cli(
+        &["token", "create", "--email", "vera@shop.test", "--name", "script"],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let token = token.trim();
+    assert!(
+        token.starts_with("luneo_") && !token.contains(char::is_whitespace),
+        "printed alone: {token:?}"
+    );
+
+    let res = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let me: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(me["user"]["email"], "vera@shop.test");
+    assert_eq!(me["user"]["name"], "Vera Viewer");
+    assert_eq!(me["org"]["slug"], "atelier");
+    assert_eq!(me["role"], "viewer");
+    let perms: Vec<&str> = me["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        perms.contains(&"orders:view")
+            && !perms.contains(&"orders:edit")
+            && !perms.iter().any(|p| p.starts_with("billing"))
+    );
+    assert!(me["user"]["id"].as_str().unwrap().starts_with("usr_"));
+
+    let bad = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("luneo_forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+
+    let (code, _, err) = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "weak@shop.test",
+            "--name",
+            "W",
+            "--org",
+            "New shop",
+        ],
+        &[("LUNEO_PASSWORD", "password")],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("10 characters"), "{err}");
+}
+
+#[tokio::test]
+async fn a_viewer_sees_only_what_they_may_and_gets_403_naming_the_permission() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (code, _, err) = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "vera@shop.test",
+            "--name",
+            "Vera Viewer",
+            "--org",
+            "atelier",
+            "--role",
+            "viewer",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let vera = crate::helpers::client();
+    let page = vera.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_token(&page);
+    let res = vera
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "vera@shop.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let dash = vera
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dash.contains(">Orders</a>") && !dash.contains(">Billing</a>"),
+        "billing is hidden from a viewer"
+    );
+    let res = vera.get(app.url("/dashboard/billing")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("You need the permission billing:view")
+    );
+    let res = vera
+        .get(app.url("/dashboard/billing"))
+        .header("Accept-Language", "fr")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("billing:view"));
+    assert_eq!(
+        vera.get(app.url("/dashboard/no-such-section"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_token_of_one_org_never_reaches_another_and_switching_needs_membership() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (code, out, err) = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "bob@other.test",
+            "--name",
+            "Bob",
+            "--org",
+            "Other shop",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("owner of Other shop (other-shop)"), "{out}");
+    let (_, bob_token, _) = app.cli(&["token", "create", "--email", "bob@other.test"], &[]);
+    let me: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(bob_token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["org"]["slug"], "other-shop");
+
+    // The owner of Atelier cannot switch into Bob's organisation by naming its id.
+    let other_id: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM orgs WHERE slug = 'other-shop'", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let res = app
+        .submit("/dashboard", "/dashboard/switch-org", &[("org_id", &other_id)])
+        .await;
+    assert_eq!(res.status(), 404);
+    let (_, html) = app.page("/dashboard").await;
+    assert!(html.contains("<h1>Atelier</h1>"));
+
+    // Added to both, the owner can switch, and the token for one org stays there.
+    let (code, _, err) = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "owner@shop.test",
+            "--name",
+            "Olivia",
+            "--org",
+            "other-shop",
+            "--role",
+            "admin",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = app.cli(&["token", "create", "--email", "owner@shop.test"], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("several organisations"), "{err}");
+    let (_, owner_token, _) = app.cli(
+        &["token", "create", "--email", "owner@shop.test", "--org", "atelier"],
+        &[],
+    );
+    let res = app
+        .submit("/dashboard", "/dashboard/switch-org", &[("org_id", &other_id)])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = app.page("/dashboard").await;
+    assert!(html.contains("<h1>Other shop</h1>"));
+    let me: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(owner_token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["org"]["slug"], "atelier", "the token's org, not the session's");
+    assert_eq!(me["role"], "owner");
+}
