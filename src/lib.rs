@@ -2,6 +2,7 @@
 //! [`app`] is the one place where the Rocket application is assembled from a
 //! [`Config`]; `main.rs` only parses the command line.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -226,6 +227,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", site::routes())
         .mount("/", auth::routes())
         .mount("/", dashboard::routes())
+        .mount("/", admin::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

@@ -86,6 +86,8 @@ pub struct Shell {
     pub nav: Vec<NavItem>,
     pub unverified: bool,
     pub signed_in_by_session: bool,
+    pub instance_admin: bool,
+    pub current: String,
 }
 
 impl Shell {
@@ -110,6 +112,8 @@ impl Shell {
             nav,
             unverified: !member.user.email_verified,
             signed_in_by_session: matches!(member.via, Via::Session { .. }),
+            instance_admin: member.user.is_instance_admin,
+            current: current.to_string(),
         }
     }
 }

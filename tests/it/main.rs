@@ -2,6 +2,7 @@
 //! a real SMTP server for mail.
 
 mod accounts;
+mod admin;
 mod api;
 mod cli;
 mod helpers;

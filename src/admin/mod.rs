@@ -1,0 +1,159 @@
+//! Instance administration (instance admins only): the scheduled jobs with
+//! their last run, outcome and duration, and the outbox with its dead
+//! deliveries, which can be replayed.
+
+use crate::dashboard::Shell;
+use crate::db::Db;
+use crate::db::time::{SharedClock, rfc3339};
+use crate::jobs::outbox::{self, Outbox, OutboxRow};
+use crate::jobs::{self, JobRow};
+use crate::orgs::Member;
+use crate::web::error::AppError;
+use crate::web::page::{Html, PageCtx};
+use askama::Template;
+use rocket::State;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::{Flash, Redirect};
+use std::sync::Arc;
+
+/// A member who is also an instance admin.
+pub struct InstanceAdmin(pub Member);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for InstanceAdmin {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match req.guard::<Member>().await {
+            Outcome::Success(m) if m.user.is_instance_admin => Outcome::Success(InstanceAdmin(m)),
+            Outcome::Success(_) => {
+                let err = AppError::Forbidden("Only instance admins may see this page.".into());
+                Outcome::Error((crate::web::error::stash(req, err), ()))
+            }
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
+        }
+    }
+}
+
+/// A time for people: RFC 3339 for the `datetime` attribute, shortened for the eye.
+pub struct When {
+    pub iso: String,
+    pub shown: String,
+}
+
+impl When {
+    pub fn at(ts: i64) -> When {
+        let iso = rfc3339(ts);
+        let shown = iso.replace('T', " ").trim_end_matches('Z').to_string() + " UTC";
+        When { iso, shown }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/jobs.html")]
+struct JobsPage {
+    ctx: PageCtx,
+    shell: Shell,
+    jobs: Vec<(JobRow, When, Option<When>)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/outbox.html")]
+struct OutboxPage {
+    ctx: PageCtx,
+    shell: Shell,
+    rows: Vec<(OutboxRow, When)>,
+    status: String,
+}
+
+#[rocket::get("/admin/jobs")]
+async fn jobs_page(
+    ctx: PageCtx,
+    admin: InstanceAdmin,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Html<JobsPage>, AppError> {
+    let now = clock.now();
+    let rows = db.read(move |c| jobs::list(c, now)).await?;
+    let jobs = rows
+        .into_iter()
+        .map(|j| {
+            let next = When::at(j.next_run_at);
+            let last = j.last_run_at.map(When::at);
+            (j, next, last)
+        })
+        .collect();
+    Ok(Html(JobsPage {
+        ctx,
+        shell: Shell::new(&admin.0, "admin"),
+        jobs,
+    }))
+}
+
+#[rocket::get("/admin/outbox?<status>")]
+async fn outbox_page(
+    ctx: PageCtx,
+    admin: InstanceAdmin,
+    db: &State<Db>,
+    status: Option<&str>,
+) -> Result<Html<OutboxPage>, AppError> {
+    let status = status
+        .filter(|s| ["pending", "sent", "dead"].contains(s))
+        .map(str::to_string);
+    let filter = status.clone();
+    let rows = db.read(move |c| outbox::list(c, filter.as_deref(), 200)).await?;
+    let rows = rows.into_iter().map(|r| {
+        let at = When::at(r.created_at);
+        (r, at)
+    });
+    Ok(Html(OutboxPage {
+        ctx,
+        shell: Shell::new(&admin.0, "admin"),
+        rows: rows.collect(),
+        status: status.unwrap_or_default(),
+    }))
+}
+
+#[rocket::post("/admin/outbox/<id>/replay")]
+async fn replay(
+    ctx: PageCtx,
+    admin: InstanceAdmin,
+    id: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    worker: &State<Arc<Outbox>>,
+) -> Result<Flash<Redirect>, AppError> {
+    let (key, now) = (id.to_string(), clock.now());
+    let audit = crate::audit::AuditCtx {
+        org_id: None,
+        ..admin.0.audit(now)
+    };
+    let done = db
+        .write(move |tx| {
+            let done = outbox::replay(tx, &key, now)?;
+            if done {
+                crate::audit::record(
+                    tx,
+                    &audit,
+                    "outbox.replayed",
+                    Some(("outbox", &key)),
+                    serde_json::json!({}),
+                )?;
+            }
+            Ok(done)
+        })
+        .await?;
+    if !done {
+        return Err(AppError::NotFound);
+    }
+    worker.wake();
+    Ok(Flash::success(
+        Redirect::to("/admin/outbox?status=dead"),
+        ctx.t("admin.outbox.replayed"),
+    ))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![jobs_page, outbox_page, replay]
+}

@@ -1,0 +1,118 @@
+//! Instance administration: jobs and the outbox, for instance admins only.
+
+use crate::helpers::{PASSWORD, Spawn, TestApp, csrf_token};
+use luneo::db::time::Clock;
+
+#[tokio::test]
+async fn instance_admins_see_the_jobs_with_their_last_run() {
+    let app = TestApp::spawn_with(Spawn {
+        start_workers: false,
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    app.clock.advance(86_400);
+    app.scheduler.run_due().await;
+    let (status, html) = app.page("/admin/jobs").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<code>outbox.purge</code>") && html.contains("<code>db.optimize</code>"),
+        "{html}"
+    );
+    assert!(html.contains("Succeeded") && html.contains("removed 0 old outbox rows"));
+    assert!(html.contains("<time datetime=\"2026-11-26T"), "{html}");
+    let (_, dash) = app.page("/dashboard").await;
+    assert!(
+        dash.contains("href=\"/admin/jobs\""),
+        "the sidebar links the instance pages"
+    );
+}
+
+#[tokio::test]
+async fn a_dead_delivery_is_listed_and_replayed_from_the_page() {
+    let app = TestApp::spawn_with(Spawn {
+        start_workers: false,
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let mail = luneo::mail::test_mail("x@shop.test", luneo::web::i18n::Lang::En, "http://shop.test").unwrap();
+    let now = app.clock.now();
+    let id = app
+        .db
+        .write(move |tx| luneo::mail::queue(tx, now, None, &mail))
+        .await
+        .unwrap();
+    let key = id.clone();
+    app.db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE outbox SET status = 'dead', attempts = 12, last_error = 'SMTP: refused' WHERE id = ?1",
+                [&key],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (status, html) = app.page("/admin/outbox?status=dead").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("<code>{id}</code>")) && html.contains("SMTP: refused"));
+    let res = app
+        .submit("/admin/outbox?status=dead", &format!("/admin/outbox/{id}/replay"), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = app.page("/admin/outbox?status=dead").await;
+    assert!(html.contains("The delivery is queued again.") && !html.contains(&format!("<code>{id}</code>")));
+    assert_eq!(
+        app.outbox.deliver_due().await.unwrap(),
+        1,
+        "delivered (as a file) after the replay"
+    );
+}
+
+#[tokio::test]
+async fn members_who_are_not_instance_admins_get_403() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (code, _, err) = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ada@shop.test",
+            "--name",
+            "Ada",
+            "--org",
+            "atelier",
+            "--role",
+            "admin",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let ada = crate::helpers::client();
+    let page = ada.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_token(&page);
+    ada.post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "ada@shop.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ada.get(app.url("/dashboard")).send().await.unwrap().status(), 200);
+    for path in ["/admin/jobs", "/admin/outbox"] {
+        assert_eq!(ada.get(app.url(path)).send().await.unwrap().status(), 403, "{path}");
+    }
+    let dash = ada
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!dash.contains("/admin/jobs"));
+}
