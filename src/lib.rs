@@ -228,6 +228,8 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", auth::routes())
         .mount("/", dashboard::routes())
         .mount("/", admin::routes())
+        .mount("/", orgs::routes())
+        .mount("/", audit::pages::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

@@ -3,6 +3,8 @@
 //! from where (IP, user agent), what (`action` such as `member.invited`),
 //! to what (target), and any detail as JSON.
 
+pub mod pages;
+
 use crate::db::ids::new_id;
 use crate::web::error::AppError;
 use rusqlite::Transaction;

@@ -68,6 +68,13 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
     let Some((row, user)) = found else {
         return Ok(None);
     };
+    // A write to the API with the session cookie must prove it comes from our pages.
+    let unsafe_method = !matches!(req.method(), rocket::http::Method::Get | rocket::http::Method::Head);
+    if unsafe_method && crate::web::error::is_api(req) && !crate::web::csrf::header_valid(req) {
+        return Err(AppError::Forbidden(
+            "API writes with a session need the X-CSRF-Token header.".into(),
+        ));
+    }
     if session::needs_touch(&row, now) {
         let ip = client_ip(req);
         let touched = row.clone();
@@ -81,18 +88,20 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
     }))
 }
 
+/// [`identify`] once per request.
+async fn cached<'r>(req: &'r Request<'_>) -> &'r Result<Option<Identity>, AppError> {
+    req.local_cache_async(identify(req)).await
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Identity {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let found = req
-            .local_cache_async(async { identify(req).await.map_err(|e| e.to_string()) })
-            .await;
-        match found {
+        match cached(req).await {
             Ok(Some(identity)) => Outcome::Success(identity.clone()),
             Ok(None) => Outcome::Error((stash(req, AppError::Unauthenticated), ())),
-            Err(e) => Outcome::Error((stash(req, AppError::internal(e.clone())), ())),
+            Err(e) => Outcome::Error((stash(req, e.clone()), ())),
         }
     }
 }
@@ -106,10 +115,7 @@ impl<'r> FromRequest<'r> for MaybeIdentity {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let found = req
-            .local_cache_async(async { identify(req).await.map_err(|e| e.to_string()) })
-            .await;
-        Outcome::Success(MaybeIdentity(found.as_ref().ok().cloned().flatten()))
+        Outcome::Success(MaybeIdentity(cached(req).await.as_ref().ok().cloned().flatten()))
     }
 }
 

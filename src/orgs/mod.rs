@@ -4,7 +4,10 @@
 //! allows. Permission checks happen here, on the server.
 
 pub mod api;
+mod mails;
 pub mod perms;
+pub mod team;
+mod team_pages;
 
 use crate::audit::{self, Actor, AuditCtx};
 use crate::auth::{Identity, User, Via};
@@ -51,7 +54,7 @@ fn org_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Org> {
     })
 }
 
-fn role_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Role> {
+pub(crate) fn role_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Role> {
     let grants: String = r.get(at + 4)?;
     Ok(Role {
         id: r.get(at)?,
@@ -193,6 +196,22 @@ pub struct Member {
     pub orgs: Vec<Org>,
 }
 
+impl Role {
+    /// The catalogue key of the role's name (custom roles show their own name).
+    pub fn label_key(&self) -> String {
+        if self.builtin {
+            format!("team.role.{}", self.key)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+/// The team pages (members, invitations, the invitation link).
+pub fn routes() -> Vec<rocket::Route> {
+    team_pages::routes()
+}
+
 impl Member {
     pub fn can(&self, area: Area, level: Level) -> bool {
         self.role.grants.allows(Perm(area, level))
@@ -270,15 +289,10 @@ impl<'r> FromRequest<'r> for Member {
             Outcome::Error(e) => return Outcome::Error(e),
             Outcome::Forward(f) => return Outcome::Forward(f),
         };
-        let found = req
-            .local_cache_async(async { resolve(req, identity).await.map_err(|e| e.to_string()) })
-            .await;
+        let found: &Result<Member, AppError> = req.local_cache_async(resolve(req, identity)).await;
         match found {
             Ok(member) => Outcome::Success(member.clone()),
-            Err(e) => Outcome::Error((
-                stash(req, AppError::Forbidden(e.trim_start_matches("forbidden: ").into())),
-                (),
-            )),
+            Err(e) => Outcome::Error((stash(req, e.clone()), ())),
         }
     }
 }

@@ -41,6 +41,16 @@ pub fn token(req: &Request<'_>) -> String {
     .clone()
 }
 
+/// Whether the request carries this visitor's token in the `X-CSRF-Token`
+/// header (required for API writes authenticated by the session cookie).
+pub fn header_valid(req: &Request<'_>) -> bool {
+    let expected = req.cookies().get_private(COOKIE).map(|c| c.value().to_string());
+    match (expected, req.headers().get_one(HEADER)) {
+        (Some(e), Some(s)) => bool::from(e.as_bytes().ct_eq(s.as_bytes())),
+        _ => false,
+    }
+}
+
 /// The fairing that checks every unsafe request.
 pub struct CsrfFairing;
 

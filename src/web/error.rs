@@ -1,6 +1,7 @@
 //! The one error type of every handler. Pages get an HTML error page;
 //! `/api/*` gets RFC 9457 `application/problem+json` with a stable `type`.
 
+use super::i18n::Lang;
 use super::page::{Detail, ErrorPage, PageCtx};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
@@ -16,7 +17,7 @@ pub struct FieldError {
 }
 
 /// Everything a handler can fail with.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("not found: there is nothing at this address")]
     NotFound,
@@ -147,10 +148,18 @@ impl<'r> Responder<'r, 'static> for AppError {
             _ => None,
         };
         if is_api(req) {
-            let mut problem = Problem::new(status, self.public_detail());
+            // Messages may be catalogue keys: answer in the client's language.
+            let lang = PageCtx::for_request(req).lang;
+            let mut problem = Problem::new(status, lang.t(&self.public_detail()).to_string());
             if let AppError::Invalid(errors) = self {
                 problem.kind = "urn:luneo:problem:validation".into();
-                problem.errors = errors;
+                problem.errors = errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        message: lang.t(&e.message).to_string(),
+                        field: e.field,
+                    })
+                    .collect();
             }
             return problem.respond(retry);
         }
@@ -165,7 +174,14 @@ impl<'r> Responder<'r, 'static> for AppError {
             AppError::MissingPermission(perm) => {
                 Detail::Localized(ctx.lang.tf("error.missing_permission", &[("permission", perm)]))
             }
-            other => Detail::English(other.public_detail()),
+            other => {
+                let detail = other.public_detail();
+                if Lang::has(&detail) {
+                    Detail::Localized(ctx.t(&detail).to_string())
+                } else {
+                    Detail::English(detail)
+                }
+            }
         };
         let page = ErrorPage::new(ctx, status, detail);
         let mut res = page.respond_to(req)?;

@@ -66,6 +66,11 @@ impl Lang {
         })
     }
 
+    /// Whether `key` is a message of the catalogues.
+    pub fn has(key: &str) -> bool {
+        CATALOGUES.get(&Lang::En).is_some_and(|c| c.contains_key(key))
+    }
+
     /// [`Lang::t`] with `{name}` placeholders replaced by `args`.
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
         let mut out = self.t(key).to_string();

@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod cli;
 mod helpers;
+mod invitations;
 mod jobs;
 mod mail;
 mod ops;

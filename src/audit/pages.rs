@@ -1,0 +1,207 @@
+//! The audit log of an organisation: `/dashboard/team/audit` (filters by
+//! actor, action and date range, pages through by cursor) and its CSV
+//! export with the same filters. Needs `team:manage`.
+
+use super::{AuditEntry, AuditFilter, list};
+use crate::dashboard::Shell;
+use crate::db::Db;
+use crate::orgs::Member;
+use crate::orgs::perms::{Area, Level};
+use crate::web::error::AppError;
+use crate::web::page::{Html, PageCtx};
+use askama::Template;
+use rocket::State;
+use rocket::http::{ContentType, Header};
+
+pub const PAGE_SIZE: i64 = 50;
+/// The most rows one export holds.
+pub const EXPORT_LIMIT: i64 = 100_000;
+
+/// The filters as typed in the query string.
+#[derive(Debug, Default, rocket::FromForm)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// First day included, `YYYY-MM-DD` (UTC).
+    pub from: Option<String>,
+    /// Last day included, `YYYY-MM-DD` (UTC).
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+}
+
+fn day_start(field: &str, value: &str) -> Result<i64, AppError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(value.trim(), &format)
+        .map(|d| d.midnight().assume_utc().unix_timestamp())
+        .map_err(|_| AppError::invalid(field, "audit.error.date"))
+}
+
+impl AuditQuery {
+    /// Checks the query into a filter (dates are whole UTC days, `to` included).
+    pub fn filter(&self) -> Result<AuditFilter, AppError> {
+        let clean = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let from = clean(&self.from).map(|v| day_start("from", &v)).transpose()?;
+        let to = clean(&self.to)
+            .map(|v| day_start("to", &v).map(|t| t + 86_400))
+            .transpose()?;
+        Ok(AuditFilter {
+            actor: clean(&self.actor),
+            action: clean(&self.action),
+            from,
+            to,
+            before: clean(&self.cursor),
+        })
+    }
+
+    /// The query string of these filters without the cursor.
+    fn query_string(&self) -> String {
+        let mut parts = vec![];
+        for (k, v) in [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
+                parts.push(format!("{k}={}", rocket::http::RawStr::new(v).percent_encode()));
+            }
+        }
+        parts.join("&")
+    }
+}
+
+/// One row as the page shows it.
+pub struct AuditView {
+    pub entry: AuditEntry,
+    pub at: String,
+    pub metadata: String,
+}
+
+#[derive(Template)]
+#[template(path = "team/audit.html")]
+struct AuditPage {
+    ctx: PageCtx,
+    shell: Shell,
+    rows: Vec<AuditView>,
+    q_actor: String,
+    q_action: String,
+    q_from: String,
+    q_to: String,
+    error: Option<String>,
+    next: Option<String>,
+    export: String,
+}
+
+#[rocket::get("/dashboard/team/audit?<q..>")]
+async fn audit_page(ctx: PageCtx, member: Member, q: AuditQuery, db: &State<Db>) -> Result<Html<AuditPage>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let (filter, error) = match q.filter() {
+        Ok(f) => (f, None),
+        Err(AppError::Invalid(e)) => (AuditFilter::default(), e.first().map(|e| ctx.t(&e.message).to_string())),
+        Err(other) => return Err(other),
+    };
+    let org_id = member.org.id.clone();
+    let mut rows = db.read(move |c| list(c, &org_id, &filter, PAGE_SIZE + 1)).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let qs = q.query_string();
+    let next = if more {
+        rows.last().map(|r| {
+            format!(
+                "/dashboard/team/audit?{qs}{}cursor={}",
+                if qs.is_empty() { "" } else { "&" },
+                r.id
+            )
+        })
+    } else {
+        None
+    };
+    let rows = rows
+        .into_iter()
+        .map(|entry| AuditView {
+            at: crate::db::time::rfc3339(entry.occurred_at),
+            metadata: entry.metadata.to_string(),
+            entry,
+        })
+        .collect();
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok(Html(AuditPage {
+        ctx,
+        shell: Shell::new(&member, "team"),
+        rows,
+        q_actor: s(&q.actor),
+        q_action: s(&q.action),
+        q_from: s(&q.from),
+        q_to: s(&q.to),
+        error,
+        next,
+        export: format!("/dashboard/team/audit.csv?{qs}"),
+    }))
+}
+
+/// Writes audit rows as CSV (header first).
+pub fn to_csv(rows: &[AuditEntry]) -> Result<Vec<u8>, AppError> {
+    let mut out = csv::Writer::from_writer(vec![]);
+    let fail = |e: csv::Error| AppError::internal(format!("csv: {e}"));
+    out.write_record([
+        "occurred_at",
+        "action",
+        "actor_type",
+        "actor",
+        "actor_id",
+        "target_type",
+        "target_id",
+        "ip",
+        "user_agent",
+        "metadata",
+    ])
+    .map_err(fail)?;
+    for r in rows {
+        out.write_record([
+            crate::db::time::rfc3339(r.occurred_at).as_str(),
+            &r.action,
+            &r.actor_type,
+            &r.actor_label,
+            r.actor_id.as_deref().unwrap_or(""),
+            r.target_type.as_deref().unwrap_or(""),
+            r.target_id.as_deref().unwrap_or(""),
+            r.ip.as_deref().unwrap_or(""),
+            r.user_agent.as_deref().unwrap_or(""),
+            &r.metadata.to_string(),
+        ])
+        .map_err(fail)?;
+    }
+    out.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
+}
+
+#[derive(rocket::Responder)]
+struct CsvFile {
+    body: Vec<u8>,
+    content_type: ContentType,
+    disposition: Header<'static>,
+}
+
+#[rocket::get("/dashboard/team/audit.csv?<q..>")]
+async fn audit_csv(member: Member, q: AuditQuery, db: &State<Db>) -> Result<CsvFile, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let filter = q.filter()?;
+    let org_id = member.org.id.clone();
+    let rows = db.read(move |c| list(c, &org_id, &filter, EXPORT_LIMIT)).await?;
+    Ok(CsvFile {
+        body: to_csv(&rows)?,
+        content_type: ContentType::CSV,
+        disposition: Header::new(
+            "Content-Disposition",
+            format!("attachment; filename=\"audit-{}.csv\"", member.org.slug),
+        ),
+    })
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![audit_page, audit_csv]
+}

@@ -1,0 +1,422 @@
+//! The team pages: members and invitations (`/dashboard/team`), and the
+//! page an invitation link opens (`/invitations/<token>`), where the
+//! invitee joins with their account or creates one.
+
+use super::perms::{Area, Level};
+use super::team::{self, Invitation, MemberRow, OpenInvitation};
+use super::{Member, Role, mails};
+use crate::auth::{ClientInfo, MaybeIdentity, NewUser, password, session};
+use crate::config::Config;
+use crate::dashboard::Shell;
+use crate::db::Db;
+use crate::db::time::SharedClock;
+use crate::jobs::outbox::Outbox;
+use crate::web::error::AppError;
+use crate::web::forms::{Checks, FormState};
+use crate::web::page::{Html, PageCtx};
+use askama::Template;
+use rocket::form::Form;
+use rocket::http::{CookieJar, Status};
+use rocket::response::status::Custom;
+use rocket::response::{Flash, Redirect};
+use rocket::{Either, State};
+use std::sync::Arc;
+
+#[derive(Template)]
+#[template(path = "team/team.html")]
+struct TeamPage {
+    ctx: PageCtx,
+    shell: Shell,
+    members: Vec<MemberRow>,
+    invitations: Vec<Invitation>,
+    roles: Vec<Role>,
+    can_manage: bool,
+    can_invite: bool,
+    me: String,
+    form: FormState,
+}
+
+async fn team_page(ctx: PageCtx, member: &Member, db: &Db, now: i64, form: FormState) -> Result<TeamPage, AppError> {
+    member.require(Area::Team, Level::View)?;
+    let org_id = member.org.id.clone();
+    let (members, invitations, roles) = db
+        .read(move |c| {
+            Ok((
+                team::members(c, &org_id)?,
+                team::pending_invitations(c, &org_id, now)?,
+                team::roles(c, &org_id)?,
+            ))
+        })
+        .await?;
+    let can_manage = member.can(Area::Team, Level::Manage);
+    Ok(TeamPage {
+        ctx,
+        shell: Shell::new(member, "team"),
+        members,
+        invitations,
+        roles: roles
+            .into_iter()
+            .filter(|r| r.key != "owner" || member.role.key == "owner")
+            .collect(),
+        can_manage,
+        can_invite: can_manage && member.user.email_verified,
+        me: member.user.id.clone(),
+        form,
+    })
+}
+
+#[rocket::get("/dashboard/team")]
+async fn team_index(
+    ctx: PageCtx,
+    member: Member,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Html<TeamPage>, AppError> {
+    Ok(Html(
+        team_page(ctx, &member, db, clock.now(), FormState::default()).await?,
+    ))
+}
+
+#[derive(rocket::FromForm)]
+struct InviteForm {
+    #[field(default = String::new())]
+    email: String,
+    #[field(default = String::from("member"))]
+    role: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+#[rocket::post("/dashboard/team/invite", data = "<form>")]
+async fn invite(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<InviteForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<Config>,
+    outbox: &State<Arc<Outbox>>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<TeamPage>>>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let now = clock.now();
+    if !member.user.email_verified {
+        return Err(AppError::Forbidden(
+            "Confirm your email address before inviting anyone.".into(),
+        ));
+    }
+    let (email, role) = (form.email.trim().to_string(), form.role.clone());
+    let (audit, org, inviter, base) = (
+        member.audit(now),
+        member.org.clone(),
+        member.user.clone(),
+        config.base_url.clone(),
+    );
+    let sent_to = email.clone();
+    let result = db
+        .write(move |tx| {
+            let (invitation, token) = team::invite(tx, &audit, &org, &inviter.id, &email, &role)?;
+            let mail = mails::invitation(&invitation.email, &org, &inviter.name, &invitation.role, &base, &token)?;
+            crate::mail::queue(tx, now, Some(&org.id), &mail)?;
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => {
+            outbox.wake();
+            let msg = ctx.lang.tf("team.invited", &[("email", &sent_to)]);
+            Ok(Either::Left(Flash::success(Redirect::to("/dashboard/team"), msg)))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let state = FormState::with_values(&[("email", &form.email), ("role", &form.role)]).with_errors(errors);
+            let page = team_page(ctx, &member, db, now, state).await?;
+            Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[rocket::post("/dashboard/team/invitations/<id>/<action>")]
+async fn invitation_action(
+    ctx: PageCtx,
+    member: Member,
+    id: &str,
+    action: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<Config>,
+    outbox: &State<Arc<Outbox>>,
+) -> Result<Flash<Redirect>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let now = clock.now();
+    let (audit, org, inviter, base, id) = (
+        member.audit(now),
+        member.org.clone(),
+        member.user.name.clone(),
+        config.base_url.clone(),
+        id.to_string(),
+    );
+    let message = match action {
+        "resend" => {
+            db.write(move |tx| {
+                let (invitation, token) = team::resend(tx, &audit, &org.id, &id)?;
+                let mail = mails::invitation(&invitation.email, &org, &inviter, &invitation.role, &base, &token)?;
+                crate::mail::queue(tx, now, Some(&org.id), &mail)?;
+                Ok(())
+            })
+            .await?;
+            outbox.wake();
+            ctx.t("team.resent")
+        }
+        "revoke" => {
+            db.write(move |tx| team::revoke(tx, &audit, &org.id, &id)).await?;
+            ctx.t("team.revoked")
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(Flash::success(Redirect::to("/dashboard/team"), message))
+}
+
+#[derive(rocket::FromForm)]
+struct RoleForm {
+    role: String,
+}
+
+#[rocket::post("/dashboard/team/members/<user_id>/role", data = "<form>")]
+async fn change_role(
+    ctx: PageCtx,
+    member: Member,
+    user_id: &str,
+    form: Form<RoleForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Flash<Redirect>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let (audit, org_id, actor_role, user_id, role) = (
+        member.audit(clock.now()),
+        member.org.id.clone(),
+        member.role.key.clone(),
+        user_id.to_string(),
+        form.role.clone(),
+    );
+    db.write(move |tx| team::change_role(tx, &audit, &actor_role, &org_id, &user_id, &role))
+        .await?;
+    Ok(Flash::success(
+        Redirect::to("/dashboard/team"),
+        ctx.t("team.role_changed"),
+    ))
+}
+
+#[rocket::post("/dashboard/team/members/<user_id>/remove")]
+async fn remove(
+    ctx: PageCtx,
+    member: Member,
+    user_id: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Flash<Redirect>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let (audit, org_id, actor_role, user_id) = (
+        member.audit(clock.now()),
+        member.org.id.clone(),
+        member.role.key.clone(),
+        user_id.to_string(),
+    );
+    db.write(move |tx| team::remove_member(tx, &audit, &actor_role, &org_id, &user_id))
+        .await?;
+    Ok(Flash::success(Redirect::to("/dashboard/team"), ctx.t("team.removed")))
+}
+
+#[derive(Template)]
+#[template(path = "team/accept.html")]
+struct AcceptPage {
+    ctx: PageCtx,
+    invitation: Option<OpenInvitation>,
+    /// The signed-in account's address, if someone is signed in.
+    signed_in_as: Option<String>,
+    account_exists: bool,
+    token: String,
+    form: FormState,
+}
+
+async fn accept_page(
+    ctx: PageCtx,
+    token: &str,
+    me: &MaybeIdentity,
+    db: &Db,
+    now: i64,
+    form: FormState,
+) -> Result<AcceptPage, AppError> {
+    let t = token.to_string();
+    let invitation = db.read(move |c| team::by_token(c, &t, now)).await?;
+    let account_exists = match &invitation {
+        Some(i) => {
+            let email = i.email.clone();
+            db.read(move |c| crate::auth::find_by_email(c, &email)).await?.is_some()
+        }
+        None => false,
+    };
+    Ok(AcceptPage {
+        ctx,
+        invitation,
+        signed_in_as: me.0.as_ref().map(|i| i.user.email.clone()),
+        account_exists,
+        token: token.to_string(),
+        form,
+    })
+}
+
+#[rocket::get("/invitations/<token>")]
+async fn open_invitation(
+    ctx: PageCtx,
+    token: &str,
+    me: MaybeIdentity,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Html<AcceptPage>, AppError> {
+    Ok(Html(
+        accept_page(ctx, token, &me, db, clock.now(), FormState::default()).await?,
+    ))
+}
+
+#[derive(rocket::FromForm)]
+struct AcceptForm {
+    #[field(default = String::new())]
+    name: String,
+    #[field(default = String::new())]
+    password: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+#[rocket::post("/invitations/<token>", data = "<form>")]
+async fn accept(
+    ctx: PageCtx,
+    token: &str,
+    form: Form<AcceptForm>,
+    me: MaybeIdentity,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<Config>,
+    client: ClientInfo,
+    jar: &CookieJar<'_>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<AcceptPage>>>, AppError> {
+    let now = clock.now();
+    let t = token.to_string();
+    let Some(invitation) = db.read(move |c| team::by_token(c, &t, now)).await? else {
+        return Err(AppError::NotFound);
+    };
+    let done = ctx.lang.tf("team.joined", &[("org", &invitation.org.name)]);
+    if let Some(identity) = &me.0 {
+        // Signed in: only the account the invitation was sent to may take it.
+        if !identity.user.email.eq_ignore_ascii_case(&invitation.email) {
+            return Err(AppError::Forbidden(
+                "This invitation was sent to another address: sign out first.".into(),
+            ));
+        }
+        let (user, inv) = (identity.user.clone(), invitation.clone());
+        let audit = crate::audit::AuditCtx {
+            org_id: Some(inv.org.id.clone()),
+            actor: crate::audit::Actor::User {
+                id: user.id.clone(),
+                label: user.email.clone(),
+            },
+            ip: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            now,
+        };
+        let session_id = match &identity.via {
+            crate::auth::Via::Session { id } => Some(id.clone()),
+            _ => None,
+        };
+        db.write(move |tx| {
+            team::accept(tx, &audit, &inv, &user.id)?;
+            crate::auth::mark_verified(tx, &user.id, now)?;
+            if let Some(s) = session_id {
+                session::set_org(tx, &s, &inv.org.id)?;
+            }
+            Ok(())
+        })
+        .await?;
+        return Ok(Either::Left(Flash::success(Redirect::to("/dashboard"), done)));
+    }
+    let email = invitation.email.clone();
+    if db.read(move |c| crate::auth::find_by_email(c, &email)).await?.is_some() {
+        // An existing account signs in first, then comes back here.
+        let next = format!("/invitations/{token}");
+        let to = format!("/login?next={}", rocket::http::RawStr::new(&next).percent_encode());
+        return Ok(Either::Left(Flash::success(
+            Redirect::to(to),
+            ctx.t("team.sign_in_to_join"),
+        )));
+    }
+    let mut checks = Checks::default();
+    checks.check(!form.name.trim().is_empty(), "name", "auth.error.name_missing");
+    checks.check(form.name.trim().chars().count() <= 100, "name", "auth.error.name_long");
+    if let Err(key) = password::check_policy(&form.password, &[&form.name, &invitation.email]) {
+        checks.check(false, "password", key);
+    }
+    if let Err(errors) = checks.into_result() {
+        let state = FormState::with_values(&[("name", &form.name)]).with_errors(errors);
+        let page = accept_page(ctx, token, &me, db, now, state).await?;
+        return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
+    }
+    let hash = password::hash(&form.password);
+    let (name, lang, inv) = (form.name.clone(), ctx.lang.code(), invitation.clone());
+    let cookie = db
+        .write(move |tx| {
+            // The mail reached this address: it counts as verified.
+            let user = crate::auth::create_user(
+                tx,
+                &NewUser {
+                    email: &inv.email,
+                    name: &name,
+                    password_hash: Some(hash),
+                    language: Some(lang),
+                    verified: true,
+                    instance_admin: false,
+                },
+                now,
+            )?;
+            let audit = crate::audit::AuditCtx {
+                org_id: Some(inv.org.id.clone()),
+                actor: crate::audit::Actor::User {
+                    id: user.id.clone(),
+                    label: user.email.clone(),
+                },
+                ip: client.ip.clone(),
+                user_agent: client.user_agent.clone(),
+                now,
+            };
+            team::accept(tx, &audit, &inv, &user.id)?;
+            let (_, token) = session::create(
+                tx,
+                &user.id,
+                Some(&inv.org.id),
+                now,
+                client.ip.as_deref(),
+                client.user_agent.as_deref(),
+            )?;
+            crate::audit::record(
+                tx,
+                &audit,
+                "user.signed_in",
+                Some(("user", &user.id)),
+                serde_json::json!({}),
+            )?;
+            Ok(token)
+        })
+        .await?;
+    session::set_cookie(jar, cookie, config.https());
+    Ok(Either::Left(Flash::success(Redirect::to("/dashboard"), done)))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![
+        team_index,
+        invite,
+        invitation_action,
+        change_role,
+        remove,
+        open_invitation,
+        accept
+    ]
+}

@@ -1,0 +1,408 @@
+//! Invitations end to end: the mail read from a real SMTP server, the link
+//! followed by a second person, and every rule of the team around it.
+
+use crate::helpers::{PASSWORD, SmtpServer, Spawn, TestApp, csrf_token};
+
+fn link_in(text: &str) -> String {
+    let start = text
+        .find("http://127.0.0.1:8000/invitations/")
+        .expect("the mail has the invitation link");
+    let end = text[start..]
+        .find(char::is_whitespace)
+        .map(|e| start + e)
+        .unwrap_or(text.len());
+    text[start..end].trim_start_matches("http://127.0.0.1:8000").to_string()
+}
+
+async fn app_with_smtp() -> (TestApp, SmtpServer) {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    (app, smtp)
+}
+
+#[tokio::test]
+async fn an_invited_colleague_joins_with_a_new_account_and_the_audit_log_shows_every_step() {
+    let (app, smtp) = app_with_smtp().await;
+    let res = app
+        .submit(
+            "/dashboard/team",
+            "/dashboard/team/invite",
+            &[("email", "colin@shop.test"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, team) = app.page("/dashboard/team").await;
+    assert!(team.contains("Invitation sent to colin@shop.test."));
+    assert!(
+        team.contains("<th scope=\"row\">colin@shop.test</th>"),
+        "listed as pending"
+    );
+
+    assert!(app.eventually(|| smtp.received().len() == 1).await);
+    let mail = &smtp.received()[0];
+    assert_eq!(mail.to, ["colin@shop.test"]);
+    assert_eq!(mail.subject(), "Join Atelier on Luneo");
+    let text = mail.part("text/plain").unwrap();
+    assert!(
+        text.contains("Olivia Owner invited you to join Atelier on Luneo as Member."),
+        "{text}"
+    );
+    let path = link_in(&text);
+
+    let colin = crate::helpers::client();
+    let page = colin.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Join Atelier on Luneo") && page.contains("colin@shop.test"));
+    let token = csrf_token(&page);
+    let weak = colin
+        .post(app.url(&path))
+        .form(&[("csrf_token", token.as_str()), ("name", "Colin"), ("password", "short")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 422);
+    assert!(weak.text().await.unwrap().contains("Use at least 10 characters."));
+    let res = colin
+        .post(app.url(&path))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("name", "Colin Colleague"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/dashboard");
+    let team = colin
+        .get(app.url("/dashboard/team"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(team.contains("Colin Colleague") && team.contains("Olivia Owner"));
+    assert!(!team.contains("Invite member"), "a member may not invite");
+    let me: serde_json::Value = colin
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "member");
+
+    // The link works once.
+    let again = crate::helpers::client()
+        .get(app.url(&path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("This invitation does not work"));
+
+    let (_, audit) = app.page("/dashboard/team/audit").await;
+    for action in [
+        "member.invited",
+        "member.added",
+        "invitation.accepted",
+        "user.signed_in",
+        "org.created",
+    ] {
+        assert!(audit.contains(action), "{action} in the audit log");
+    }
+}
+
+#[tokio::test]
+async fn an_existing_account_signs_in_then_joins() {
+    let (app, smtp) = app_with_smtp().await;
+    let (code, _, err) = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "dana@other.test",
+            "--name",
+            "Dana",
+            "--org",
+            "Other",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{err}");
+    app.submit(
+        "/dashboard/team",
+        "/dashboard/team/invite",
+        &[("email", "dana@other.test"), ("role", "viewer")],
+    )
+    .await;
+    assert!(app.eventually(|| smtp.received().len() == 1).await);
+    let path = link_in(&smtp.received()[0].part("text/plain").unwrap());
+    let dana = crate::helpers::client();
+    let page = dana.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let token = csrf_token(&page);
+    let res = dana
+        .post(app.url(&path))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let login = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(login.starts_with("/login?next=%2Finvitations%2F"), "{login}");
+    let page = dana.get(app.url(&login)).send().await.unwrap().text().await.unwrap();
+    let token = csrf_token(&page);
+    let res = dana
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("next", path.as_str()),
+            ("email", "dana@other.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], path.as_str());
+    let page = dana.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Join the organisation"));
+    let token = csrf_token(&page);
+    let res = dana
+        .post(app.url(&path))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let dash = dana
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dash.contains("<h1>Atelier</h1>"),
+        "the session moved to the org just joined"
+    );
+    assert!(dash.contains("Other"), "both orgs are in the switcher");
+}
+
+#[tokio::test]
+async fn invitations_are_refused_with_a_message_for_members_duplicates_and_full_seats() {
+    let (app, _smtp) = app_with_smtp().await;
+    let res = app
+        .submit(
+            "/dashboard/team",
+            "/dashboard/team/invite",
+            &[("email", "owner@shop.test"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("This person is already a member of the organisation."));
+    assert!(html.contains("value=\"owner@shop.test\""), "the typed address is kept");
+
+    assert_eq!(
+        app.submit(
+            "/dashboard/team",
+            "/dashboard/team/invite",
+            &[("email", "a@shop.test"), ("role", "member")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let res = app
+        .submit(
+            "/dashboard/team",
+            "/dashboard/team/invite",
+            &[("email", "A@shop.test"), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("already has a pending invitation"));
+
+    app.db
+        .write(|tx| Ok(tx.execute("UPDATE orgs SET seat_limit = 2", [])?))
+        .await
+        .unwrap();
+    let res = app
+        .submit(
+            "/dashboard/team",
+            "/dashboard/team/invite",
+            &[("email", "b@shop.test"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("All the seats of your plan are taken")
+    );
+
+    // Revoking frees the seat; the revoked link stops working.
+    let id: String = app
+        .db
+        .read(|c| {
+            Ok(
+                c.query_row("SELECT id FROM invitations WHERE email = 'a@shop.test'", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
+        .unwrap();
+    let res = app
+        .submit(
+            "/dashboard/team",
+            &format!("/dashboard/team/invitations/{id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.submit(
+            "/dashboard/team",
+            "/dashboard/team/invite",
+            &[("email", "b@shop.test"), ("role", "member")]
+        )
+        .await
+        .status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn resending_replaces_the_link_and_the_last_owner_stays_owner() {
+    let (app, smtp) = app_with_smtp().await;
+    app.submit(
+        "/dashboard/team",
+        "/dashboard/team/invite",
+        &[("email", "e@shop.test"), ("role", "admin")],
+    )
+    .await;
+    assert!(app.eventually(|| smtp.received().len() == 1).await);
+    let first = link_in(&smtp.received()[0].part("text/plain").unwrap());
+    let id: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM invitations", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.submit(
+            "/dashboard/team",
+            &format!("/dashboard/team/invitations/{id}/resend"),
+            &[]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert!(app.eventually(|| smtp.received().len() == 2).await);
+    let second = link_in(&smtp.received()[1].part("text/plain").unwrap());
+    assert_ne!(first, second);
+    let old = crate::helpers::client()
+        .get(app.url(&first))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(old.contains("This invitation does not work"));
+
+    let owner_id: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM users", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let res = app.client.get(app.url("/dashboard/team")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .submit(
+            "/dashboard/team",
+            &format!("/dashboard/team/members/{owner_id}/role"),
+            &[("role", "admin")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("at least one owner"));
+    let res = app
+        .submit(
+            "/dashboard/team",
+            &format!("/dashboard/team/members/{owner_id}/remove"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+}
+
+#[tokio::test]
+async fn members_without_team_manage_cannot_invite_even_by_posting() {
+    let (app, _smtp) = app_with_smtp().await;
+    app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "m@shop.test",
+            "--name",
+            "Max",
+            "--org",
+            "atelier",
+            "--role",
+            "member",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    let max = crate::helpers::client();
+    let page = max.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = csrf_token(&page);
+    max.post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "m@shop.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let team = max
+        .get(app.url("/dashboard/team"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_token(&team);
+    let res = max
+        .post(app.url("/dashboard/team/invite"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "x@shop.test"),
+            ("role", "admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("team:manage"));
+    let count: i64 = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM invitations", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
