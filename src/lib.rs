@@ -141,6 +141,14 @@ fn rocket_figment(config: &Config, secret: &str, opts: &Options) -> Figment {
 /// Background tasks started at lift-off, awaited at shutdown.
 struct Workers(Mutex<Vec<tokio::task::JoinHandle<()>>>);
 
+/// Every scheduled job of every feature.
+pub fn all_jobs() -> Vec<JobDef> {
+    let mut all = jobs::builtin::jobs();
+    all.extend(audit::jobs());
+    all.extend(auth::jobs());
+    all
+}
+
 /// Assembles Luneo with the default [`Options`].
 pub fn app(config: Config) -> Result<Rocket<Build>, StartError> {
     app_with(config, Options::default())
@@ -155,7 +163,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let db = Db::open(&config.db_path(), config.db_readers)?;
     let metrics = Arc::new(Metrics::default());
     let mailer = Arc::new(Mailer::from_config(&config).map_err(StartError::Other)?);
-    let mut job_defs = jobs::builtin::jobs();
+    let mut job_defs = all_jobs();
     job_defs.extend(opts.extra_jobs.iter().cloned());
     let scheduler = Arc::new(
         Scheduler::new(db.clone(), opts.clock.clone(), metrics.clone(), job_defs)

@@ -163,3 +163,26 @@ pub fn list(
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// The audit log's scheduled job: rows older than their org's retention
+/// (`orgs.audit_retention_days`, 365 for instance-level rows) are deleted.
+pub fn jobs() -> Vec<crate::jobs::JobDef> {
+    vec![crate::jobs::JobDef::new(
+        "audit.purge",
+        "0 30 3 * * *",
+        |ctx| async move {
+            let now = ctx.clock.now();
+            let removed = ctx
+                .db
+                .write(move |tx| {
+                    Ok(tx.execute(
+                        "DELETE FROM audit_log WHERE occurred_at < ?1 - 86400 * coalesce(
+                       (SELECT audit_retention_days FROM orgs WHERE orgs.id = audit_log.org_id), 365)",
+                        [now],
+                    )?)
+                })
+                .await?;
+            Ok(format!("removed {removed} audit rows past retention"))
+        },
+    )]
+}

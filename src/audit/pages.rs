@@ -36,26 +36,36 @@ fn day_start(field: &str, value: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::invalid(field, "audit.error.date"))
 }
 
+fn clean(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
 impl AuditQuery {
     /// Checks the query into a filter (dates are whole UTC days, `to` included).
     pub fn filter(&self) -> Result<AuditFilter, AppError> {
-        let clean = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
         let from = clean(&self.from).map(|v| day_start("from", &v)).transpose()?;
         let to = clean(&self.to)
             .map(|v| day_start("to", &v).map(|t| t + 86_400))
             .transpose()?;
         Ok(AuditFilter {
-            actor: clean(&self.actor),
-            action: clean(&self.action),
             from,
             to,
-            before: clean(&self.cursor),
+            ..self.filter_without_dates()
         })
+    }
+
+    /// The actor, action and cursor filters (dates left to the caller).
+    pub fn filter_without_dates(&self) -> AuditFilter {
+        AuditFilter {
+            actor: clean(&self.actor),
+            action: clean(&self.action),
+            from: None,
+            to: None,
+            before: clean(&self.cursor),
+        }
     }
 
     /// The query string of these filters without the cursor.

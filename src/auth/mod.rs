@@ -128,3 +128,31 @@ pub fn valid_email(email: &str) -> bool {
 pub fn routes() -> Vec<rocket::Route> {
     pages::routes()
 }
+
+/// Housekeeping of accounts: expired sessions and used or expired mail links.
+pub fn jobs() -> Vec<crate::jobs::JobDef> {
+    vec![crate::jobs::JobDef::new(
+        "auth.purge",
+        "0 0 4 * * *",
+        |ctx| async move {
+            let now = ctx.clock.now();
+            let (sessions, links) = ctx
+                .db
+                .write(move |tx| {
+                    let sessions = tx.execute(
+                        "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?1 - ?2",
+                        (now, session::IDLE_SECONDS),
+                    )?;
+                    let links = tx.execute(
+                        "DELETE FROM mail_tokens WHERE used_at IS NOT NULL OR expires_at <= ?1",
+                        [now],
+                    )?;
+                    Ok((sessions, links))
+                })
+                .await?;
+            Ok(format!(
+                "removed {sessions} ended sessions and {links} spent mail links"
+            ))
+        },
+    )]
+}

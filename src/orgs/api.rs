@@ -1,8 +1,23 @@
-//! JSON API of identity and organisation: `GET /api/v1/me`.
+//! JSON API of identity and team: `/api/v1/me`, members, invitations and
+//! the audit log. Everything is scoped to the org of the caller's session
+//! or token; another org's ids answer 404.
 
 use super::Member;
+use super::perms::{Area, Level};
+use super::team::{self, Invitation, MemberRow};
+use crate::audit::pages::AuditQuery;
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::time::{SharedClock, rfc3339};
+use crate::jobs::outbox::Outbox;
+use crate::web::api::{ApiJson, Created, ListResponse, PageParams, created};
+use crate::web::error::AppError;
+use rocket::State;
+use rocket::http::Status;
 use rocket::serde::json::Json;
+use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 #[rocket::get("/api/v1/me")]
 fn me(member: Member) -> Json<Value> {
@@ -19,6 +34,228 @@ fn me(member: Member) -> Json<Value> {
     }))
 }
 
+fn member_json(m: &MemberRow) -> Value {
+    json!({
+        "id": m.user_id,
+        "email": m.email,
+        "name": m.name,
+        "role": m.role,
+        "two_factor": m.two_factor,
+        "joined_at": rfc3339(m.joined_at),
+        "last_active_at": m.last_active_at.map(rfc3339),
+    })
+}
+
+fn invitation_json(i: &Invitation) -> Value {
+    json!({
+        "id": i.id,
+        "email": i.email,
+        "role": i.role,
+        "status": i.status,
+        "invited_by": i.invited_by,
+        "created_at": rfc3339(i.created_at),
+        "expires_at": rfc3339(i.expires_at),
+    })
+}
+
+/// Pages a list held in memory by id (team lists are small).
+fn page_by_id<T>(mut rows: Vec<T>, page: &PageParams, id: impl Fn(&T) -> String) -> Result<ListResponse<T>, AppError> {
+    let limit = page.limit()?;
+    rows.sort_by_key(&id);
+    if let Some(cursor) = &page.cursor {
+        rows.retain(|r| id(r).as_str() > cursor.as_str());
+    }
+    rows.truncate(limit as usize + 1);
+    Ok(ListResponse::from_rows(rows, limit, id))
+}
+
+fn to_json<T>(list: ListResponse<T>, f: impl Fn(&T) -> Value) -> Json<Value> {
+    Json(json!({ "data": list.data.iter().map(f).collect::<Vec<_>>(), "next_cursor": list.next_cursor }))
+}
+
+#[rocket::get("/api/v1/members?<page..>")]
+async fn members(member: Member, page: PageParams, db: &State<Db>) -> Result<Json<Value>, AppError> {
+    member.require(Area::Team, Level::View)?;
+    let org_id = member.org.id.clone();
+    let rows = db.read(move |c| team::members(c, &org_id)).await?;
+    Ok(to_json(page_by_id(rows, &page, |m| m.user_id.clone())?, member_json))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleChange {
+    role: String,
+}
+
+#[rocket::patch("/api/v1/members/<id>", data = "<body>")]
+async fn change_member(
+    member: Member,
+    id: &str,
+    body: ApiJson<RoleChange>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Json<Value>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let (audit, org_id, actor_role, user_id) = (
+        member.audit(clock.now()),
+        member.org.id.clone(),
+        member.role.key.clone(),
+        id.to_string(),
+    );
+    let row = db
+        .write(move |tx| {
+            team::change_role(tx, &audit, &actor_role, &org_id, &user_id, &body.0.role)?;
+            team::members(tx, &org_id)?
+                .into_iter()
+                .find(|m| m.user_id == user_id)
+                .ok_or(AppError::NotFound)
+        })
+        .await?;
+    Ok(Json(member_json(&row)))
+}
+
+#[rocket::delete("/api/v1/members/<id>")]
+async fn remove_member(
+    member: Member,
+    id: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Status, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let (audit, org_id, actor_role, user_id) = (
+        member.audit(clock.now()),
+        member.org.id.clone(),
+        member.role.key.clone(),
+        id.to_string(),
+    );
+    db.write(move |tx| team::remove_member(tx, &audit, &actor_role, &org_id, &user_id))
+        .await?;
+    Ok(Status::NoContent)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewInvitation {
+    email: String,
+    #[serde(default = "default_role")]
+    role: String,
+}
+
+fn default_role() -> String {
+    "member".into()
+}
+
+#[rocket::post("/api/v1/invitations", data = "<body>")]
+async fn invite(
+    member: Member,
+    body: ApiJson<NewInvitation>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<Config>,
+    outbox: &State<Arc<Outbox>>,
+) -> Result<Created<Value>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    if !member.user.email_verified {
+        return Err(AppError::Forbidden(
+            "Confirm your email address before inviting anyone.".into(),
+        ));
+    }
+    let now = clock.now();
+    let (audit, org, inviter, base) = (
+        member.audit(now),
+        member.org.clone(),
+        member.user.clone(),
+        config.base_url.clone(),
+    );
+    let invitation = db
+        .write(move |tx| {
+            let (invitation, token) = team::invite(tx, &audit, &org, &inviter.id, &body.0.email, &body.0.role)?;
+            let mail =
+                super::mails::invitation(&invitation.email, &org, &inviter.name, &invitation.role, &base, &token)?;
+            crate::mail::queue(tx, now, Some(&org.id), &mail)?;
+            Ok(invitation)
+        })
+        .await?;
+    outbox.wake();
+    Ok(created(invitation_json(&invitation)))
+}
+
+#[rocket::get("/api/v1/invitations?<page..>")]
+async fn invitations(
+    member: Member,
+    page: PageParams,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Json<Value>, AppError> {
+    member.require(Area::Team, Level::View)?;
+    let (org_id, now) = (member.org.id.clone(), clock.now());
+    let rows = db.read(move |c| team::pending_invitations(c, &org_id, now)).await?;
+    Ok(to_json(page_by_id(rows, &page, |i| i.id.clone())?, invitation_json))
+}
+
+#[rocket::delete("/api/v1/invitations/<id>")]
+async fn revoke_invitation(
+    member: Member,
+    id: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Status, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let (audit, org_id, id) = (member.audit(clock.now()), member.org.id.clone(), id.to_string());
+    db.write(move |tx| team::revoke(tx, &audit, &org_id, &id)).await?;
+    Ok(Status::NoContent)
+}
+
+/// `from`/`to` in the API take RFC 3339 times as well as whole days.
+fn api_time(field: &str, value: &str) -> Result<Option<i64>, AppError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(t) = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339) {
+        return Ok(Some(t.unix_timestamp()));
+    }
+    let day = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(v, &day)
+        .map(|d| Some(d.midnight().assume_utc().unix_timestamp() + if field == "to" { 86_400 } else { 0 }))
+        .map_err(|_| AppError::invalid(field, "must be an RFC 3339 time or a YYYY-MM-DD date"))
+}
+
+#[rocket::get("/api/v1/audit-log?<limit>&<q..>")]
+async fn audit_log(member: Member, q: AuditQuery, limit: Option<i64>, db: &State<Db>) -> Result<Json<Value>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let limit = PageParams { limit, cursor: None }.limit()?;
+    let mut filter = q.filter_without_dates();
+    filter.from = api_time("from", q.from.as_deref().unwrap_or(""))?;
+    filter.to = api_time("to", q.to.as_deref().unwrap_or(""))?;
+    let org_id = member.org.id.clone();
+    let rows = db
+        .read(move |c| crate::audit::list(c, &org_id, &filter, limit + 1))
+        .await?;
+    let page = ListResponse::from_rows(rows, limit, |r| r.id.clone());
+    Ok(to_json(page, |r| {
+        json!({
+            "id": r.id,
+            "occurred_at": rfc3339(r.occurred_at),
+            "action": r.action,
+            "actor": { "type": r.actor_type, "id": r.actor_id, "label": r.actor_label },
+            "target": r.target_type.as_ref().map(|t| json!({ "type": t, "id": r.target_id })),
+            "ip": r.ip,
+            "user_agent": r.user_agent,
+            "metadata": r.metadata,
+        })
+    }))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![me]
+    rocket::routes![
+        me,
+        members,
+        change_member,
+        remove_member,
+        invite,
+        invitations,
+        revoke_invitation,
+        audit_log
+    ]
 }

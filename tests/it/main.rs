@@ -11,4 +11,5 @@ mod jobs;
 mod mail;
 mod ops;
 mod team;
+mod team_api;
 mod web;
