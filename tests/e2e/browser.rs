@@ -95,6 +95,29 @@ impl Browser {
             .unwrap()
     }
 
+    /// Types `value` into the field labelled `label`.
+    pub async fn fill(&self, label: &str, value: &str) {
+        let field = self.field(label).await;
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Clicks the button whose text is `text`.
+    pub async fn click_button(&self, text: &str) {
+        self.find_text("button", text).await.click().await.unwrap();
+    }
+
+    /// Clicks the link whose text is `text`.
+    pub async fn click_link(&self, text: &str) {
+        self.find_text("a", text).await.click().await.unwrap();
+    }
+
+    /// Whether an element with this tag and text is on the page now.
+    pub async fn has_text(&self, tag: &str, text: &str) -> bool {
+        let xpath = format!("//{tag}[normalize-space(.)={text:?}]");
+        !self.client.find_all(Locator::XPath(&xpath)).await.unwrap().is_empty()
+    }
+
     /// Presses a key on whatever has the focus.
     pub async fn press(&self, key: Key) {
         let keys = KeyActions::new("keyboard".into())

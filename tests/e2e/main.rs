@@ -5,5 +5,6 @@
 #[path = "../it/helpers.rs"]
 mod helpers;
 
+mod accounts;
 mod browser;
 mod site;
