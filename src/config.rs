@@ -91,6 +91,11 @@ pub const KEYS: &[Key] = &[
         doc: "Seconds given to in-flight requests and the running job on SIGTERM",
     },
     Key {
+        name: "ip_header",
+        default: "(none)",
+        doc: "Header holding the client's IP set by your reverse proxy (e.g. X-Real-IP); unset: the peer address",
+    },
+    Key {
         name: "db_readers",
         default: "4",
         doc: "Number of read connections to the database",
@@ -122,6 +127,7 @@ struct RawConfig {
     limit_upload: ByteUnit,
     shutdown_grace: u32,
     db_readers: u32,
+    ip_header: Option<String>,
 }
 
 impl Default for RawConfig {
@@ -141,6 +147,7 @@ impl Default for RawConfig {
             limit_upload: ByteUnit::Mebibyte(20),
             shutdown_grace: 10,
             db_readers: 4,
+            ip_header: None,
         }
     }
 }
@@ -162,6 +169,8 @@ pub struct Config {
     pub limit_upload: ByteUnit,
     pub shutdown_grace: u32,
     pub db_readers: u32,
+    /// Header with the client IP from a trusted proxy; `None` = peer address.
+    pub ip_header: Option<String>,
 }
 
 /// A configuration value that cannot be used; the message names the key.
@@ -283,6 +292,7 @@ impl Config {
             limit_upload: raw.limit_upload,
             shutdown_grace: raw.shutdown_grace,
             db_readers: raw.db_readers,
+            ip_header: raw.ip_header.filter(|h| !h.trim().is_empty()),
         })
     }
 

@@ -136,6 +136,11 @@ fn rocket_figment(config: &Config, secret: &str, opts: &Options) -> Figment {
         .merge(("shutdown.signals", signals))
         .merge(("shutdown.grace", config.shutdown_grace))
         .merge(("shutdown.mercy", config.shutdown_grace.min(5)))
+        // Rocket trusts X-Real-IP by default; only a configured proxy header is trusted here.
+        .merge(match &config.ip_header {
+            Some(h) => ("ip_header", rocket::figment::value::Value::from(h.clone())),
+            None => ("ip_header", rocket::figment::value::Value::from(false)),
+        })
 }
 
 /// Background tasks started at lift-off, awaited at shutdown.
@@ -227,6 +232,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .manage(outbox)
         .manage(lock)
         .manage(setup)
+        .manage(web::ratelimit::RateLimits::default())
         .manage(Workers(Mutex::new(vec![])))
         .register("/", web::error::catchers())
         .mount("/", web::assets::routes())

@@ -44,3 +44,24 @@ pub fn already_registered(to: &str, name: &str, lang: Lang, base_url: &reqwest::
         },
     )
 }
+
+pub fn password_reset(
+    to: &str,
+    name: &str,
+    lang: Lang,
+    base_url: &reqwest::Url,
+    token: &str,
+) -> Result<OutgoingMail, AppError> {
+    action_mail(
+        to,
+        lang,
+        Action {
+            subject: lang.t("mail.reset.subject").into(),
+            greeting: lang.tf("mail.greeting", &[("name", name)]),
+            body: lang.t("mail.reset.body").into(),
+            action_label: lang.t("mail.reset.action"),
+            action_url: link(base_url, &format!("/password/reset/{token}")),
+            note: lang.t("mail.reset.note").into(),
+        },
+    )
+}

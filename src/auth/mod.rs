@@ -9,6 +9,7 @@ pub mod mail_tokens;
 mod mails;
 mod pages;
 pub mod password;
+mod reset;
 pub mod session;
 pub mod setup;
 
@@ -126,7 +127,9 @@ pub fn valid_email(email: &str) -> bool {
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    pages::routes()
+    let mut all = pages::routes();
+    all.extend(reset::routes());
+    all
 }
 
 /// Housekeeping of accounts: expired sessions and used or expired mail links.

@@ -14,6 +14,7 @@ use crate::web::error::{AppError, FieldError};
 use crate::web::forms::{Checks, FormState};
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};
+use crate::web::ratelimit::{Limit, RateLimits};
 use crate::web::safe_next;
 use askama::Template;
 use rocket::Either;
@@ -250,6 +251,7 @@ async fn register_page(ctx: PageCtx, db: &State<Db>) -> Result<Html<RegisterPage
     }))
 }
 
+#[allow(clippy::too_many_arguments)]
 #[rocket::post("/register", data = "<form>")]
 async fn register_submit(
     ctx: PageCtx,
@@ -259,6 +261,7 @@ async fn register_submit(
     config: &State<Config>,
     outbox: &State<Arc<Outbox>>,
     client: ClientInfo,
+    limits: &State<RateLimits>,
 ) -> PageResult<RegisterPage> {
     if !db.read(registration_open).await? {
         return Err(AppError::Forbidden(
@@ -269,6 +272,7 @@ async fn register_submit(
         let state = form.state().with_errors(errors);
         return Ok(Either::Right(Html(RegisterPage { ctx, form: state })));
     }
+    limits.check(Limit::RegisterPerIp, client.ip.as_deref().unwrap_or("unknown"))?;
     let form = form.into_inner();
     // Hash in every case, so the answer takes as long whether the address exists or not.
     let hash = password::hash(&form.password);
@@ -473,10 +477,13 @@ async fn login_submit(
     clock: &State<SharedClock>,
     config: &State<Config>,
     client: ClientInfo,
+    limits: &State<RateLimits>,
     jar: &CookieJar<'_>,
 ) -> PageResult<LoginPage> {
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_string();
+    limits.check(Limit::LoginPerIp, client.ip.as_deref().unwrap_or("unknown"))?;
+    limits.check(Limit::LoginPerAccount, &email)?;
     let found = {
         let email = email.clone();
         db.read(move |c| super::find_by_email(c, &email)).await?

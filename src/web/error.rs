@@ -171,6 +171,9 @@ impl<'r> Responder<'r, 'static> for AppError {
         }
         let ctx = PageCtx::for_request(req);
         let detail = match &self {
+            AppError::TooManyRequests { retry_after } => {
+                Detail::Localized(ctx.lang.tf("error.retry_in", &[("seconds", &retry_after.to_string())]))
+            }
             AppError::MissingPermission(perm) => {
                 Detail::Localized(ctx.lang.tf("error.missing_permission", &[("permission", perm)]))
             }

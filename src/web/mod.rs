@@ -9,6 +9,7 @@ pub mod fairings;
 pub mod forms;
 pub mod i18n;
 pub mod page;
+pub mod ratelimit;
 
 /// A `next` target that stays inside this site (`/…` but not `//…`), else `/`.
 pub fn safe_next(next: Option<&str>) -> String {

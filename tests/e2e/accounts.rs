@@ -6,14 +6,21 @@ use crate::helpers::{PASSWORD, SmtpServer, Spawn, TestApp};
 
 fn link_in(text: &str, prefix: &str) -> String {
     let start = text.find(prefix).expect("the mail has the link");
-    let end = text[start..].find(char::is_whitespace).map(|e| start + e).unwrap_or(text.len());
+    let end = text[start..]
+        .find(char::is_whitespace)
+        .map(|e| start + e)
+        .unwrap_or(text.len());
     text[start..end].trim_start_matches("http://127.0.0.1:8000").to_string()
 }
 
 #[tokio::test]
 async fn register_then_verify_from_the_mail_lands_on_the_dashboard() {
     let smtp = SmtpServer::start();
-    let app = TestApp::spawn_with(Spawn { smtp_url: Some(smtp.url()), ..Spawn::default() }).await;
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
     app.set_up("owner@shop.test", "Atelier").await;
     let browser = Browser::start().await;
     browser.client.goto(&app.url("/register")).await.unwrap();
@@ -25,7 +32,10 @@ async fn register_then_verify_from_the_mail_lands_on_the_dashboard() {
     browser.find_text("h1", "Check your mail").await;
 
     assert!(app.eventually(|| smtp.received().len() == 1).await);
-    let path = link_in(&smtp.received()[0].part("text/plain").unwrap(), "http://127.0.0.1:8000/verify-email/");
+    let path = link_in(
+        &smtp.received()[0].part("text/plain").unwrap(),
+        "http://127.0.0.1:8000/verify-email/",
+    );
     browser.client.goto(&app.url(&path)).await.unwrap();
     browser.click_button("Confirm my address").await;
     browser.find_text("h1", "Mugs & Co").await;
@@ -36,10 +46,18 @@ async fn register_then_verify_from_the_mail_lands_on_the_dashboard() {
 #[tokio::test]
 async fn an_invitation_accepted_in_a_second_browser_shows_the_team_to_the_new_member() {
     let smtp = SmtpServer::start();
-    let app = TestApp::spawn_with(Spawn { smtp_url: Some(smtp.url()), ..Spawn::default() }).await;
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
     let owner = Browser::start().await;
     let token = app.setup_token.clone().unwrap();
-    owner.client.goto(&app.url(&format!("/setup?token={token}"))).await.unwrap();
+    owner
+        .client
+        .goto(&app.url(&format!("/setup?token={token}")))
+        .await
+        .unwrap();
     owner.fill("Your name", "Olivia Owner").await;
     owner.fill("Email address", "owner@shop.test").await;
     owner.fill("Password", PASSWORD).await;
@@ -52,7 +70,10 @@ async fn an_invitation_accepted_in_a_second_browser_shows_the_team_to_the_new_me
     owner.find_text("div", "Invitation sent to colin@shop.test.").await;
 
     assert!(app.eventually(|| smtp.received().len() == 1).await);
-    let path = link_in(&smtp.received()[0].part("text/plain").unwrap(), "http://127.0.0.1:8000/invitations/");
+    let path = link_in(
+        &smtp.received()[0].part("text/plain").unwrap(),
+        "http://127.0.0.1:8000/invitations/",
+    );
     let colin = Browser::start().await;
     colin.client.goto(&app.url(&path)).await.unwrap();
     colin.find_text("h1", "Join Atelier on Luneo").await;
@@ -63,7 +84,14 @@ async fn an_invitation_accepted_in_a_second_browser_shows_the_team_to_the_new_me
     colin.click_link("Team").await;
     colin.find_text("h1", "Team").await;
     assert!(colin.has_text("th", "Olivia Owner").await);
-    assert!(colin.find_text("th", "Colin Colleague (you)").await.is_displayed().await.unwrap());
+    assert!(
+        colin
+            .find_text("th", "Colin Colleague (you)")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
     owner.close().await;
     colin.close().await;
 }
@@ -73,7 +101,18 @@ async fn a_viewer_does_not_see_the_invite_button() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
     let (code, _, err) = app.cli(
-        &["user", "add", "--email", "vera@shop.test", "--name", "Vera Viewer", "--org", "atelier", "--role", "viewer"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "vera@shop.test",
+            "--name",
+            "Vera Viewer",
+            "--org",
+            "atelier",
+            "--role",
+            "viewer",
+        ],
         &[("LUNEO_PASSWORD", PASSWORD)],
     );
     assert_eq!(code, 0, "{err}");

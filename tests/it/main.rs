@@ -10,6 +10,7 @@ mod invitations;
 mod jobs;
 mod mail;
 mod ops;
+mod password;
 mod team;
 mod team_api;
 mod web;
