@@ -104,3 +104,8 @@ pub fn list(conn: &Connection, user_id: &str, org_id: &str) -> Result<Vec<ApiTok
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Deletes one of a user's tokens; false if there is no such token of theirs.
+pub fn revoke(tx: &Transaction, user_id: &str, id: &str) -> Result<bool, AppError> {
+    Ok(tx.execute("DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2", (id, user_id))? == 1)
+}

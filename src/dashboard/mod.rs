@@ -3,6 +3,8 @@
 //! honest "coming soon" pages of sections not built yet, and switching
 //! organisation. A section is listed only if the member may view it.
 
+mod account;
+
 use crate::auth::Via;
 use crate::db::Db;
 use crate::orgs::Member;
@@ -190,5 +192,7 @@ async fn switch_org(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![overview, coming_soon, switch_org]
+    let mut all = rocket::routes![overview, coming_soon, switch_org];
+    all.extend(account::routes());
+    all
 }

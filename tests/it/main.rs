@@ -1,6 +1,7 @@
 //! Integration tests: the real app over HTTP, the real binary for the CLI,
 //! a real SMTP server for mail.
 
+mod account;
 mod accounts;
 mod admin;
 mod api;

@@ -1,0 +1,253 @@
+//! The signed-in person's own settings (`/dashboard/account`): their
+//! active sessions (device, last seen, IP; sign out one or all others) and
+//! their personal API tokens for the current organisation (created with a
+//! name and an expiry, shown once, revoked).
+
+use super::Shell;
+use crate::audit;
+use crate::auth::Via;
+use crate::auth::api_tokens::{self, ApiToken};
+use crate::auth::session::{self, SessionRow};
+use crate::db::Db;
+use crate::db::time::{SharedClock, rfc3339};
+use crate::orgs::Member;
+use crate::web::error::AppError;
+use crate::web::forms::FormState;
+use crate::web::page::{Html, PageCtx};
+use askama::Template;
+use rocket::State;
+use rocket::form::Form;
+use rocket::http::Status;
+use rocket::response::status::Custom;
+use rocket::response::{Flash, Redirect};
+
+/// A session as listed.
+pub struct SessionView {
+    pub row: SessionRow,
+    pub last_seen: String,
+    pub current: bool,
+}
+
+/// A token as listed.
+pub struct TokenView {
+    pub token: ApiToken,
+    pub created: String,
+    pub expires: Option<String>,
+    pub last_used: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account/account.html")]
+struct AccountPage {
+    ctx: PageCtx,
+    shell: Shell,
+    sessions: Vec<SessionView>,
+    tokens: Vec<TokenView>,
+    form: FormState,
+    /// A token just created, shown this once.
+    new_token: Option<String>,
+}
+
+async fn page(
+    ctx: PageCtx,
+    member: &Member,
+    db: &Db,
+    now: i64,
+    form: FormState,
+    new_token: Option<String>,
+) -> Result<AccountPage, AppError> {
+    let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
+    let (sessions, tokens) = db
+        .read(move |c| {
+            Ok((
+                session::list_for_user(c, &user_id, now)?,
+                api_tokens::list(c, &user_id, &org_id)?,
+            ))
+        })
+        .await?;
+    let current = match &member.via {
+        Via::Session { id } => Some(id.clone()),
+        Via::ApiToken { .. } => None,
+    };
+    Ok(AccountPage {
+        ctx,
+        shell: Shell::new(member, "account"),
+        sessions: sessions
+            .into_iter()
+            .map(|row| SessionView {
+                last_seen: rfc3339(row.last_seen_at),
+                current: Some(&row.id) == current.as_ref(),
+                row,
+            })
+            .collect(),
+        tokens: tokens
+            .into_iter()
+            .map(|token| TokenView {
+                created: rfc3339(token.created_at),
+                expires: token.expires_at.map(rfc3339),
+                last_used: token.last_used_at.map(rfc3339),
+                token,
+            })
+            .collect(),
+        form,
+        new_token,
+    })
+}
+
+#[rocket::get("/dashboard/account")]
+async fn account(
+    ctx: PageCtx,
+    member: Member,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Html<AccountPage>, AppError> {
+    Ok(Html(
+        page(ctx, &member, db, clock.now(), FormState::default(), None).await?,
+    ))
+}
+
+#[rocket::post("/dashboard/account/sessions/<id>/revoke")]
+async fn revoke_session(
+    ctx: PageCtx,
+    member: Member,
+    id: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Flash<Redirect>, AppError> {
+    let (audit, user_id, id) = (member.audit(clock.now()), member.user.id.clone(), id.to_string());
+    db.write(move |tx| {
+        if !session::revoke(tx, &user_id, &id)? {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            tx,
+            &audit,
+            "session.revoked",
+            Some(("session", &id)),
+            serde_json::json!({}),
+        )
+    })
+    .await?;
+    Ok(Flash::success(
+        Redirect::to("/dashboard/account"),
+        ctx.t("account.session_revoked"),
+    ))
+}
+
+#[rocket::post("/dashboard/account/sessions/revoke-others")]
+async fn revoke_others(
+    ctx: PageCtx,
+    member: Member,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Flash<Redirect>, AppError> {
+    let Via::Session { id } = &member.via else {
+        return Err(AppError::Forbidden("Use a browser session for this.".into()));
+    };
+    let (audit, user_id, keep) = (member.audit(clock.now()), member.user.id.clone(), id.clone());
+    let ended = db
+        .write(move |tx| {
+            let ended = session::revoke_others(tx, &user_id, Some(&keep))?;
+            audit::record(
+                tx,
+                &audit,
+                "session.revoked_others",
+                None,
+                serde_json::json!({ "count": ended }),
+            )?;
+            Ok(ended)
+        })
+        .await?;
+    Ok(Flash::success(
+        Redirect::to("/dashboard/account"),
+        ctx.lang.tf("account.others_revoked", &[("count", &ended.to_string())]),
+    ))
+}
+
+#[derive(rocket::FromForm)]
+struct TokenForm {
+    #[field(default = String::new())]
+    name: String,
+    /// Days until it expires; 0 = never.
+    #[field(default = 90)]
+    days: i64,
+}
+
+#[rocket::post("/dashboard/account/tokens", data = "<form>")]
+async fn create_token(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<TokenForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Custom<Html<AccountPage>>, AppError> {
+    let now = clock.now();
+    let name = form.name.trim().to_string();
+    let bad_name = name.is_empty() || name.chars().count() > 100;
+    if bad_name || ![0, 30, 90, 365].contains(&form.days) {
+        let field = if bad_name { "name" } else { "days" };
+        let state = FormState::with_values(&[("name", &name)]).error_on(
+            field,
+            if bad_name {
+                "account.error.token_name"
+            } else {
+                "account.error.token_days"
+            },
+        );
+        return Ok(Custom(
+            Status::UnprocessableEntity,
+            Html(page(ctx, &member, db, now, state, None).await?),
+        ));
+    }
+    let expires = (form.days > 0).then(|| now + form.days * 86_400);
+    let (audit, user_id, org_id) = (member.audit(now), member.user.id.clone(), member.org.id.clone());
+    let secret = db
+        .write(move |tx| {
+            let (token, secret) = api_tokens::create(tx, &user_id, &org_id, &name, expires, now)?;
+            audit::record(
+                tx,
+                &audit,
+                "api_token.created",
+                Some(("api_token", &token.id)),
+                serde_json::json!({ "name": name }),
+            )?;
+            Ok(secret)
+        })
+        .await?;
+    Ok(Custom(
+        Status::Created,
+        Html(page(ctx, &member, db, now, FormState::default(), Some(secret)).await?),
+    ))
+}
+
+#[rocket::post("/dashboard/account/tokens/<id>/revoke")]
+async fn revoke_token(
+    ctx: PageCtx,
+    member: Member,
+    id: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Flash<Redirect>, AppError> {
+    let (audit, user_id, id) = (member.audit(clock.now()), member.user.id.clone(), id.to_string());
+    db.write(move |tx| {
+        if !api_tokens::revoke(tx, &user_id, &id)? {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            tx,
+            &audit,
+            "api_token.revoked",
+            Some(("api_token", &id)),
+            serde_json::json!({}),
+        )
+    })
+    .await?;
+    Ok(Flash::success(
+        Redirect::to("/dashboard/account"),
+        ctx.t("account.token_revoked"),
+    ))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![account, revoke_session, revoke_others, create_token, revoke_token]
+}
