@@ -6,6 +6,7 @@
 pub mod api;
 mod mails;
 pub mod perms;
+mod settings;
 pub mod team;
 mod team_pages;
 
@@ -209,7 +210,9 @@ impl Role {
 
 /// The team pages (members, invitations, the invitation link).
 pub fn routes() -> Vec<rocket::Route> {
-    team_pages::routes()
+    let mut all = team_pages::routes();
+    all.extend(settings::routes());
+    all
 }
 
 impl Member {

@@ -251,3 +251,121 @@ async fn a_token_of_one_org_never_reaches_another_and_switching_needs_membership
     assert_eq!(me["org"]["slug"], "atelier", "the token's org, not the session's");
     assert_eq!(me["role"], "owner");
 }
+
+#[tokio::test]
+async fn org_settings_are_saved_checked_and_audited() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "bob@other.test",
+            "--name",
+            "Bob",
+            "--org",
+            "Other shop",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    let (status, html) = app.page("/dashboard/settings").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"atelier\"") && html.contains("<option selected>UTC</option>"));
+
+    let fields = |slug: &'static str, tz: &'static str, cur: &'static str| {
+        vec![
+            ("name", "Atelier Lune"),
+            ("slug", slug),
+            ("default_language", "fr"),
+            ("time_zone", tz),
+            ("currency", cur),
+            ("audit_retention_days", "90"),
+        ]
+    };
+    let res = app
+        .submit(
+            "/dashboard/settings",
+            "/dashboard/settings",
+            &fields("other-shop", "Mars/Olympus", "euro"),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Choose a time zone from the list.") && html.contains("three-letter currency code"));
+    let res = app
+        .submit(
+            "/dashboard/settings",
+            "/dashboard/settings",
+            &fields("other-shop", "Europe/Paris", "EUR"),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Another organisation uses this slug")
+    );
+    let res = app
+        .submit(
+            "/dashboard/settings",
+            "/dashboard/settings",
+            &fields("atelier-lune", "Europe/Paris", "EUR"),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = app.page("/dashboard/settings").await;
+    assert!(
+        html.contains("The settings are saved.")
+            && html.contains("value=\"atelier-lune\"")
+            && html.contains("<option selected>Europe/Paris</option>")
+    );
+    let (_, audit) = app.page("/dashboard/team/audit?action=org.settings_changed").await;
+    assert!(audit.contains("Europe/Paris"));
+
+    app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "v@shop.test",
+            "--name",
+            "Vi",
+            "--org",
+            "atelier-lune",
+            "--role",
+            "viewer",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    let vi = crate::helpers::client();
+    let page = vi.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let t = csrf_token(&page);
+    vi.post(app.url("/login"))
+        .form(&[
+            ("csrf_token", t.as_str()),
+            ("email", "v@shop.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page = vi
+        .get(app.url("/dashboard/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<fieldset disabled>") && !page.contains("Save settings"));
+    let t = csrf_token(&page);
+    let res = vi
+        .post(app.url("/dashboard/settings"))
+        .form(&[("csrf_token", t.as_str()), ("name", "Hijacked"), ("slug", "hijacked")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}

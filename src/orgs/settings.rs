@@ -1,0 +1,199 @@
+//! Organisation settings (`/dashboard/settings`): name, slug, default
+//! language, time zone, currency and audit retention. Everyone with
+//! `settings:view` sees them; `settings:manage` changes them.
+
+use super::Member;
+use super::perms::{Area, Level};
+use crate::audit;
+use crate::dashboard::Shell;
+use crate::db::Db;
+use crate::db::time::SharedClock;
+use crate::web::error::{AppError, FieldError};
+use crate::web::forms::{Checks, FormState};
+use crate::web::i18n::Lang;
+use crate::web::page::{Html, PageCtx};
+use askama::Template;
+use rocket::form::Form;
+use rocket::http::Status;
+use rocket::response::status::Custom;
+use rocket::response::{Flash, Redirect};
+use rocket::{Either, State};
+
+#[derive(Template)]
+#[template(path = "team/settings.html")]
+struct SettingsPage {
+    ctx: PageCtx,
+    shell: Shell,
+    form: FormState,
+    can_manage: bool,
+    time_zones: &'static [chrono_tz::Tz],
+}
+
+fn current_values(member: &Member, retention: i64) -> FormState {
+    let o = &member.org;
+    FormState::with_values(&[
+        ("name", &o.name),
+        ("slug", &o.slug),
+        ("default_language", &o.default_language),
+        ("time_zone", &o.time_zone),
+        ("currency", &o.currency),
+        ("audit_retention_days", &retention.to_string()),
+    ])
+}
+
+async fn retention(db: &Db, org_id: &str) -> Result<i64, AppError> {
+    let id = org_id.to_string();
+    db.read(move |c| {
+        Ok(
+            c.query_row("SELECT audit_retention_days FROM orgs WHERE id = ?1", [&id], |r| {
+                r.get(0)
+            })?,
+        )
+    })
+    .await
+}
+
+#[rocket::get("/dashboard/settings")]
+async fn settings(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<SettingsPage>, AppError> {
+    member.require(Area::Settings, Level::View)?;
+    let form = current_values(&member, retention(db, &member.org.id).await?);
+    let can_manage = member.can(Area::Settings, Level::Manage);
+    Ok(Html(SettingsPage {
+        ctx,
+        shell: Shell::new(&member, "settings"),
+        form,
+        can_manage,
+        time_zones: &chrono_tz::TZ_VARIANTS,
+    }))
+}
+
+#[derive(rocket::FromForm)]
+struct SettingsForm {
+    #[field(default = String::new())]
+    name: String,
+    #[field(default = String::new())]
+    slug: String,
+    #[field(default = String::new())]
+    default_language: String,
+    #[field(default = String::new())]
+    time_zone: String,
+    #[field(default = String::new())]
+    currency: String,
+    #[field(default = String::new())]
+    audit_retention_days: String,
+}
+
+impl SettingsForm {
+    fn check(&self) -> Result<i64, Vec<FieldError>> {
+        let mut c = Checks::default();
+        let name = self.name.trim();
+        c.check(
+            !name.is_empty() && name.chars().count() <= 100,
+            "name",
+            "settings.error.name",
+        );
+        let slug = self.slug.trim();
+        let slug_ok = (2..=48).contains(&slug.len())
+            && slug
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-');
+        c.check(slug_ok, "slug", "settings.error.slug");
+        c.check(
+            Lang::parse(&self.default_language).is_some(),
+            "default_language",
+            "settings.error.language",
+        );
+        c.check(
+            self.time_zone.parse::<chrono_tz::Tz>().is_ok(),
+            "time_zone",
+            "settings.error.time_zone",
+        );
+        let cur = self.currency.trim();
+        c.check(
+            cur.len() == 3 && cur.chars().all(|ch| ch.is_ascii_uppercase()),
+            "currency",
+            "settings.error.currency",
+        );
+        let days = self
+            .audit_retention_days
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (30..=3650).contains(d));
+        c.check(days.is_some(), "audit_retention_days", "settings.error.retention");
+        c.into_result().map(|_| days.unwrap_or(365))
+    }
+}
+
+#[rocket::post("/dashboard/settings", data = "<form>")]
+async fn save(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<SettingsForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<SettingsPage>>>, AppError> {
+    member.require(Area::Settings, Level::Manage)?;
+    let typed = FormState::with_values(&[
+        ("name", &form.name),
+        ("slug", &form.slug),
+        ("default_language", &form.default_language),
+        ("time_zone", &form.time_zone),
+        ("currency", &form.currency),
+        ("audit_retention_days", &form.audit_retention_days),
+    ]);
+    let retry = |ctx, errors| {
+        let page = SettingsPage {
+            ctx,
+            shell: Shell::new(&member, "settings"),
+            form: typed.clone().with_errors(errors),
+            can_manage: true,
+            time_zones: &chrono_tz::TZ_VARIANTS,
+        };
+        Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))))
+    };
+    let days = match form.check() {
+        Ok(d) => d,
+        Err(errors) => return retry(ctx, errors),
+    };
+    let (audit, org_id, f) = (member.audit(clock.now()), member.org.id.clone(), form.into_inner());
+    let saved = db
+        .write(move |tx| {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM orgs WHERE slug = ?1 AND id <> ?2)",
+                (f.slug.trim(), &org_id),
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(AppError::invalid("slug", "settings.error.slug_taken"));
+            }
+            tx.execute(
+                "UPDATE orgs SET name = ?2, slug = ?3, default_language = ?4, time_zone = ?5, currency = ?6, audit_retention_days = ?7
+                 WHERE id = ?1",
+                rusqlite::params![org_id, f.name.trim(), f.slug.trim(), f.default_language, f.time_zone, f.currency.trim(), days],
+            )?;
+            audit::record(
+                tx,
+                &audit,
+                "org.settings_changed",
+                Some(("org", &org_id)),
+                serde_json::json!({ "name": f.name.trim(), "slug": f.slug.trim(), "default_language": f.default_language,
+                    "time_zone": f.time_zone, "currency": f.currency.trim(), "audit_retention_days": days }),
+            )
+        })
+        .await;
+    match saved {
+        Ok(()) => Ok(Either::Left(Flash::success(
+            Redirect::to("/dashboard/settings"),
+            ctx.t("settings.saved"),
+        ))),
+        Err(AppError::Invalid(errors)) => retry(ctx, errors),
+        Err(other) => Err(other),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![settings, save]
+}
