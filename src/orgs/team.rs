@@ -375,3 +375,37 @@ pub fn accept(tx: &Transaction, ctx: &AuditCtx, invitation: &OpenInvitation, use
         serde_json::json!({ "user": user_id }),
     )
 }
+
+/// Makes `to_user` the owner; `from_user` (an owner) becomes admin.
+pub fn transfer_ownership(
+    tx: &Transaction,
+    ctx: &AuditCtx,
+    org_id: &str,
+    from_user: &str,
+    to_user: &str,
+) -> Result<(), AppError> {
+    if member_role(tx, org_id, from_user)? != "owner" {
+        return Err(AppError::Forbidden("Only an owner can transfer ownership.".into()));
+    }
+    if from_user == to_user {
+        return Err(AppError::invalid("user_id", "team.error.transfer_self"));
+    }
+    member_role(tx, org_id, to_user)?;
+    let owner = role_by_key(tx, org_id, "owner")?;
+    let admin = role_by_key(tx, org_id, "admin")?;
+    tx.execute(
+        "UPDATE memberships SET role_id = ?3 WHERE org_id = ?1 AND user_id = ?2",
+        (org_id, to_user, &owner.id),
+    )?;
+    tx.execute(
+        "UPDATE memberships SET role_id = ?3 WHERE org_id = ?1 AND user_id = ?2",
+        (org_id, from_user, &admin.id),
+    )?;
+    audit::record(
+        tx,
+        ctx,
+        "org.ownership_transferred",
+        Some(("user", to_user)),
+        serde_json::json!({ "from": from_user }),
+    )
+}

@@ -32,6 +32,7 @@ struct TeamPage {
     roles: Vec<Role>,
     can_manage: bool,
     can_invite: bool,
+    is_owner: bool,
     me: String,
     form: FormState,
 }
@@ -60,6 +61,7 @@ async fn team_page(ctx: PageCtx, member: &Member, db: &Db, now: i64, form: FormS
             .collect(),
         can_manage,
         can_invite: can_manage && member.user.email_verified,
+        is_owner: member.role.key == "owner",
         me: member.user.id.clone(),
         form,
     })
@@ -224,6 +226,45 @@ async fn remove(
     db.write(move |tx| team::remove_member(tx, &audit, &actor_role, &org_id, &user_id))
         .await?;
     Ok(Flash::success(Redirect::to("/dashboard/team"), ctx.t("team.removed")))
+}
+
+#[derive(rocket::FromForm)]
+struct TransferForm {
+    #[field(default = String::new())]
+    user_id: String,
+    #[field(default = String::new())]
+    password: String,
+}
+
+/// Hands ownership to another member, confirmed by the owner's password.
+#[rocket::post("/dashboard/team/transfer", data = "<form>")]
+async fn transfer(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<TransferForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<TeamPage>>>, AppError> {
+    let now = clock.now();
+    let (pw, stored) = (form.password.clone(), member.user.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, stored.as_deref())).await?;
+    if !ok {
+        let state = FormState::default().error_on("password", "team.error.transfer_password");
+        let page = team_page(ctx, &member, db, now, state).await?;
+        return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
+    }
+    let (audit, org_id, from, to) = (
+        member.audit(now),
+        member.org.id.clone(),
+        member.user.id.clone(),
+        form.user_id.clone(),
+    );
+    db.write(move |tx| team::transfer_ownership(tx, &audit, &org_id, &from, &to))
+        .await?;
+    Ok(Either::Left(Flash::success(
+        Redirect::to("/dashboard/team"),
+        ctx.t("team.transferred"),
+    )))
 }
 
 #[derive(Template)]
@@ -412,6 +453,7 @@ async fn accept(
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         team_index,
+        transfer,
         invite,
         invitation_action,
         change_role,

@@ -406,3 +406,62 @@ async fn members_without_team_manage_cannot_invite_even_by_posting() {
         .unwrap();
     assert_eq!(count, 0);
 }
+
+#[tokio::test]
+async fn ownership_is_transferred_only_with_the_owners_password() {
+    let (app, _smtp) = app_with_smtp().await;
+    app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "n@shop.test",
+            "--name",
+            "Nina",
+            "--org",
+            "atelier",
+            "--role",
+            "admin",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    let nina: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM users WHERE email = 'n@shop.test'", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let res = app
+        .submit(
+            "/dashboard/team",
+            "/dashboard/team/transfer",
+            &[("user_id", &nina), ("password", "not-my-password")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("This is not your password."));
+    let res = app
+        .submit(
+            "/dashboard/team",
+            "/dashboard/team/transfer",
+            &[("user_id", &nina), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let roles: Vec<(String, String)> = app
+        .db
+        .read(|c| {
+            let mut s = c.prepare("SELECT u.email, r.key FROM memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id ORDER BY u.email")?;
+            Ok(s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        roles,
+        [
+            ("n@shop.test".to_string(), "owner".to_string()),
+            ("owner@shop.test".to_string(), "admin".to_string())
+        ]
+    );
+    let (_, html) = app.page("/dashboard/team").await;
+    assert!(html.contains("Ownership was transferred.") && !html.contains("Transfer ownership</button>"));
+}
