@@ -6,6 +6,7 @@
 pub mod api;
 mod mails;
 pub mod perms;
+mod roles;
 mod settings;
 pub mod team;
 mod team_pages;
@@ -212,6 +213,7 @@ impl Role {
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = team_pages::routes();
     all.extend(settings::routes());
+    all.extend(roles::routes());
     all
 }
 

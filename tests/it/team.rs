@@ -369,3 +369,114 @@ async fn org_settings_are_saved_checked_and_audited() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn a_custom_role_from_the_matrix_decides_what_its_members_may_do() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let res = app
+        .submit("/dashboard/team/roles", "/dashboard/team/roles", &[("name", "Admin")])
+        .await;
+    assert_eq!(res.status(), 422, "preset names are taken");
+    let res = app
+        .submit(
+            "/dashboard/team/roles",
+            "/dashboard/team/roles",
+            &[("name", "Production")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = app.page("/dashboard/team/roles").await;
+    assert!(html.contains("<th scope=\"col\">Production</th>"));
+    let role_id: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM roles WHERE key = 'production'", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let res = app
+        .submit(
+            "/dashboard/team/roles",
+            &format!("/dashboard/team/roles/{role_id}"),
+            &[
+                ("levels[orders]", "manage"),
+                ("levels[catalog]", "view"),
+                ("levels[team]", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .submit(
+            "/dashboard/team/roles",
+            &format!("/dashboard/team/roles/{role_id}"),
+            &[("levels[orders]", "godmode")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+
+    let (code, _, err) = app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "p@shop.test",
+            "--name",
+            "Pat",
+            "--org",
+            "atelier",
+            "--role",
+            "production",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, token, _) = app.cli(&["token", "create", "--email", "p@shop.test"], &[]);
+    let me: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "production");
+    let perms: Vec<&str> = me["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(perms, ["catalog:view", "orders:view", "orders:edit", "orders:manage"]);
+    let res = app
+        .client
+        .get(app.url("/api/v1/members"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "no team access");
+
+    let res = app
+        .submit(
+            "/dashboard/team/roles",
+            &format!("/dashboard/team/roles/{role_id}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let builtin: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM roles WHERE key = 'viewer'", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let res = app
+        .submit(
+            "/dashboard/team/roles",
+            &format!("/dashboard/team/roles/{builtin}"),
+            &[("levels[billing]", "manage")],
+        )
+        .await;
+    assert_eq!(res.status(), 404, "presets are not edited");
+}
