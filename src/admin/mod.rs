@@ -154,6 +154,63 @@ async fn replay(
     ))
 }
 
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    ctx: PageCtx,
+    shell: Shell,
+    registration_open: bool,
+}
+
+#[rocket::get("/admin/settings")]
+async fn settings(ctx: PageCtx, admin: InstanceAdmin, db: &State<Db>) -> Result<Html<SettingsPage>, AppError> {
+    let registration_open = db.read(crate::auth::registration_open).await?;
+    Ok(Html(SettingsPage {
+        ctx,
+        shell: Shell::new(&admin.0, "admin"),
+        registration_open,
+    }))
+}
+
+#[derive(rocket::FromForm)]
+struct SettingsForm {
+    registration_open: bool,
+}
+
+#[rocket::post("/admin/settings", data = "<form>")]
+async fn save_settings(
+    ctx: PageCtx,
+    admin: InstanceAdmin,
+    form: rocket::form::Form<SettingsForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Flash<Redirect>, AppError> {
+    let open = form.registration_open;
+    let audit = crate::audit::AuditCtx {
+        org_id: None,
+        ..admin.0.audit(clock.now())
+    };
+    db.write(move |tx| {
+        tx.execute(
+            "INSERT INTO instance_settings (key, value) VALUES ('registration_open', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [if open { "true" } else { "false" }],
+        )?;
+        crate::audit::record(
+            tx,
+            &audit,
+            "instance.registration_changed",
+            None,
+            serde_json::json!({ "open": open }),
+        )
+    })
+    .await?;
+    Ok(Flash::success(
+        Redirect::to("/admin/settings"),
+        ctx.t("admin.settings.saved"),
+    ))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![jobs_page, outbox_page, replay]
+    rocket::routes![jobs_page, outbox_page, replay, settings, save_settings]
 }

@@ -8,6 +8,7 @@ mod guard;
 pub mod mail_tokens;
 mod mails;
 mod pages;
+pub use pages::registration_open;
 pub mod password;
 mod reset;
 pub mod session;

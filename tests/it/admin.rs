@@ -116,3 +116,22 @@ async fn members_who_are_not_instance_admins_get_403() {
         .unwrap();
     assert!(!dash.contains("/admin/jobs"));
 }
+
+#[tokio::test]
+async fn instance_admins_can_close_registration() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (_, html) = app.page("/admin/settings").await;
+    assert!(html.contains("value=\"on\" checked"), "open by default");
+    let res = app.submit("/admin/settings", "/admin/settings", &[]).await;
+    assert_eq!(res.status(), 303);
+    let visitor = crate::helpers::client();
+    let res = visitor.get(app.url("/register")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("ask for an invitation"));
+    let res = app
+        .submit("/admin/settings", "/admin/settings", &[("registration_open", "on")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(visitor.get(app.url("/register")).send().await.unwrap().status(), 200);
+}
