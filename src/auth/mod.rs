@@ -7,12 +7,14 @@ pub mod api_tokens;
 mod guard;
 pub mod mail_tokens;
 mod mails;
+mod mfa_login;
 mod pages;
 pub use pages::registration_open;
 pub mod password;
 mod reset;
 pub mod session;
 pub mod setup;
+pub mod two_factor;
 
 pub use guard::{ClientInfo, Identity, MaybeIdentity, Via, client_ip, user_agent};
 
@@ -31,10 +33,11 @@ pub struct User {
     pub is_instance_admin: bool,
     #[serde(skip)]
     pub password_hash: Option<String>,
+    /// Two-factor authentication is on.
+    pub two_factor: bool,
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.language, u.email_verified_at IS NOT NULL, u.is_instance_admin, u.password_hash";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.language, u.email_verified_at IS NOT NULL, u.is_instance_admin, u.password_hash, u.totp_enabled_at IS NOT NULL";
 
 /// Reads a [`User`] from `USER_COLUMNS` starting at column `at`.
 pub(crate) fn user_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<User> {
@@ -46,6 +49,7 @@ pub(crate) fn user_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<User
         email_verified: r.get(at + 4)?,
         is_instance_admin: r.get(at + 5)?,
         password_hash: r.get(at + 6)?,
+        two_factor: r.get(at + 7)?,
     })
 }
 
@@ -109,6 +113,7 @@ pub fn create_user(tx: &Transaction, new: &NewUser<'_>, now: i64) -> Result<User
         email_verified: new.verified,
         is_instance_admin: new.instance_admin,
         password_hash: new.password_hash.clone(),
+        two_factor: false,
     })
 }
 
@@ -130,6 +135,7 @@ pub fn valid_email(email: &str) -> bool {
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = pages::routes();
     all.extend(reset::routes());
+    all.extend(mfa_login::routes());
     all
 }
 

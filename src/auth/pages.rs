@@ -100,7 +100,7 @@ impl AccountForm {
 }
 
 /// Signs `user` in on a new session (revoking the one in the cookie, if any).
-fn sign_in(
+pub(super) fn sign_in(
     tx: &rusqlite::Transaction,
     user: &User,
     old_token: Option<&str>,
@@ -496,6 +496,10 @@ async fn login_submit(
         return Ok(Either::Right(Html(LoginPage { ctx, form: state, next })));
     };
     let now = clock.now();
+    if user.two_factor {
+        super::mfa_login::start(jar, &user.id, &next, now);
+        return Ok(Either::Left(Redirect::to("/login/2fa")));
+    }
     let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
     let token = db
         .write(move |tx| sign_in(tx, &user, old.as_deref(), (&client.ip, &client.user_agent), now))

@@ -4,6 +4,7 @@
 //! organisation. A section is listed only if the member may view it.
 
 mod account;
+mod two_factor;
 
 use crate::auth::Via;
 use crate::db::Db;
@@ -194,5 +195,6 @@ async fn switch_org(
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = rocket::routes![overview, coming_soon, switch_org];
     all.extend(account::routes());
+    all.extend(two_factor::routes());
     all
 }

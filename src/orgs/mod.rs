@@ -30,6 +30,8 @@ pub struct Org {
     pub time_zone: String,
     pub currency: String,
     pub seat_limit: Option<i64>,
+    /// Members must use two-factor authentication.
+    pub require_2fa: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +43,8 @@ pub struct Role {
     pub grants: Grants,
 }
 
-const ORG_COLUMNS: &str = "o.id, o.slug, o.name, o.default_language, o.time_zone, o.currency, o.seat_limit";
+const ORG_COLUMNS: &str =
+    "o.id, o.slug, o.name, o.default_language, o.time_zone, o.currency, o.seat_limit, o.require_2fa";
 const ROLE_COLUMNS: &str = "r.id, r.key, r.name, r.builtin, r.permissions";
 
 fn org_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Org> {
@@ -53,6 +56,7 @@ fn org_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Org> {
         time_zone: r.get(at + 4)?,
         currency: r.get(at + 5)?,
         seat_limit: r.get(at + 6)?,
+        require_2fa: r.get(at + 7)?,
     })
 }
 
@@ -181,7 +185,7 @@ pub fn memberships_of(conn: &Connection, user_id: &str) -> Result<Vec<(Org, Role
          JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id
          WHERE m.user_id = ?1 ORDER BY o.name"
     ))?;
-    let rows = stmt.query_map([user_id], |r| Ok((org_at(r, 0)?, role_at(r, 7)?)))?;
+    let rows = stmt.query_map([user_id], |r| Ok((org_at(r, 0)?, role_at(r, 8)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -268,6 +272,12 @@ async fn resolve(req: &Request<'_>, identity: Identity) -> Result<Member, AppErr
     let Some((org, role)) = chosen.cloned() else {
         return Err(AppError::Forbidden("You do not belong to any organisation.".into()));
     };
+    // An org that requires two-factor lets its members in only to turn it on.
+    let path = req.uri().path();
+    let exempt = path.starts_with("/dashboard/account") || path == "/logout" || path == "/dashboard/switch-org";
+    if org.require_2fa && !identity.user.two_factor && matches!(identity.via, Via::Session { .. }) && !exempt {
+        return Err(AppError::TwoFactorRequired);
+    }
     if let (Via::Session { id }, None) = (&identity.via, &identity.org_id) {
         let (session_id, org_id) = (id.clone(), org.id.clone());
         db.write(move |tx| crate::auth::session::set_org(tx, &session_id, &org_id))

@@ -38,6 +38,7 @@ fn current_values(member: &Member, retention: i64) -> FormState {
         ("time_zone", &o.time_zone),
         ("currency", &o.currency),
         ("audit_retention_days", &retention.to_string()),
+        ("require_2fa", if o.require_2fa { "on" } else { "" }),
     ])
 }
 
@@ -81,6 +82,7 @@ struct SettingsForm {
     currency: String,
     #[field(default = String::new())]
     audit_retention_days: String,
+    require_2fa: bool,
 }
 
 impl SettingsForm {
@@ -143,6 +145,7 @@ async fn save(
         ("time_zone", &form.time_zone),
         ("currency", &form.currency),
         ("audit_retention_days", &form.audit_retention_days),
+        ("require_2fa", if form.require_2fa { "on" } else { "" }),
     ]);
     let retry = |ctx, errors| {
         let page = SettingsPage {
@@ -170,9 +173,9 @@ async fn save(
                 return Err(AppError::invalid("slug", "settings.error.slug_taken"));
             }
             tx.execute(
-                "UPDATE orgs SET name = ?2, slug = ?3, default_language = ?4, time_zone = ?5, currency = ?6, audit_retention_days = ?7
-                 WHERE id = ?1",
-                rusqlite::params![org_id, f.name.trim(), f.slug.trim(), f.default_language, f.time_zone, f.currency.trim(), days],
+                "UPDATE orgs SET name = ?2, slug = ?3, default_language = ?4, time_zone = ?5, currency = ?6, audit_retention_days = ?7,
+                   require_2fa = ?8 WHERE id = ?1",
+                rusqlite::params![org_id, f.name.trim(), f.slug.trim(), f.default_language, f.time_zone, f.currency.trim(), days, f.require_2fa],
             )?;
             audit::record(
                 tx,
@@ -180,7 +183,8 @@ async fn save(
                 "org.settings_changed",
                 Some(("org", &org_id)),
                 serde_json::json!({ "name": f.name.trim(), "slug": f.slug.trim(), "default_language": f.default_language,
-                    "time_zone": f.time_zone, "currency": f.currency.trim(), "audit_retention_days": days }),
+                    "time_zone": f.time_zone, "currency": f.currency.trim(), "audit_retention_days": days,
+                    "require_2fa": f.require_2fa }),
             )
         })
         .await;

@@ -34,7 +34,7 @@ impl MemberRow {
 /// The org's members, by name.
 pub fn members(conn: &Connection, org_id: &str) -> Result<Vec<MemberRow>, AppError> {
     let mut stmt = conn.prepare(
-        "SELECT u.id, u.name, u.email, r.key, r.name, m.created_at, m.last_active_at
+        "SELECT u.id, u.name, u.email, r.key, r.name, m.created_at, m.last_active_at, u.totp_enabled_at IS NOT NULL
          FROM memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id
          WHERE m.org_id = ?1 ORDER BY u.name COLLATE NOCASE, u.email",
     )?;
@@ -45,7 +45,7 @@ pub fn members(conn: &Connection, org_id: &str) -> Result<Vec<MemberRow>, AppErr
             email: r.get(2)?,
             role: r.get(3)?,
             role_name: r.get(4)?,
-            two_factor: false,
+            two_factor: r.get(7)?,
             joined_at: r.get(5)?,
             last_active_at: r.get(6)?,
         })

@@ -25,6 +25,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("unauthenticated: sign in first")]
     Unauthenticated,
+    #[error("forbidden: this organisation requires two-factor authentication")]
+    TwoFactorRequired,
     #[error("forbidden: this needs the permission {0}")]
     MissingPermission(String),
     #[error("invalid input")]
@@ -57,7 +59,7 @@ impl AppError {
     pub fn status(&self) -> Status {
         match self {
             AppError::NotFound => Status::NotFound,
-            AppError::Forbidden(_) | AppError::MissingPermission(_) => Status::Forbidden,
+            AppError::Forbidden(_) | AppError::MissingPermission(_) | AppError::TwoFactorRequired => Status::Forbidden,
             AppError::Unauthenticated => Status::Unauthorized,
             AppError::Invalid(_) => Status::UnprocessableEntity,
             AppError::BadRequest(_) => Status::BadRequest,
@@ -168,6 +170,9 @@ impl<'r> Responder<'r, 'static> for AppError {
             let here = req.uri().to_string();
             let to = format!("/login?next={}", rocket::http::RawStr::new(&here).percent_encode());
             return rocket::response::Redirect::to(to).respond_to(req);
+        }
+        if let AppError::TwoFactorRequired = self {
+            return rocket::response::Redirect::to("/dashboard/account/2fa").respond_to(req);
         }
         let ctx = PageCtx::for_request(req);
         let detail = match &self {

@@ -14,4 +14,5 @@ mod ops;
 mod password;
 mod team;
 mod team_api;
+mod two_factor;
 mod web;

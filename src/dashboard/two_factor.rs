@@ -1,0 +1,178 @@
+//! Turning two-factor authentication on and off (`/dashboard/account/2fa`):
+//! a new secret shown as a QR code and as text, confirmed by one code;
+//! recovery codes shown once; turning it off asks for the password.
+
+use super::Shell;
+use crate::audit;
+use crate::auth::{password, two_factor};
+use crate::db::Db;
+use crate::db::time::SharedClock;
+use crate::orgs::Member;
+use crate::web::error::AppError;
+use crate::web::forms::FormState;
+use crate::web::page::{Html, PageCtx};
+use askama::Template;
+use rocket::form::Form;
+use rocket::http::Status;
+use rocket::response::status::Custom;
+use rocket::response::{Flash, Redirect};
+use rocket::{Either, State};
+
+#[derive(Template)]
+#[template(path = "account/two_factor.html")]
+struct TwoFactorPage {
+    ctx: PageCtx,
+    shell: Shell,
+    enabled: bool,
+    required: bool,
+    secret: String,
+    qr_svg: String,
+    recovery_codes: Vec<String>,
+    form: FormState,
+}
+
+async fn page(
+    ctx: PageCtx,
+    member: &Member,
+    db: &Db,
+    form: FormState,
+    recovery_codes: Vec<String>,
+) -> Result<TwoFactorPage, AppError> {
+    let user_id = member.user.id.clone();
+    let enabled: bool = {
+        let id = user_id.clone();
+        db.read(move |c| {
+            Ok(c.query_row(
+                "SELECT totp_enabled_at IS NOT NULL FROM users WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )?)
+        })
+        .await?
+    };
+    let (mut secret, mut qr_svg) = (String::new(), String::new());
+    if !enabled {
+        // Reuse the secret waiting for confirmation, so a reload keeps the QR code.
+        let id = user_id.clone();
+        let existing = db.read(move |c| two_factor::secret_of(c, &id)).await?;
+        secret = match existing {
+            Some(s) => s,
+            None => {
+                let s = two_factor::new_secret();
+                let (id, s2) = (user_id.clone(), s.clone());
+                db.write(move |tx| two_factor::set_pending(tx, &id, &s2)).await?;
+                s
+            }
+        };
+        qr_svg = two_factor::provisioning(&secret, &member.user.email)?.1;
+    }
+    Ok(TwoFactorPage {
+        ctx,
+        shell: Shell::new(member, "account"),
+        enabled: enabled || !recovery_codes.is_empty(),
+        required: member.org.require_2fa,
+        secret,
+        qr_svg,
+        recovery_codes,
+        form,
+    })
+}
+
+#[rocket::get("/dashboard/account/2fa")]
+async fn show(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<TwoFactorPage>, AppError> {
+    Ok(Html(page(ctx, &member, db, FormState::default(), vec![]).await?))
+}
+
+#[derive(rocket::FromForm)]
+struct CodeForm {
+    #[field(default = String::new())]
+    code: String,
+}
+
+#[rocket::post("/dashboard/account/2fa/enable", data = "<form>")]
+async fn enable(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<CodeForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Custom<Html<TwoFactorPage>>, AppError> {
+    let now = clock.now();
+    let (audit, user_id, code) = (member.audit(now), member.user.id.clone(), form.code.clone());
+    let codes = db
+        .write(move |tx| {
+            let Some(secret) = two_factor::secret_of(tx, &user_id)? else {
+                return Ok(None);
+            };
+            if !two_factor::check(&secret, &code, now) {
+                return Ok(None);
+            }
+            let codes = two_factor::enable(tx, &user_id, now)?;
+            audit::record(
+                tx,
+                &audit,
+                "user.two_factor_enabled",
+                Some(("user", &user_id)),
+                serde_json::json!({}),
+            )?;
+            Ok(Some(codes))
+        })
+        .await?;
+    match codes {
+        Some(codes) => Ok(Custom(
+            Status::Ok,
+            Html(page(ctx, &member, db, FormState::default(), codes).await?),
+        )),
+        None => {
+            let form = FormState::default().error_on("code", "auth.two_factor.wrong_code");
+            Ok(Custom(
+                Status::UnprocessableEntity,
+                Html(page(ctx, &member, db, form, vec![]).await?),
+            ))
+        }
+    }
+}
+
+#[derive(rocket::FromForm)]
+struct PasswordForm {
+    #[field(default = String::new())]
+    password: String,
+}
+
+#[rocket::post("/dashboard/account/2fa/disable", data = "<form>")]
+async fn disable(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<PasswordForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<TwoFactorPage>>>, AppError> {
+    let (pw, stored) = (form.password.clone(), member.user.password_hash.clone());
+    if !tokio::task::spawn_blocking(move || password::verify(&pw, stored.as_deref())).await? {
+        let form = FormState::default().error_on("password", "team.error.transfer_password");
+        return Ok(Either::Right(Custom(
+            Status::UnprocessableEntity,
+            Html(page(ctx, &member, db, form, vec![]).await?),
+        )));
+    }
+    let (audit, user_id) = (member.audit(clock.now()), member.user.id.clone());
+    db.write(move |tx| {
+        two_factor::disable(tx, &user_id)?;
+        audit::record(
+            tx,
+            &audit,
+            "user.two_factor_disabled",
+            Some(("user", &user_id)),
+            serde_json::json!({}),
+        )
+    })
+    .await?;
+    Ok(Either::Left(Flash::success(
+        Redirect::to("/dashboard/account"),
+        ctx.t("auth.two_factor.disabled"),
+    )))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![show, enable, disable]
+}
