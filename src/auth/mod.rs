@@ -6,7 +6,7 @@
 pub mod api_tokens;
 mod guard;
 pub mod mail_tokens;
-mod mails;
+pub mod mails;
 mod mfa_login;
 mod pages;
 pub use pages::registration_open;

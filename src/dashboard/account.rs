@@ -248,6 +248,45 @@ async fn revoke_token(
     ))
 }
 
+/// Sends the address-verification link again (3 an hour).
+#[rocket::post("/dashboard/account/verify/resend")]
+async fn resend_verification(
+    ctx: PageCtx,
+    member: Member,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<crate::config::Config>,
+    outbox: &State<std::sync::Arc<crate::jobs::outbox::Outbox>>,
+    limits: &State<crate::web::ratelimit::RateLimits>,
+) -> Result<Flash<Redirect>, AppError> {
+    if member.user.email_verified {
+        return Ok(Flash::success(
+            Redirect::to("/dashboard"),
+            ctx.t("account.already_verified"),
+        ));
+    }
+    limits.check(crate::web::ratelimit::Limit::VerifyPerAccount, &member.user.id)?;
+    let (now, user, lang, base) = (clock.now(), member.user.clone(), ctx.lang, config.base_url.clone());
+    db.write(move |tx| {
+        let token = crate::auth::mail_tokens::issue(tx, &user.id, crate::auth::mail_tokens::Purpose::Verify, now)?;
+        let mail = crate::auth::mails::verification(&user.email, &user.name, lang, &base, &token)?;
+        crate::mail::queue(tx, now, None, &mail).map(|_| ())
+    })
+    .await?;
+    outbox.wake();
+    Ok(Flash::success(
+        Redirect::to("/dashboard"),
+        ctx.t("account.verification_sent"),
+    ))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![account, revoke_session, revoke_others, create_token, revoke_token]
+    rocket::routes![
+        account,
+        revoke_session,
+        revoke_others,
+        create_token,
+        revoke_token,
+        resend_verification
+    ]
 }

@@ -1,9 +1,13 @@
 //! The public face of the instance before any shop exists: the home page
 //! and the language choice every visitor can make.
 
+use crate::auth::MaybeIdentity;
+use crate::db::Db;
+use crate::web::error::AppError;
 use crate::web::i18n::{LANG_COOKIE, Lang};
 use crate::web::page::{Html, PageCtx};
 use askama::Template;
+use rocket::State;
 use rocket::form::Form;
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::response::{Flash, Redirect};
@@ -26,17 +30,33 @@ struct LanguageForm<'r> {
 }
 
 #[rocket::post("/language", data = "<form>")]
-fn set_language(form: Form<LanguageForm<'_>>, jar: &CookieJar<'_>) -> Flash<Redirect> {
+async fn set_language(
+    form: Form<LanguageForm<'_>>,
+    jar: &CookieJar<'_>,
+    me: MaybeIdentity,
+    db: &State<Db>,
+) -> Result<Flash<Redirect>, AppError> {
     let next = crate::web::safe_next(form.next);
     let Some(lang) = Lang::parse(form.lang) else {
-        return Flash::error(Redirect::to(next), Lang::En.t("language.unknown"));
+        return Ok(Flash::error(Redirect::to(next), Lang::En.t("language.unknown")));
     };
+    // Signed in, the choice is kept with the account (pages and mails follow it).
+    if let Some(identity) = me.0 {
+        db.write(move |tx| {
+            tx.execute(
+                "UPDATE users SET language = ?2 WHERE id = ?1",
+                (&identity.user.id, lang.code()),
+            )?;
+            Ok(())
+        })
+        .await?;
+    }
     let cookie = Cookie::build((LANG_COOKIE, lang.code()))
         .path("/")
         .same_site(SameSite::Lax)
         .max_age(rocket::time::Duration::days(365));
     jar.add(cookie);
-    Flash::success(Redirect::to(next), lang.t("language.changed"))
+    Ok(Flash::success(Redirect::to(next), lang.t("language.changed")))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

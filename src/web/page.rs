@@ -58,6 +58,12 @@ impl<'r> FromRequest<'r> for PageCtx {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let mut ctx = PageCtx::for_request(req);
+        // A signed-in person's saved language comes first.
+        if let Outcome::Success(me) = req.guard::<crate::auth::MaybeIdentity>().await
+            && let Some(lang) = me.0.and_then(|i| i.user.language).as_deref().and_then(Lang::parse)
+        {
+            ctx.lang = lang;
+        }
         if let Outcome::Success(Some(flash)) = req.guard::<Option<FlashMessage<'_>>>().await {
             ctx.flash = Some(FlashView {
                 kind: flash.kind().to_string(),

@@ -20,15 +20,18 @@ pub enum Limit {
     ResetPerIp,
     /// Password-reset mails for one account: 3 an hour.
     ResetPerAccount,
+    /// Verification mails sent again for one account: 3 an hour.
+    VerifyPerAccount,
 }
 
 impl Limit {
-    const ALL: [Limit; 5] = [
+    const ALL: [Limit; 6] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
         Limit::ResetPerIp,
         Limit::ResetPerAccount,
+        Limit::VerifyPerAccount,
     ];
 
     fn quota(self) -> Quota {
@@ -38,7 +41,7 @@ impl Limit {
             Limit::LoginPerAccount => Quota::per_minute(n(5)),
             Limit::RegisterPerIp => Quota::per_hour(n(10)),
             Limit::ResetPerIp => Quota::per_hour(n(10)),
-            Limit::ResetPerAccount => Quota::per_hour(n(3)),
+            Limit::ResetPerAccount | Limit::VerifyPerAccount => Quota::per_hour(n(3)),
         }
     }
 }

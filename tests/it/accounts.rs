@@ -370,3 +370,127 @@ async fn bad_registration_input_is_shown_beside_each_field_and_nothing_is_writte
         .unwrap();
     assert_eq!(users, 1);
 }
+
+#[tokio::test]
+async fn an_unverified_member_can_ask_for_the_link_again_within_limits() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let visitor = crate::helpers::client();
+    let page = visitor
+        .get(app.url("/register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_token(&page);
+    visitor
+        .post(app.url("/register"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("name", "Uma"),
+            ("email", "uma@mugs.test"),
+            ("password", PASSWORD),
+            ("org_name", "Mugs"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(app.eventually(|| smtp.received().len() == 1).await);
+    let page = visitor
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_token(&page);
+    visitor
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "uma@mugs.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let dash = visitor
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dash.contains("is not confirmed yet") && dash.contains("Send the link again"));
+    let token = csrf_token(&dash);
+    let mut statuses = vec![];
+    for _ in 0..4 {
+        let res = visitor
+            .post(app.url("/dashboard/account/verify/resend"))
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [303, 303, 303, 429]);
+    assert!(
+        app.eventually(|| smtp.received().len() == 4).await,
+        "three more links were sent"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_in_persons_language_is_kept_with_their_account() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let res = app
+        .submit("/dashboard", "/language", &[("lang", "fr"), ("next", "/dashboard")])
+        .await;
+    assert_eq!(res.status(), 303);
+    // Another browser, with no language cookie and an English Accept-Language, signs in.
+    let other = crate::helpers::client();
+    let page = other
+        .get(app.url("/login"))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<html lang=\"en\">"));
+    let token = csrf_token(&page);
+    other
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "owner@shop.test"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let dash = other
+        .get(app.url("/dashboard"))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dash.contains("<html lang=\"fr\">") && dash.contains("Vue d’ensemble"),
+        "{dash}"
+    );
+}
