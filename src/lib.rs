@@ -10,6 +10,7 @@ mod cli_accounts;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod files;
 pub mod jobs;
 pub mod mail;
 pub mod ops;
@@ -244,6 +245,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", admin::routes())
         .mount("/", orgs::routes())
         .mount("/", audit::pages::routes())
+        .mount("/", files::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

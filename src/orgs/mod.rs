@@ -32,6 +32,8 @@ pub struct Org {
     pub seat_limit: Option<i64>,
     /// Members must use two-factor authentication.
     pub require_2fa: bool,
+    /// SHA-256 of the logo in the file store.
+    pub logo_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,7 +46,7 @@ pub struct Role {
 }
 
 const ORG_COLUMNS: &str =
-    "o.id, o.slug, o.name, o.default_language, o.time_zone, o.currency, o.seat_limit, o.require_2fa";
+    "o.id, o.slug, o.name, o.default_language, o.time_zone, o.currency, o.seat_limit, o.require_2fa, o.logo_file";
 const ROLE_COLUMNS: &str = "r.id, r.key, r.name, r.builtin, r.permissions";
 
 fn org_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Org> {
@@ -57,6 +59,7 @@ fn org_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Org> {
         currency: r.get(at + 5)?,
         seat_limit: r.get(at + 6)?,
         require_2fa: r.get(at + 7)?,
+        logo_file: r.get(at + 8)?,
     })
 }
 
@@ -185,7 +188,7 @@ pub fn memberships_of(conn: &Connection, user_id: &str) -> Result<Vec<(Org, Role
          JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id
          WHERE m.user_id = ?1 ORDER BY o.name"
     ))?;
-    let rows = stmt.query_map([user_id], |r| Ok((org_at(r, 0)?, role_at(r, 8)?)))?;
+    let rows = stmt.query_map([user_id], |r| Ok((org_at(r, 0)?, role_at(r, 9)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

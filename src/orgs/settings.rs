@@ -198,6 +198,75 @@ async fn save(
     }
 }
 
+/// The largest logo accepted.
+pub const LOGO_MAX_BYTES: usize = 2 * 1024 * 1024;
+
+#[derive(rocket::FromForm)]
+struct LogoForm<'r> {
+    logo: rocket::fs::TempFile<'r>,
+}
+
+#[rocket::post("/dashboard/settings/logo", data = "<form>")]
+async fn upload_logo(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<LogoForm<'_>>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+    config: &State<crate::config::Config>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<SettingsPage>>>, AppError> {
+    use rocket::tokio::io::AsyncReadExt;
+    member.require(Area::Settings, Level::Manage)?;
+    let mut bytes = vec![];
+    if form.logo.len() as usize <= LOGO_MAX_BYTES {
+        let mut file = form
+            .logo
+            .open()
+            .await
+            .map_err(|e| AppError::internal(format!("upload: {e}")))?;
+        file.read_to_end(&mut bytes)
+            .await
+            .map_err(|e| AppError::internal(format!("upload: {e}")))?;
+    }
+    let problem = if form.logo.len() == 0 {
+        Some("settings.error.logo_missing")
+    } else if bytes.is_empty() {
+        Some("settings.error.logo_large")
+    } else if !crate::files::sniff(&bytes).is_some_and(|m| crate::files::IMAGE_TYPES.contains(&m)) {
+        Some("settings.error.logo_type")
+    } else {
+        None
+    };
+    if let Some(key) = problem {
+        let form = current_values(&member, retention(db, &member.org.id).await?).error_on("logo", key);
+        let page = SettingsPage {
+            ctx,
+            shell: Shell::new(&member, "settings"),
+            form,
+            can_manage: true,
+            time_zones: &chrono_tz::TZ_VARIANTS,
+        };
+        return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
+    }
+    let hash = crate::files::store(config, &bytes)?;
+    let (audit, org_id) = (member.audit(clock.now()), member.org.id.clone());
+    db.write(move |tx| {
+        tx.execute("UPDATE orgs SET logo_file = ?2 WHERE id = ?1", (&org_id, &hash))?;
+        audit::record(
+            tx,
+            &audit,
+            "org.logo_changed",
+            Some(("org", &org_id)),
+            serde_json::json!({ "file": hash }),
+        )
+    })
+    .await?;
+    Ok(Either::Left(Flash::success(
+        Redirect::to("/dashboard/settings"),
+        ctx.t("settings.logo_saved"),
+    )))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![settings, save]
+    rocket::routes![settings, save, upload_logo]
 }

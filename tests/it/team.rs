@@ -480,3 +480,54 @@ async fn a_custom_role_from_the_matrix_decides_what_its_members_may_do() {
         .await;
     assert_eq!(res.status(), 404, "presets are not edited");
 }
+
+#[tokio::test]
+async fn a_logo_is_checked_by_its_content_stored_once_and_served() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let app = &app;
+    let upload = |name: &'static str, bytes: Vec<u8>| async move {
+        let (_, html) = app.page("/dashboard/settings").await;
+        let token = csrf_token(&html);
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", token)
+            .part("logo", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        app.client
+            .post(app.url("/dashboard/settings/logo"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    };
+    let res = upload("logo.png", b"<script>alert(1)</script>".to_vec()).await;
+    assert_eq!(res.status(), 422, "a name is not a type");
+    assert!(res.text().await.unwrap().contains("Use a PNG, JPEG or WebP image."));
+    let res = upload("huge.png", vec![0u8; 3 * 1024 * 1024]).await;
+    assert_eq!(res.status(), 422);
+
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    png.extend_from_slice(&[0x1f, 0x15, 0xc4, 0x89]);
+    let res = upload("logo.png", png.clone()).await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = app.page("/dashboard/settings").await;
+    let start = html.find("src=\"/files/").expect("the logo is shown") + 5;
+    let path = &html[start..start + html[start..].find('"').unwrap()];
+    let res = app.get(path).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(res.bytes().await.unwrap().as_ref(), png.as_slice());
+    assert_eq!(app.get("/files/not-a-hash").await.status(), 404);
+    // Without the CSRF token, even a multipart upload changes nothing.
+    let form = reqwest::multipart::Form::new().part("logo", reqwest::multipart::Part::bytes(png).file_name("x.png"));
+    assert_eq!(
+        app.client
+            .post(app.url("/dashboard/settings/logo"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
