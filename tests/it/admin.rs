@@ -1,6 +1,6 @@
 //! Instance administration: jobs and the outbox, for instance admins only.
 
-use crate::helpers::{PASSWORD, Spawn, TestApp, csrf_token};
+use crate::helpers::{PASSWORD, Spawn, TestApp};
 use luneo::db::time::Clock;
 
 #[tokio::test]
@@ -90,18 +90,7 @@ async fn members_who_are_not_instance_admins_get_403() {
         &[("LUNEO_PASSWORD", PASSWORD)],
     );
     assert_eq!(code, 0, "{err}");
-    let ada = crate::helpers::client();
-    let page = ada.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let token = csrf_token(&page);
-    ada.post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "ada@shop.test"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let ada = app.signed_in("ada@shop.test").await;
     assert_eq!(ada.get(app.url("/dashboard")).send().await.unwrap().status(), 200);
     for path in ["/admin/jobs", "/admin/outbox"] {
         assert_eq!(ada.get(app.url(path)).send().await.unwrap().status(), 403, "{path}");

@@ -207,6 +207,28 @@ impl TestApp {
             .await
     }
 
+    /// A new visitor (own cookies) signed in as `email` with [`PASSWORD`].
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let visitor = client();
+        let page = visitor
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_token(&page);
+        let res = visitor
+            .post(self.url("/login"))
+            .form(&[("csrf_token", token.as_str()), ("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{email} signs in");
+        visitor
+    }
+
     /// Runs the `luneo` binary on this app's data directory.
     pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_luneo"));

@@ -366,18 +366,7 @@ async fn members_without_team_manage_cannot_invite_even_by_posting() {
         ],
         &[("LUNEO_PASSWORD", PASSWORD)],
     );
-    let max = crate::helpers::client();
-    let page = max.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let token = csrf_token(&page);
-    max.post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "m@shop.test"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let max = app.signed_in("m@shop.test").await;
     let team = max
         .get(app.url("/dashboard/team"))
         .send()

@@ -111,20 +111,7 @@ async fn a_viewer_sees_only_what_they_may_and_gets_403_naming_the_permission() {
         &[("LUNEO_PASSWORD", PASSWORD)],
     );
     assert_eq!(code, 0, "{err}");
-    let vera = crate::helpers::client();
-    let page = vera.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let token = csrf_token(&page);
-    let res = vera
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "vera@shop.test"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    let vera = app.signed_in("vera@shop.test").await;
     let dash = vera
         .get(app.url("/dashboard"))
         .send()
@@ -339,18 +326,7 @@ async fn org_settings_are_saved_checked_and_audited() {
         ],
         &[("LUNEO_PASSWORD", PASSWORD)],
     );
-    let vi = crate::helpers::client();
-    let page = vi.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let t = csrf_token(&page);
-    vi.post(app.url("/login"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("email", "v@shop.test"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let vi = app.signed_in("v@shop.test").await;
     let page = vi
         .get(app.url("/dashboard/settings"))
         .send()
