@@ -279,8 +279,13 @@ async fn register_submit(
     let now = clock.now();
     let lang = ctx.lang;
     let base = config.base_url.clone();
+    // Past the per-address limit, no more notice mails; the answer stays the same.
+    let may_mail = limits.check(Limit::RegisterPerAccount, form.email.trim()).is_ok();
     db.write(move |tx| {
         if let Some(existing) = super::find_by_email(tx, &form.email)? {
+            if !may_mail {
+                return Ok(());
+            }
             let existing_lang = existing.language.as_deref().and_then(Lang::parse).unwrap_or(lang);
             let mail = mails::already_registered(&existing.email, &existing.name, existing_lang, &base)?;
             crate::mail::queue(tx, now, None, &mail)?;

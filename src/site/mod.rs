@@ -35,6 +35,7 @@ async fn set_language(
     jar: &CookieJar<'_>,
     me: MaybeIdentity,
     db: &State<Db>,
+    clock: &State<crate::db::time::SharedClock>,
 ) -> Result<Flash<Redirect>, AppError> {
     let next = crate::web::safe_next(form.next);
     let Some(lang) = Lang::parse(form.lang) else {
@@ -42,12 +43,30 @@ async fn set_language(
     };
     // Signed in, the choice is kept with the account (pages and mails follow it).
     if let Some(identity) = me.0 {
+        let now = clock.now();
         db.write(move |tx| {
             tx.execute(
                 "UPDATE users SET language = ?2 WHERE id = ?1",
                 (&identity.user.id, lang.code()),
             )?;
-            Ok(())
+            let ctx = crate::audit::AuditCtx {
+                org_id: identity.org_id.clone(),
+                actor: crate::audit::Actor::User {
+                    id: identity.user.id.clone(),
+                    label: identity.user.email.clone(),
+                },
+                ip: None,
+                user_agent: None,
+                now,
+            };
+            let meta = serde_json::json!({ "language": lang.code() });
+            crate::audit::record(
+                tx,
+                &ctx,
+                "user.language_changed",
+                Some(("user", &identity.user.id)),
+                meta,
+            )
         })
         .await?;
     }

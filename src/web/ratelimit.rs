@@ -22,16 +22,19 @@ pub enum Limit {
     ResetPerAccount,
     /// Verification mails sent again for one account: 3 an hour.
     VerifyPerAccount,
+    /// "You already have an account" mails for one address: 3 an hour.
+    RegisterPerAccount,
 }
 
 impl Limit {
-    const ALL: [Limit; 6] = [
+    const ALL: [Limit; 7] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
         Limit::ResetPerIp,
         Limit::ResetPerAccount,
         Limit::VerifyPerAccount,
+        Limit::RegisterPerAccount,
     ];
 
     fn quota(self) -> Quota {
@@ -41,7 +44,7 @@ impl Limit {
             Limit::LoginPerAccount => Quota::per_minute(n(5)),
             Limit::RegisterPerIp => Quota::per_hour(n(10)),
             Limit::ResetPerIp => Quota::per_hour(n(10)),
-            Limit::ResetPerAccount | Limit::VerifyPerAccount => Quota::per_hour(n(3)),
+            Limit::ResetPerAccount | Limit::VerifyPerAccount | Limit::RegisterPerAccount => Quota::per_hour(n(3)),
         }
     }
 }
