@@ -13,6 +13,7 @@ pub mod db;
 pub mod files;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod ops;
 pub mod orgs;
 pub mod site;
@@ -246,6 +247,8 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", orgs::routes())
         .mount("/", audit::pages::routes())
         .mount("/", files::routes())
+        .mount("/", notifications::pages::routes())
+        .mount("/", notifications::api::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

@@ -203,6 +203,8 @@ pub struct Member {
     pub user_agent: Option<String>,
     /// Every org the user belongs to (for the org switcher).
     pub orgs: Vec<Org>,
+    /// Unread in-app notifications here (the bell).
+    pub unread: i64,
 }
 
 impl Role {
@@ -286,7 +288,12 @@ async fn resolve(req: &Request<'_>, identity: Identity) -> Result<Member, AppErr
         db.write(move |tx| crate::auth::session::set_org(tx, &session_id, &org_id))
             .await?;
     }
+    let (org_id, user_id) = (org.id.clone(), identity.user.id.clone());
+    let unread = db
+        .read(move |c| crate::notifications::unread_count(c, &org_id, &user_id))
+        .await?;
     Ok(Member {
+        unread,
         user: identity.user,
         org,
         role,

@@ -356,8 +356,15 @@ pub fn by_token(conn: &Connection, token: &str, now: i64) -> Result<Option<OpenI
     }))
 }
 
-/// Accepts an invitation for `user_id` (whose address it was sent to).
-pub fn accept(tx: &Transaction, ctx: &AuditCtx, invitation: &OpenInvitation, user_id: &str) -> Result<(), AppError> {
+/// Accepts an invitation for `user_id` (whose address it was sent to) and
+/// tells the inviter.
+pub fn accept(
+    tx: &Transaction,
+    ctx: &AuditCtx,
+    invitation: &OpenInvitation,
+    user_id: &str,
+    base_url: &reqwest::Url,
+) -> Result<(), AppError> {
     let changed = tx.execute(
         "UPDATE invitations SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
         (&invitation.id, ctx.now),
@@ -373,7 +380,31 @@ pub fn accept(tx: &Transaction, ctx: &AuditCtx, invitation: &OpenInvitation, use
         "invitation.accepted",
         Some(("invitation", &invitation.id)),
         serde_json::json!({ "user": user_id }),
-    )
+    )?;
+    let inviter: Option<String> = tx
+        .query_row(
+            "SELECT invited_by FROM invitations WHERE id = ?1",
+            [&invitation.id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let name: String = tx.query_row("SELECT name FROM users WHERE id = ?1", [user_id], |r| r.get(0))?;
+    if let Some(inviter) = inviter {
+        let data = serde_json::json!({ "name": name, "email": invitation.email, "org": invitation.org.name });
+        let link = Some("/dashboard/team");
+        crate::notifications::notify(
+            tx,
+            &invitation.org.id,
+            &[inviter],
+            "team.invitation_accepted",
+            data,
+            link,
+            ctx.now,
+            base_url,
+        )?;
+    }
+    Ok(())
 }
 
 /// Makes `to_user` the owner; `from_user` (an owner) becomes admin.

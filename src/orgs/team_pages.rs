@@ -341,6 +341,7 @@ async fn accept(
     jar: &CookieJar<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<AcceptPage>>>, AppError> {
     let now = clock.now();
+    let base = config.base_url.clone();
     let t = token.to_string();
     let Some(invitation) = db.read(move |c| team::by_token(c, &t, now)).await? else {
         return Err(AppError::NotFound);
@@ -369,7 +370,7 @@ async fn accept(
             _ => None,
         };
         db.write(move |tx| {
-            team::accept(tx, &audit, &inv, &user.id)?;
+            team::accept(tx, &audit, &inv, &user.id, &base)?;
             crate::auth::mark_verified(tx, &user.id, now)?;
             if let Some(s) = session_id {
                 session::set_org(tx, &s, &inv.org.id)?;
@@ -427,7 +428,7 @@ async fn accept(
                 user_agent: client.user_agent.clone(),
                 now,
             };
-            team::accept(tx, &audit, &inv, &user.id)?;
+            team::accept(tx, &audit, &inv, &user.id, &base)?;
             let (_, token) = session::create(
                 tx,
                 &user.id,

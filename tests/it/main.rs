@@ -10,6 +10,7 @@ mod helpers;
 mod invitations;
 mod jobs;
 mod mail;
+mod notifications;
 mod ops;
 mod password;
 mod team;

@@ -1,0 +1,145 @@
+//! JSON API of notifications: the inbox, marking read, preferences.
+
+use super::pages::{preferences, save_preferences};
+use super::{Category, inbox, mark_read};
+use crate::db::Db;
+use crate::db::time::{SharedClock, rfc3339};
+use crate::orgs::Member;
+use crate::web::api::ApiJson;
+use crate::web::error::AppError;
+use rocket::State;
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+#[rocket::get("/api/v1/notifications?<unread>&<category>")]
+async fn list(
+    member: Member,
+    unread: Option<bool>,
+    category: Option<&str>,
+    db: &State<Db>,
+) -> Result<Json<Value>, AppError> {
+    let category = match category {
+        Some(c) => Some(Category::parse(c).ok_or_else(|| AppError::invalid("category", "unknown category"))?),
+        None => None,
+    };
+    let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
+    let rows = db
+        .read(move |c| {
+            inbox(
+                c,
+                &org_id,
+                &user_id,
+                unread.unwrap_or(false),
+                category.map(|c| c.key()),
+                200,
+            )
+        })
+        .await?;
+    let lang = member
+        .user
+        .language
+        .as_deref()
+        .and_then(crate::web::i18n::Lang::parse)
+        .unwrap_or_default();
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|n| {
+            let (title, body) = super::texts(lang, &n.kind, &n.data);
+            json!({ "id": n.id, "kind": n.kind, "category": n.category, "title": title, "body": body, "data": n.data,
+                    "link": n.link, "created_at": rfc3339(n.created_at), "read_at": n.read_at.map(rfc3339) })
+        })
+        .collect();
+    Ok(Json(json!({ "data": data, "next_cursor": null })))
+}
+
+#[rocket::post("/api/v1/notifications/<id>/read")]
+async fn read_one(member: Member, id: &str, db: &State<Db>, clock: &State<SharedClock>) -> Result<Status, AppError> {
+    let (org_id, user_id, key, now) = (
+        member.org.id.clone(),
+        member.user.id.clone(),
+        id.to_string(),
+        clock.now(),
+    );
+    let exists = db
+        .write(move |tx| {
+            mark_read(tx, &org_id, &user_id, Some(&key), now)?;
+            Ok(tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM notifications WHERE id = ?1 AND org_id = ?2 AND user_id = ?3)",
+                (&key, &org_id, &user_id),
+                |r| r.get::<_, bool>(0),
+            )?)
+        })
+        .await?;
+    if exists {
+        Ok(Status::NoContent)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+#[rocket::post("/api/v1/notifications/read-all")]
+async fn read_all(member: Member, db: &State<Db>, clock: &State<SharedClock>) -> Result<Json<Value>, AppError> {
+    let (org_id, user_id, now) = (member.org.id.clone(), member.user.id.clone(), clock.now());
+    let changed = db.write(move |tx| mark_read(tx, &org_id, &user_id, None, now)).await?;
+    Ok(Json(json!({ "marked_read": changed })))
+}
+
+fn prefs_json(rows: &[super::pages::PrefRow]) -> Value {
+    let map: serde_json::Map<String, Value> = rows
+        .iter()
+        .map(|r| (r.category.to_string(), json!({ "in_app": r.in_app, "email": r.email })))
+        .collect();
+    json!({ "categories": map })
+}
+
+#[rocket::get("/api/v1/notifications/preferences")]
+async fn get_prefs(member: Member, db: &State<Db>) -> Result<Json<Value>, AppError> {
+    let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
+    Ok(Json(prefs_json(
+        &db.read(move |c| preferences(c, &user_id, &org_id)).await?,
+    )))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrefsBody {
+    categories: HashMap<String, HashMap<String, bool>>,
+}
+
+#[rocket::put("/api/v1/notifications/preferences", data = "<body>")]
+async fn put_prefs(member: Member, body: ApiJson<PrefsBody>, db: &State<Db>) -> Result<Json<Value>, AppError> {
+    let mut on = HashMap::new();
+    for (category, channels) in &body.0.categories {
+        if Category::parse(category).is_none() {
+            return Err(AppError::invalid(&format!("categories.{category}"), "unknown category"));
+        }
+        for (channel, enabled) in channels {
+            if !["in_app", "email"].contains(&channel.as_str()) {
+                return Err(AppError::invalid(
+                    &format!("categories.{category}.{channel}"),
+                    "channel must be in_app or email",
+                ));
+            }
+            on.insert(format!("{category}.{channel}"), *enabled);
+        }
+    }
+    let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
+    let rows = db
+        .write(move |tx| {
+            // Channels not sent keep their current value.
+            for r in preferences(tx, &user_id, &org_id)? {
+                on.entry(format!("{}.in_app", r.category)).or_insert(r.in_app);
+                on.entry(format!("{}.email", r.category)).or_insert(r.email);
+            }
+            save_preferences(tx, &user_id, &org_id, &on)?;
+            preferences(tx, &user_id, &org_id)
+        })
+        .await?;
+    Ok(Json(prefs_json(&rows)))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![list, read_one, read_all, get_prefs, put_prefs]
+}

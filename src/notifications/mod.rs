@@ -1,0 +1,255 @@
+//! Notifications: the one call every feature makes, [`notify`], inside its
+//! own transaction. Each [`Kind`] has a category, default channels and may
+//! be critical (always sent). The in-app row and the email (through the
+//! outbox, in the recipient's language) are written together with the
+//! change, so nothing is lost in a crash or an SMTP outage.
+
+pub mod api;
+pub mod pages;
+
+use crate::db::ids::new_id;
+use crate::mail::{Action, action_mail};
+use crate::web::error::AppError;
+use crate::web::i18n::Lang;
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+
+/// What a notification is about, for preferences and filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Security,
+    Team,
+    Orders,
+    Support,
+    Monitoring,
+    Billing,
+    Product,
+}
+
+impl Category {
+    pub const ALL: [Category; 7] = [
+        Category::Security,
+        Category::Team,
+        Category::Orders,
+        Category::Support,
+        Category::Monitoring,
+        Category::Billing,
+        Category::Product,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Category::Security => "security",
+            Category::Team => "team",
+            Category::Orders => "orders",
+            Category::Support => "support",
+            Category::Monitoring => "monitoring",
+            Category::Billing => "billing",
+            Category::Product => "product",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.key() == s)
+    }
+}
+
+/// One kind of notification.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    pub key: &'static str,
+    pub category: Category,
+    /// Sent on every channel whatever the preferences (security mails).
+    pub critical: bool,
+    /// Whether the email channel is on by default.
+    pub email_by_default: bool,
+}
+
+/// Every kind Luneo sends; features add theirs here.
+pub const KINDS: &[Kind] = &[Kind {
+    key: "team.invitation_accepted",
+    category: Category::Team,
+    critical: false,
+    email_by_default: true,
+}];
+
+pub fn kind(key: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.key == key)
+}
+
+/// The title and body of a notification in `lang`, filled from its data.
+pub fn texts(lang: Lang, kind: &str, data: &serde_json::Value) -> (String, String) {
+    let args: Vec<(String, String)> = data
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    (
+        lang.tf(&format!("notifications.kind.{kind}.title"), &args),
+        lang.tf(&format!("notifications.kind.{kind}.body"), &args),
+    )
+}
+
+/// Whether `user` gets `category` on `channel` (their choice, else the default).
+pub fn wants(
+    conn: &Connection,
+    user_id: &str,
+    org_id: &str,
+    category: Category,
+    channel: &str,
+    default: bool,
+) -> Result<bool, AppError> {
+    let chosen: Option<bool> = conn
+        .query_row(
+            "SELECT enabled FROM notification_prefs WHERE user_id = ?1 AND org_id = ?2 AND category = ?3 AND channel = ?4",
+            (user_id, org_id, category.key(), channel),
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(chosen.unwrap_or(default))
+}
+
+/// Tells `recipients` (users of `org_id`) about something, in the caller's
+/// transaction: an in-app notification and an email, each unless the person
+/// turned that channel off for the category (critical kinds always go out).
+pub fn notify(
+    tx: &Transaction,
+    org_id: &str,
+    recipients: &[String],
+    kind_key: &str,
+    data: serde_json::Value,
+    link: Option<&str>,
+    now: i64,
+    base_url: &reqwest::Url,
+) -> Result<Vec<String>, AppError> {
+    let kind = kind(kind_key).ok_or_else(|| AppError::internal(format!("unknown notification kind {kind_key}")))?;
+    let org_name: String = tx.query_row("SELECT name FROM orgs WHERE id = ?1", [org_id], |r| r.get(0))?;
+    let mut ids = vec![];
+    for user_id in recipients {
+        let Some(user) = crate::auth::find_by_id(tx, user_id)? else {
+            continue;
+        };
+        let in_app = kind.critical || wants(tx, user_id, org_id, kind.category, "in_app", true)?;
+        let email = kind.critical || wants(tx, user_id, org_id, kind.category, "email", kind.email_by_default)?;
+        if !in_app && !email {
+            continue;
+        }
+        let id = new_id("ntf");
+        tx.execute(
+            "INSERT INTO notifications (id, org_id, user_id, kind, category, data, link, in_app, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            rusqlite::params![
+                id,
+                org_id,
+                user_id,
+                kind.key,
+                kind.category.key(),
+                data.to_string(),
+                link,
+                in_app,
+                now
+            ],
+        )?;
+        if email {
+            let lang = user.language.as_deref().and_then(Lang::parse).unwrap_or_default();
+            let (title, body) = texts(lang, kind.key, &data);
+            let url = format!(
+                "{}{}",
+                base_url.as_str().trim_end_matches('/'),
+                link.unwrap_or("/dashboard/notifications")
+            );
+            let note = if kind.critical {
+                lang.t("notifications.mail.critical").to_string()
+            } else {
+                lang.tf("notifications.mail.why", &[("org", &org_name)])
+            };
+            let mail = action_mail(
+                &user.email,
+                lang,
+                Action {
+                    subject: format!("{title} · {org_name}"),
+                    greeting: lang.tf("mail.greeting", &[("name", &user.name)]),
+                    body,
+                    action_label: lang.t("notifications.mail.open"),
+                    action_url: url,
+                    note,
+                },
+            )?;
+            let outbox_id = crate::mail::queue(tx, now, Some(org_id), &mail)?;
+            tx.execute(
+                "INSERT INTO notification_deliveries (notification_id, channel, outbox_id) VALUES (?1, 'email', ?2)",
+                (&id, &outbox_id),
+            )?;
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// One notification as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: String,
+    pub kind: String,
+    pub category: String,
+    pub data: serde_json::Value,
+    pub link: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// A person's in-app notifications in one org, newest first.
+pub fn inbox(
+    conn: &Connection,
+    org_id: &str,
+    user_id: &str,
+    unread_only: bool,
+    category: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Notification>, AppError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, kind, category, data, link, created_at, read_at FROM notifications
+         WHERE org_id = ?1 AND user_id = ?2 AND in_app = 1 AND archived_at IS NULL
+           AND (?3 = 0 OR read_at IS NULL) AND (?4 IS NULL OR category = ?4)
+         ORDER BY id DESC LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![org_id, user_id, unread_only, category, limit], |r| {
+        Ok(Notification {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            category: r.get(2)?,
+            data: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+            link: r.get(4)?,
+            created_at: r.get(5)?,
+            read_at: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many in-app notifications a person has not read, in one org.
+pub fn unread_count(conn: &Connection, org_id: &str, user_id: &str) -> Result<i64, AppError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM notifications WHERE org_id = ?1 AND user_id = ?2 AND in_app = 1 AND read_at IS NULL AND archived_at IS NULL",
+        (org_id, user_id),
+        |r| r.get(0),
+    )?)
+}
+
+/// Marks one (or, with `None`, every) notification of a person read; returns how many changed.
+pub fn mark_read(tx: &Transaction, org_id: &str, user_id: &str, id: Option<&str>, now: i64) -> Result<usize, AppError> {
+    Ok(tx.execute(
+        "UPDATE notifications SET read_at = ?4 WHERE org_id = ?1 AND user_id = ?2 AND read_at IS NULL AND (?3 IS NULL OR id = ?3)",
+        rusqlite::params![org_id, user_id, id, now],
+    )?)
+}

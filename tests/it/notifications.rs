@@ -1,0 +1,120 @@
+//! Notifications: an accepted invitation tells the inviter in the app and
+//! by mail (through the real SMTP server), as their preferences say.
+
+use crate::helpers::{PASSWORD, SmtpServer, Spawn, TestApp, csrf_token};
+
+async fn invite_and_accept(app: &TestApp, smtp: &SmtpServer, email: &str, name: &str) {
+    let before = smtp.received().len();
+    app.submit(
+        "/dashboard/team",
+        "/dashboard/team/invite",
+        &[("email", email), ("role", "member")],
+    )
+    .await;
+    assert!(app.eventually(|| smtp.received().len() == before + 1).await);
+    let text = smtp.received()[before].part("text/plain").unwrap();
+    let start = text.find("/invitations/").unwrap();
+    let path = text[start..].split_whitespace().next().unwrap().to_string();
+    let guest = crate::helpers::client();
+    let page = guest.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let token = csrf_token(&page);
+    let res = guest
+        .post(app.url(&path))
+        .form(&[("csrf_token", token.as_str()), ("name", name), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn an_accepted_invitation_tells_the_inviter_in_the_app_and_by_mail() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (_, dash) = app.page("/dashboard").await;
+    assert!(!dash.contains("id=\"unread-count\""));
+    invite_and_accept(&app, &smtp, "colin@shop.test", "Colin Colleague").await;
+
+    let (_, dash) = app.page("/dashboard").await;
+    assert!(dash.contains("id=\"unread-count\">1<"), "the bell counts one");
+    let (_, inbox) = app.page("/dashboard/notifications").await;
+    assert!(inbox.contains("Colin Colleague joined Atelier"));
+    assert!(
+        app.eventually(|| smtp.received().len() == 2).await,
+        "the inviter is mailed"
+    );
+    let mail = &smtp.received()[1];
+    assert_eq!(mail.to, ["owner@shop.test"]);
+    assert_eq!(mail.subject(), "Colin Colleague joined Atelier · Atelier");
+
+    // The API sees it; reading opens what it is about and the count drops.
+    let me: serde_json::Value = app.get("/api/v1/notifications?unread=true").await.json().await.unwrap();
+    assert_eq!(me["data"].as_array().unwrap().len(), 1);
+    assert_eq!(me["data"][0]["kind"], "team.invitation_accepted");
+    let id = me["data"][0]["id"].as_str().unwrap().to_string();
+    let res = app
+        .submit(
+            "/dashboard/notifications",
+            &format!("/dashboard/notifications/{id}/read"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/dashboard/team");
+    let (_, dash) = app.page("/dashboard").await;
+    assert!(!dash.contains("id=\"unread-count\""));
+    let history: Vec<String> = app
+        .db
+        .read(|c| {
+            let mut s =
+                c.prepare("SELECT o.status FROM notification_deliveries d JOIN outbox o ON o.id = d.outbox_id")?;
+            Ok(s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(history, ["sent"], "the delivery history links the mail");
+}
+
+#[tokio::test]
+async fn with_team_email_turned_off_only_the_in_app_notification_comes() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (_, prefs) = app.page("/dashboard/settings/notifications").await;
+    assert!(prefs.contains("name=\"on[team.email]\" value=\"on\" checked"));
+    let res = app
+        .submit(
+            "/dashboard/settings/notifications",
+            "/dashboard/settings/notifications",
+            &[("on[team.in_app]", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let prefs: serde_json::Value = app.get("/api/v1/notifications/preferences").await.json().await.unwrap();
+    assert_eq!(
+        prefs["categories"]["team"],
+        serde_json::json!({"in_app": true, "email": false})
+    );
+
+    invite_and_accept(&app, &smtp, "dora@shop.test", "Dora").await;
+    let (_, inbox) = app.page("/dashboard/notifications").await;
+    assert!(inbox.contains("Dora joined Atelier"));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(smtp.received().len(), 1, "only the invitation itself was mailed");
+
+    let res = app
+        .submit("/dashboard/notifications", "/dashboard/notifications/read-all", &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let unread: serde_json::Value = app.get("/api/v1/notifications?unread=true").await.json().await.unwrap();
+    assert_eq!(unread["data"].as_array().unwrap().len(), 0);
+}
