@@ -119,6 +119,14 @@ pub fn wants(
     Ok(chosen.unwrap_or(default))
 }
 
+/// What to tell: the kind, its data (the placeholders of its texts) and
+/// the page it is about.
+pub struct Notice<'a> {
+    pub kind: &'a str,
+    pub data: serde_json::Value,
+    pub link: Option<&'a str>,
+}
+
 /// Tells `recipients` (users of `org_id`) about something, in the caller's
 /// transaction: an in-app notification and an email, each unless the person
 /// turned that channel off for the category (critical kinds always go out).
@@ -126,12 +134,15 @@ pub fn notify(
     tx: &Transaction,
     org_id: &str,
     recipients: &[String],
-    kind_key: &str,
-    data: serde_json::Value,
-    link: Option<&str>,
+    notice: Notice<'_>,
     now: i64,
     base_url: &reqwest::Url,
 ) -> Result<Vec<String>, AppError> {
+    let Notice {
+        kind: kind_key,
+        data,
+        link,
+    } = notice;
     let kind = kind(kind_key).ok_or_else(|| AppError::internal(format!("unknown notification kind {kind_key}")))?;
     let org_name: String = tx.query_row("SELECT name FROM orgs WHERE id = ?1", [org_id], |r| r.get(0))?;
     let mut ids = vec![];

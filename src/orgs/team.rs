@@ -391,18 +391,12 @@ pub fn accept(
         .flatten();
     let name: String = tx.query_row("SELECT name FROM users WHERE id = ?1", [user_id], |r| r.get(0))?;
     if let Some(inviter) = inviter {
-        let data = serde_json::json!({ "name": name, "email": invitation.email, "org": invitation.org.name });
-        let link = Some("/dashboard/team");
-        crate::notifications::notify(
-            tx,
-            &invitation.org.id,
-            &[inviter],
-            "team.invitation_accepted",
-            data,
-            link,
-            ctx.now,
-            base_url,
-        )?;
+        let notice = crate::notifications::Notice {
+            kind: "team.invitation_accepted",
+            data: serde_json::json!({ "name": name, "email": invitation.email, "org": invitation.org.name }),
+            link: Some("/dashboard/team"),
+        };
+        crate::notifications::notify(tx, &invitation.org.id, &[inviter], notice, ctx.now, base_url)?;
     }
     Ok(())
 }
