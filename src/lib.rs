@@ -249,6 +249,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", files::routes())
         .mount("/", notifications::pages::routes())
         .mount("/", notifications::api::routes())
+        .mount("/", notifications::stream::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

@@ -39,6 +39,8 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Bumped after every commit, so live views know to look again.
+    commits: tokio::sync::watch::Sender<u64>,
 }
 
 /// Handle to the database, cheap to clone.
@@ -93,7 +95,13 @@ impl Db {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers,
+            commits: tokio::sync::watch::Sender::new(0),
         })))
+    }
+
+    /// Wakes after each committed write (live updates: SSE streams).
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.commits.subscribe()
     }
 
     /// Path of the database file.
@@ -138,6 +146,7 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        self.0.commits.send_modify(|n| *n = n.wrapping_add(1));
         Ok(out)
     }
 

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod stream;
 
 use crate::db::ids::new_id;
 use crate::mail::{Action, action_mail};

@@ -130,3 +130,63 @@ async fn a_viewer_does_not_see_the_invite_button() {
     assert!(!browser.has_text("button", "Remove").await);
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_inviters_bell_goes_up_live_when_the_invitation_is_accepted() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    let owner = Browser::start().await;
+    let token = app.setup_token.clone().unwrap();
+    owner
+        .client
+        .goto(&app.url(&format!("/setup?token={token}")))
+        .await
+        .unwrap();
+    owner.fill("Your name", "Olivia Owner").await;
+    owner.fill("Email address", "owner@shop.test").await;
+    owner.fill("Password", PASSWORD).await;
+    owner.fill("Shop name", "Atelier").await;
+    owner.click_button("Create owner account").await;
+    owner.click_link("Team").await;
+    owner.fill("Email address", "gus@shop.test").await;
+    owner.click_button("Invite member").await;
+    owner.find_text("div", "Invitation sent to gus@shop.test.").await;
+    let badge = owner
+        .client
+        .find(fantoccini::Locator::Id("unread-count"))
+        .await
+        .unwrap();
+    assert!(!badge.is_displayed().await.unwrap(), "nothing unread yet");
+
+    // Gus accepts from another device while the owner's tab stays open.
+    assert!(app.eventually(|| smtp.received().len() == 1).await);
+    let path = link_in(
+        &smtp.received()[0].part("text/plain").unwrap(),
+        "http://127.0.0.1:8000/invitations/",
+    );
+    let gus = crate::helpers::client();
+    let page = gus.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let csrf = crate::helpers::csrf_token(&page);
+    let res = gus
+        .post(app.url(&path))
+        .form(&[("csrf_token", csrf.as_str()), ("name", "Gus"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = badge.text().await.unwrap();
+        if text == "1" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(text, "1", "the bell shows one unread notification without a reload");
+    owner.close().await;
+}

@@ -4,15 +4,15 @@
 use crate::helpers::{PASSWORD, SmtpServer, Spawn, TestApp, csrf_token};
 
 async fn invite_and_accept(app: &TestApp, smtp: &SmtpServer, email: &str, name: &str) {
-    let before = smtp.received().len();
     app.submit(
         "/dashboard/team",
         "/dashboard/team/invite",
         &[("email", email), ("role", "member")],
     )
     .await;
-    assert!(app.eventually(|| smtp.received().len() == before + 1).await);
-    let text = smtp.received()[before].part("text/plain").unwrap();
+    let to_invitee = || smtp.received().into_iter().find(|m| m.to == [email]);
+    assert!(app.eventually(|| to_invitee().is_some()).await);
+    let text = to_invitee().unwrap().part("text/plain").unwrap();
     let start = text.find("/invitations/").unwrap();
     let path = text[start..].split_whitespace().next().unwrap().to_string();
     let guest = crate::helpers::client();
@@ -37,7 +37,7 @@ async fn an_accepted_invitation_tells_the_inviter_in_the_app_and_by_mail() {
     .await;
     app.set_up("owner@shop.test", "Atelier").await;
     let (_, dash) = app.page("/dashboard").await;
-    assert!(!dash.contains("id=\"unread-count\""));
+    assert!(dash.contains("id=\"unread-count\" hidden>0<"));
     invite_and_accept(&app, &smtp, "colin@shop.test", "Colin Colleague").await;
 
     let (_, dash) = app.page("/dashboard").await;
@@ -67,7 +67,7 @@ async fn an_accepted_invitation_tells_the_inviter_in_the_app_and_by_mail() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/dashboard/team");
     let (_, dash) = app.page("/dashboard").await;
-    assert!(!dash.contains("id=\"unread-count\""));
+    assert!(dash.contains("id=\"unread-count\" hidden>0<"));
     let history: Vec<String> = app
         .db
         .read(|c| {
@@ -117,4 +117,94 @@ async fn with_team_email_turned_off_only_the_in_app_notification_comes() {
     assert_eq!(res.status(), 303);
     let unread: serde_json::Value = app.get("/api/v1/notifications?unread=true").await.json().await.unwrap();
     assert_eq!(unread["data"].as_array().unwrap().len(), 0);
+}
+
+/// Reads server-sent events until one of `event` whose data contains `needle`.
+async fn wait_for_event(res: &mut reqwest::Response, event: &str, needle: &str) -> String {
+    let mut buf = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let chunk = match tokio::time::timeout_at(deadline, res.chunk()).await {
+            Ok(c) => c.unwrap().expect("the stream stays open"),
+            Err(_) => panic!("no {event} event with {needle} in time; received: {buf}"),
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        // Only complete events (ended by a blank line) count.
+        let complete = buf.rsplit_once("\n\n").map(|(done, _)| done).unwrap_or("");
+        for block in complete.split("\n\n") {
+            if block.contains(&format!("event:{event}")) && block.contains(needle) {
+                return block.to_string();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_stream_sends_new_notifications_and_the_unread_count_live_and_resumes() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let mut res = app.get("/api/v1/notifications/stream").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    wait_for_event(&mut res, "unread", "\"unread\":0").await;
+
+    invite_and_accept(&app, &smtp, "eli@shop.test", "Eli").await;
+    let block = wait_for_event(&mut res, "notification", "Eli joined Atelier").await;
+    let id = block
+        .lines()
+        .find_map(|l| l.strip_prefix("id:"))
+        .expect("the event has an id")
+        .trim()
+        .to_string();
+    assert!(id.starts_with("ntf_"));
+    wait_for_event(&mut res, "unread", "\"unread\":1").await;
+    drop(res);
+
+    // A reconnect with Last-Event-ID gets what came in between, and only that.
+    invite_and_accept(&app, &smtp, "fay@shop.test", "Fay").await;
+    let mut again = app
+        .client
+        .get(app.url("/api/v1/notifications/stream"))
+        .header("Last-Event-ID", &id)
+        .send()
+        .await
+        .unwrap();
+    let block = wait_for_event(&mut again, "notification", "Fay joined Atelier").await;
+    assert!(!block.contains("Eli"));
+    wait_for_event(&mut again, "unread", "\"unread\":2").await;
+
+    // Another org's member never sees these.
+    app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "bob@other.test",
+            "--name",
+            "Bob",
+            "--org",
+            "Other",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    let (_, token, _) = app.cli(&["token", "create", "--email", "bob@other.test"], &[]);
+    let mut bob = app
+        .client
+        .get(app.url("/api/v1/notifications/stream"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap();
+    let first = wait_for_event(&mut bob, "unread", "unread").await;
+    assert!(first.contains("\"unread\":0"), "{first}");
 }
