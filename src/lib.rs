@@ -149,10 +149,11 @@ fn rocket_figment(config: &Config, secret: &str, opts: &Options) -> Figment {
 struct Workers(Mutex<Vec<tokio::task::JoinHandle<()>>>);
 
 /// Every scheduled job of every feature.
-pub fn all_jobs() -> Vec<JobDef> {
+pub fn all_jobs(config: &Config) -> Vec<JobDef> {
     let mut all = jobs::builtin::jobs();
     all.extend(audit::jobs());
     all.extend(auth::jobs());
+    all.extend(notifications::digest::jobs(config.base_url.clone()));
     all
 }
 
@@ -170,7 +171,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let db = Db::open(&config.db_path(), config.db_readers)?;
     let metrics = Arc::new(Metrics::default());
     let mailer = Arc::new(Mailer::from_config(&config).map_err(StartError::Other)?);
-    let mut job_defs = all_jobs();
+    let mut job_defs = all_jobs(&config);
     job_defs.extend(opts.extra_jobs.iter().cloned());
     let scheduler = Arc::new(
         Scheduler::new(db.clone(), opts.clock.clone(), metrics.clone(), job_defs)

@@ -5,6 +5,7 @@
 //! change, so nothing is lost in a crash or an SMTP outage.
 
 pub mod api;
+pub mod digest;
 pub mod pages;
 pub mod stream;
 
@@ -152,7 +153,9 @@ pub fn notify(
             continue;
         };
         let in_app = kind.critical || wants(tx, user_id, org_id, kind.category, "in_app", true)?;
-        let email = kind.critical || wants(tx, user_id, org_id, kind.category, "email", kind.email_by_default)?;
+        let wants_email = kind.critical || wants(tx, user_id, org_id, kind.category, "email", kind.email_by_default)?;
+        // With a digest chosen, non-critical news waits for it.
+        let email = wants_email && (kind.critical || digest::frequency(tx, user_id, org_id)? == "off");
         if !in_app && !email {
             continue;
         }

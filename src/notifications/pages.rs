@@ -125,6 +125,7 @@ struct PrefsPage {
     ctx: PageCtx,
     shell: Shell,
     rows: Vec<PrefRow>,
+    digest: String,
 }
 
 /// The person's preferences: for each category, in-app and email on or off.
@@ -166,17 +167,27 @@ pub fn save_preferences(
 #[rocket::get("/dashboard/settings/notifications")]
 async fn prefs(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<PrefsPage>, AppError> {
     let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
-    let rows = db.read(move |c| preferences(c, &user_id, &org_id)).await?;
+    let (rows, digest) = db
+        .read(move |c| {
+            Ok((
+                preferences(c, &user_id, &org_id)?,
+                super::digest::frequency(c, &user_id, &org_id)?,
+            ))
+        })
+        .await?;
     Ok(Html(PrefsPage {
         ctx,
         shell: Shell::new(&member, "notifications"),
         rows,
+        digest,
     }))
 }
 
 #[derive(rocket::FromForm)]
 struct PrefsForm {
     on: HashMap<String, bool>,
+    #[field(default = String::from("off"))]
+    digest: String,
 }
 
 #[rocket::post("/dashboard/settings/notifications", data = "<form>")]
@@ -187,20 +198,19 @@ async fn save_prefs(
     db: &State<Db>,
     clock: &State<SharedClock>,
 ) -> Result<Flash<Redirect>, AppError> {
-    let (audit, user_id, org_id, on) = (
-        member.audit(clock.now()),
-        member.user.id.clone(),
-        member.org.id.clone(),
-        form.into_inner().on,
-    );
+    let now = clock.now();
+    let (audit, user_id, org_id) = (member.audit(now), member.user.id.clone(), member.org.id.clone());
+    let PrefsForm { on, digest } = form.into_inner();
     db.write(move |tx| {
         save_preferences(tx, &user_id, &org_id, &on)?;
+        super::digest::set_frequency(tx, &user_id, &org_id, &digest)?;
+        let meta = serde_json::json!({ "channels": on, "digest": digest });
         crate::audit::record(
             tx,
             &audit,
             "notifications.preferences_changed",
             Some(("user", &user_id)),
-            serde_json::json!(on),
+            meta,
         )
     })
     .await?;

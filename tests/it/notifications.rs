@@ -208,3 +208,56 @@ async fn the_stream_sends_new_notifications_and_the_unread_count_live_and_resume
     let first = wait_for_event(&mut bob, "unread", "unread").await;
     assert!(first.contains("\"unread\":0"), "{first}");
 }
+
+#[tokio::test]
+async fn a_daily_digest_replaces_single_mails_and_goes_out_when_the_clock_says() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let res = app
+        .submit(
+            "/dashboard/settings/notifications",
+            "/dashboard/settings/notifications",
+            &[("on[team.in_app]", "on"), ("on[team.email]", "on"), ("digest", "daily")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    invite_and_accept(&app, &smtp, "hal@shop.test", "Hal").await;
+    invite_and_accept(&app, &smtp, "ivy@shop.test", "Ivy").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert!(
+        smtp.received().iter().all(|m| m.to != ["owner@shop.test"]),
+        "no single mail to the owner"
+    );
+
+    app.clock.advance(21 * 3600); // 07:30 the next day
+    let runs = app.scheduler.run_due().await;
+    assert!(
+        runs.iter()
+            .any(|r| r.name == "notifications.digest" && r.ok && r.message == "sent 1 digests"),
+        "{runs:?}"
+    );
+    app.outbox.wake();
+    assert!(
+        app.eventually(|| smtp.received().iter().any(|m| m.to == ["owner@shop.test"]))
+            .await
+    );
+    let digests: Vec<_> = smtp
+        .received()
+        .into_iter()
+        .filter(|m| m.to == ["owner@shop.test"])
+        .collect();
+    assert_eq!(digests.len(), 1);
+    assert_eq!(digests[0].subject(), "Your day in Atelier: 2 notifications");
+    let text = digests[0].part("text/plain").unwrap();
+    assert!(
+        text.contains("• Hal joined Atelier") && text.contains("• Ivy joined Atelier"),
+        "{text}"
+    );
+    // Run again the same day: nothing more.
+    assert!(app.scheduler.run_due().await.is_empty());
+}
