@@ -86,26 +86,34 @@ async fn read_all(member: Member, db: &State<Db>, clock: &State<SharedClock>) ->
     Ok(Json(json!({ "marked_read": changed })))
 }
 
-fn prefs_json(rows: &[super::pages::PrefRow]) -> Value {
+fn prefs_json(rows: &[super::pages::PrefRow], digest: &str) -> Value {
     let map: serde_json::Map<String, Value> = rows
         .iter()
         .map(|r| (r.category.to_string(), json!({ "in_app": r.in_app, "email": r.email })))
         .collect();
-    json!({ "categories": map })
+    json!({ "categories": map, "digest": digest })
+}
+
+fn current(c: &rusqlite::Connection, user_id: &str, org_id: &str) -> Result<Value, AppError> {
+    Ok(prefs_json(
+        &preferences(c, user_id, org_id)?,
+        &super::digest::frequency(c, user_id, org_id)?,
+    ))
 }
 
 #[rocket::get("/api/v1/notifications/preferences")]
 async fn get_prefs(member: Member, db: &State<Db>) -> Result<Json<Value>, AppError> {
     let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
-    Ok(Json(prefs_json(
-        &db.read(move |c| preferences(c, &user_id, &org_id)).await?,
-    )))
+    Ok(Json(db.read(move |c| current(c, &user_id, &org_id)).await?))
 }
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PrefsBody {
+    #[serde(default)]
     categories: HashMap<String, HashMap<String, bool>>,
+    /// `off`, `daily` or `weekly`; absent keeps the current choice.
+    digest: Option<String>,
 }
 
 #[rocket::put("/api/v1/notifications/preferences", data = "<body>")]
@@ -125,8 +133,8 @@ async fn put_prefs(member: Member, body: ApiJson<PrefsBody>, db: &State<Db>) -> 
             on.insert(format!("{category}.{channel}"), *enabled);
         }
     }
-    let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
-    let rows = db
+    let (user_id, org_id, digest) = (member.user.id.clone(), member.org.id.clone(), body.0.digest);
+    let value = db
         .write(move |tx| {
             // Channels not sent keep their current value.
             for r in preferences(tx, &user_id, &org_id)? {
@@ -134,10 +142,13 @@ async fn put_prefs(member: Member, body: ApiJson<PrefsBody>, db: &State<Db>) -> 
                 on.entry(format!("{}.email", r.category)).or_insert(r.email);
             }
             save_preferences(tx, &user_id, &org_id, &on)?;
-            preferences(tx, &user_id, &org_id)
+            if let Some(d) = &digest {
+                super::digest::set_frequency(tx, &user_id, &org_id, d)?;
+            }
+            current(tx, &user_id, &org_id)
         })
         .await?;
-    Ok(Json(prefs_json(&rows)))
+    Ok(Json(value))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

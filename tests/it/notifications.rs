@@ -261,3 +261,33 @@ async fn a_daily_digest_replaces_single_mails_and_goes_out_when_the_clock_says()
     // Run again the same day: nothing more.
     assert!(app.scheduler.run_due().await.is_empty());
 }
+
+#[tokio::test]
+async fn preferences_through_the_api_change_only_what_is_sent_and_refuse_nonsense() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (_, token, _) = app.cli(&["token", "create", "--email", "owner@shop.test"], &[]);
+    let put = |body: serde_json::Value| {
+        let req = app
+            .client
+            .put(app.url("/api/v1/notifications/preferences"))
+            .bearer_auth(token.trim().to_string())
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let res = put(serde_json::json!({"categories": {"orders": {"email": false}}, "digest": "weekly"})).await;
+    assert_eq!(res.status(), 200);
+    let prefs: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        prefs["categories"]["orders"],
+        serde_json::json!({"in_app": true, "email": false})
+    );
+    assert_eq!(prefs["categories"]["team"]["email"], true, "untouched");
+    assert_eq!(prefs["digest"], "weekly");
+    let res = put(serde_json::json!({"categories": {"gossip": {"email": true}}})).await;
+    assert_eq!(res.status(), 422);
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "categories.gossip");
+    let res = put(serde_json::json!({"digest": "hourly"})).await;
+    assert_eq!(res.status(), 422);
+}
