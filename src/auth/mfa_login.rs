@@ -96,7 +96,7 @@ async fn code_submit(
         .write(move |tx| {
             let user = super::find_by_id(tx, &user_id)?.ok_or(AppError::NotFound)?;
             let secret = two_factor::secret_of(tx, &user.id)?.unwrap_or_default();
-            let ok = (user.two_factor && two_factor::check(&secret, &code, now))
+            let ok = (user.two_factor && two_factor::accept_code(tx, &user.id, &secret, &code, now)?)
                 || two_factor::use_recovery_code(tx, &user.id, &code, now)?;
             if !ok {
                 return Ok(None);

@@ -49,10 +49,33 @@ pub fn provisioning(secret_b32: &str, account: &str) -> Result<(String, String),
     Ok((url, svg))
 }
 
+/// The 30-s time step `code` belongs to for `secret` at `now` (one step
+/// either side), if it is a valid code.
+pub fn matching_step(secret_b32: &str, code: &str, now: i64) -> Option<i64> {
+    use subtle::ConstantTimeEq;
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = totp(secret_b32, "check").ok()?;
+    [now - 30, now, now + 30]
+        .into_iter()
+        .filter(|at| *at >= 0)
+        .find_map(|at| bool::from(t.generate(at as u64).as_bytes().ct_eq(code.as_bytes())).then_some(at / 30))
+}
+
 /// Whether `code` is the TOTP of `secret` at `now` (one step either side).
 pub fn check(secret_b32: &str, code: &str, now: i64) -> bool {
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    totp(secret_b32, "check").is_ok_and(|t| t.check(&code, now.max(0) as u64))
+    matching_step(secret_b32, code, now).is_some()
+}
+
+/// Accepts a sign-in code once: valid, and of a later time step than the
+/// last one accepted for this user (a code seen by someone else is spent).
+pub fn accept_code(tx: &Transaction, user_id: &str, secret_b32: &str, code: &str, now: i64) -> Result<bool, AppError> {
+    let Some(step) = matching_step(secret_b32, code, now) else {
+        return Ok(false);
+    };
+    Ok(tx.execute(
+        "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+        (user_id, step),
+    )? == 1)
 }
 
 /// The code of `secret` at `now` (tests and tools).

@@ -104,7 +104,7 @@ async fn enable(
             let Some(secret) = two_factor::secret_of(tx, &user_id)? else {
                 return Ok(None);
             };
-            if !two_factor::check(&secret, &code, now) {
+            if !two_factor::accept_code(tx, &user_id, &secret, &code, now)? {
                 return Ok(None);
             }
             let codes = two_factor::enable(tx, &user_id, now)?;

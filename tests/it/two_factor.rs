@@ -100,6 +100,8 @@ async fn with_two_factor_on_signing_in_needs_a_code_or_a_recovery_code_once() {
         .unwrap();
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("This code is not right."));
+    // The code that turned two-factor on is spent: the next one is needed.
+    app.clock.advance(30);
     let code = code_at(&secret, app.clock.now()).unwrap();
     let res = phone
         .post(app.url("/login/2fa"))
@@ -109,6 +111,16 @@ async fn with_two_factor_on_signing_in_needs_a_code_or_a_recovery_code_once() {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(phone.get(app.url("/dashboard")).send().await.unwrap().status(), 200);
+    // Someone who saw that code cannot use it again.
+    let thief = crate::helpers::client();
+    let token2 = password_step(&app, &thief).await;
+    let res = thief
+        .post(app.url("/login/2fa"))
+        .form(&[("csrf_token", token2.as_str()), ("code", &code)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "a code works once");
 
     let laptop = crate::helpers::client();
     let token = password_step(&app, &laptop).await;
@@ -128,7 +140,13 @@ async fn with_two_factor_on_signing_in_needs_a_code_or_a_recovery_code_once() {
         .await
         .unwrap();
     assert_eq!(res.status(), 422, "once");
+}
 
+#[tokio::test]
+async fn the_halfway_state_lasts_five_minutes_and_two_factor_can_be_turned_off_with_the_password() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (secret, _) = turn_on(&app).await;
     // The halfway state lasts five minutes.
     let late = crate::helpers::client();
     let token = password_step(&app, &late).await;
