@@ -161,6 +161,7 @@ async fn reset_submit(
         };
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
+    let base = config.base_url.clone();
     let hash = password::hash(&form.password);
     let t = token.to_string();
     let cookie = db
@@ -191,6 +192,14 @@ async fn reset_submit(
                 Some(("user", &user.id)),
                 serde_json::json!({ "sessions_ended": ended }),
             )?;
+            if let Some(org_id) = &org {
+                let notice = crate::notifications::Notice {
+                    kind: "account.password_changed",
+                    data: serde_json::json!({}),
+                    link: Some("/dashboard/account"),
+                };
+                crate::notifications::notify(tx, org_id, &[user.id.clone()], notice, now, &base)?;
+            }
             let (_, token) = session::create(
                 tx,
                 &user.id,

@@ -69,12 +69,26 @@ pub struct Kind {
 }
 
 /// Every kind Luneo sends; features add theirs here.
-pub const KINDS: &[Kind] = &[Kind {
-    key: "team.invitation_accepted",
-    category: Category::Team,
-    critical: false,
-    email_by_default: true,
-}];
+pub const KINDS: &[Kind] = &[
+    Kind {
+        key: "team.invitation_accepted",
+        category: Category::Team,
+        critical: false,
+        email_by_default: true,
+    },
+    Kind {
+        key: "team.role_changed",
+        category: Category::Team,
+        critical: false,
+        email_by_default: true,
+    },
+    Kind {
+        key: "account.password_changed",
+        category: Category::Security,
+        critical: true,
+        email_by_default: true,
+    },
+];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.key == key)

@@ -94,8 +94,10 @@ async fn change_member(
     body: ApiJson<RoleChange>,
     db: &State<Db>,
     clock: &State<SharedClock>,
+    config: &State<Config>,
 ) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::Manage)?;
+    let base = config.base_url.clone();
     let (audit, org_id, actor_role, user_id) = (
         member.audit(clock.now()),
         member.org.id.clone(),
@@ -104,7 +106,7 @@ async fn change_member(
     );
     let row = db
         .write(move |tx| {
-            team::change_role(tx, &audit, &actor_role, &org_id, &user_id, &body.0.role)?;
+            team::change_role(tx, &audit, &actor_role, &org_id, &user_id, &body.0.role, &base)?;
             team::members(tx, &org_id)?
                 .into_iter()
                 .find(|m| m.user_id == user_id)

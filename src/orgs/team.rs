@@ -100,6 +100,7 @@ pub fn change_role(
     org_id: &str,
     user_id: &str,
     role_key: &str,
+    base_url: &reqwest::Url,
 ) -> Result<(), AppError> {
     let current = member_role(tx, org_id, user_id)?;
     let role = role_by_key(tx, org_id, role_key)?;
@@ -121,7 +122,17 @@ pub fn change_role(
         "member.role_changed",
         Some(("user", user_id)),
         serde_json::json!({ "from": current, "to": role_key }),
-    )
+    )?;
+    if current != role_key {
+        let org_name: String = tx.query_row("SELECT name FROM orgs WHERE id = ?1", [org_id], |r| r.get(0))?;
+        let notice = crate::notifications::Notice {
+            kind: "team.role_changed",
+            data: serde_json::json!({ "org": org_name, "role": role.name }),
+            link: Some("/dashboard"),
+        };
+        crate::notifications::notify(tx, org_id, &[user_id.to_string()], notice, ctx.now, base_url)?;
+    }
+    Ok(())
 }
 
 /// Removes a member (their sessions leave the org, their tokens for it end).

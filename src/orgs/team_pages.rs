@@ -191,8 +191,10 @@ async fn change_role(
     form: Form<RoleForm>,
     db: &State<Db>,
     clock: &State<SharedClock>,
+    config: &State<Config>,
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
+    let base = config.base_url.clone();
     let (audit, org_id, actor_role, user_id, role) = (
         member.audit(clock.now()),
         member.org.id.clone(),
@@ -200,7 +202,7 @@ async fn change_role(
         user_id.to_string(),
         form.role.clone(),
     );
-    db.write(move |tx| team::change_role(tx, &audit, &actor_role, &org_id, &user_id, &role))
+    db.write(move |tx| team::change_role(tx, &audit, &actor_role, &org_id, &user_id, &role, &base))
         .await?;
     Ok(Flash::success(
         Redirect::to("/dashboard/team"),

@@ -291,3 +291,49 @@ async fn preferences_through_the_api_change_only_what_is_sent_and_refuse_nonsens
     let res = put(serde_json::json!({"digest": "hourly"})).await;
     assert_eq!(res.status(), 422);
 }
+
+#[tokio::test]
+async fn a_member_is_told_when_their_role_changes() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "m@shop.test",
+            "--name",
+            "Max",
+            "--org",
+            "atelier",
+            "--role",
+            "member",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    let max_id: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM users WHERE email = 'm@shop.test'", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let res = app
+        .submit(
+            "/dashboard/team",
+            &format!("/dashboard/team/members/{max_id}/role"),
+            &[("role", "admin")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let max = app.signed_in("m@shop.test").await;
+    let list: serde_json::Value = max
+        .get(app.url("/api/v1/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"][0]["kind"], "team.role_changed");
+    assert_eq!(list["data"][0]["title"], "Your role in Atelier changed");
+    assert_eq!(list["data"][0]["body"], "Your role in Atelier is now: admin.");
+}

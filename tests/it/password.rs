@@ -75,6 +75,14 @@ async fn a_reset_link_sets_a_new_password_once_and_signs_out_every_other_session
         303,
         "the other session was signed out"
     );
+    assert!(
+        app.eventually(|| smtp
+            .received()
+            .iter()
+            .any(|m| m.subject().starts_with("Your password was changed")))
+            .await,
+        "a security notice is mailed, always"
+    );
 
     let again = visitor.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
     assert!(again.contains("has been used already or has expired"));
