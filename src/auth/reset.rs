@@ -198,7 +198,7 @@ async fn reset_submit(
                     data: serde_json::json!({}),
                     link: Some("/dashboard/account"),
                 };
-                crate::notifications::notify(tx, org_id, &[user.id.clone()], notice, now, &base)?;
+                crate::notifications::notify(tx, org_id, std::slice::from_ref(&user.id), notice, now, &base)?;
             }
             let (_, token) = session::create(
                 tx,
