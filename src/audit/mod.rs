@@ -51,6 +51,26 @@ impl AuditCtx {
         }
     }
 
+    /// A change made by `user` from a request with this IP and user agent.
+    pub fn by_user(
+        user: &crate::auth::User,
+        org_id: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+        now: i64,
+    ) -> AuditCtx {
+        AuditCtx {
+            org_id,
+            actor: Actor::User {
+                id: user.id.clone(),
+                label: user.email.clone(),
+            },
+            ip,
+            user_agent,
+            now,
+        }
+    }
+
     /// The same context for another organisation (e.g. the org just created).
     pub fn in_org(&self, org_id: &str) -> AuditCtx {
         AuditCtx {

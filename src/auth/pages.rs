@@ -5,7 +5,7 @@
 use super::mail_tokens::{self, Purpose};
 use super::setup::SetupToken;
 use super::{ClientInfo, MaybeIdentity, NewUser, User, mails, password, session};
-use crate::audit::{self, Actor, AuditCtx};
+use crate::audit::{self, AuditCtx};
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::time::SharedClock;
@@ -122,16 +122,7 @@ pub(super) fn sign_in(
         client.0.as_deref(),
         client.1.as_deref(),
     )?;
-    let ctx = AuditCtx {
-        org_id: org,
-        actor: Actor::User {
-            id: user.id.clone(),
-            label: user.email.clone(),
-        },
-        ip: client.0.clone(),
-        user_agent: client.1.clone(),
-        now,
-    };
+    let ctx = AuditCtx::by_user(user, org, client.0.clone(), client.1.clone(), now);
     audit::record(
         tx,
         &ctx,
@@ -199,16 +190,7 @@ async fn setup_submit(
                 },
                 now,
             )?;
-            let actx = AuditCtx {
-                org_id: None,
-                actor: Actor::User {
-                    id: user.id.clone(),
-                    label: user.email.clone(),
-                },
-                ip: client.ip.clone(),
-                user_agent: client.user_agent.clone(),
-                now,
-            };
+            let actx = crate::audit::AuditCtx::by_user(&user, None, client.ip.clone(), client.user_agent.clone(), now);
             audit::record(
                 tx,
                 &actx,
@@ -303,16 +285,7 @@ async fn register_submit(
             },
             now,
         )?;
-        let actx = AuditCtx {
-            org_id: None,
-            actor: Actor::User {
-                id: user.id.clone(),
-                label: user.email.clone(),
-            },
-            ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-            now,
-        };
+        let actx = crate::audit::AuditCtx::by_user(&user, None, client.ip.clone(), client.user_agent.clone(), now);
         let org = crate::orgs::create_org(tx, &actx, &form.org_name, &user, lang.code())?;
         audit::record(
             tx,
@@ -399,19 +372,11 @@ async fn verify_submit(
             };
             super::mark_verified(tx, &user_id, now)?;
             let user = super::find_by_id(tx, &user_id)?.ok_or(AppError::NotFound)?;
-            let actx = AuditCtx {
-                org_id: crate::orgs::memberships_of(tx, &user.id)?
-                    .into_iter()
-                    .next()
-                    .map(|(o, _)| o.id),
-                actor: Actor::User {
-                    id: user.id.clone(),
-                    label: user.email.clone(),
-                },
-                ip: client.ip.clone(),
-                user_agent: client.user_agent.clone(),
-                now,
-            };
+            let org = crate::orgs::memberships_of(tx, &user.id)?
+                .into_iter()
+                .next()
+                .map(|(o, _)| o.id);
+            let actx = AuditCtx::by_user(&user, org, client.ip.clone(), client.user_agent.clone(), now);
             audit::record(
                 tx,
                 &actx,

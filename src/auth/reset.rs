@@ -5,7 +5,7 @@
 
 use super::mail_tokens::{self, Purpose};
 use super::{ClientInfo, mails, password, session};
-use crate::audit::{self, Actor, AuditCtx};
+use crate::audit;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::time::SharedClock;
@@ -175,16 +175,8 @@ async fn reset_submit(
                 .into_iter()
                 .next()
                 .map(|(o, _)| o.id);
-            let ctx = AuditCtx {
-                org_id: org.clone(),
-                actor: Actor::User {
-                    id: user.id.clone(),
-                    label: user.email.clone(),
-                },
-                ip: client.ip.clone(),
-                user_agent: client.user_agent.clone(),
-                now,
-            };
+            let ctx =
+                crate::audit::AuditCtx::by_user(&user, org.clone(), client.ip.clone(), client.user_agent.clone(), now);
             audit::record(
                 tx,
                 &ctx,

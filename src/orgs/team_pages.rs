@@ -357,16 +357,13 @@ async fn accept(
             ));
         }
         let (user, inv) = (identity.user.clone(), invitation.clone());
-        let audit = crate::audit::AuditCtx {
-            org_id: Some(inv.org.id.clone()),
-            actor: crate::audit::Actor::User {
-                id: user.id.clone(),
-                label: user.email.clone(),
-            },
-            ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
+        let audit = crate::audit::AuditCtx::by_user(
+            &user,
+            Some(inv.org.id.clone()),
+            client.ip.clone(),
+            client.user_agent.clone(),
             now,
-        };
+        );
         let session_id = match &identity.via {
             crate::auth::Via::Session { id } => Some(id.clone()),
             _ => None,
@@ -420,16 +417,13 @@ async fn accept(
                 },
                 now,
             )?;
-            let audit = crate::audit::AuditCtx {
-                org_id: Some(inv.org.id.clone()),
-                actor: crate::audit::Actor::User {
-                    id: user.id.clone(),
-                    label: user.email.clone(),
-                },
-                ip: client.ip.clone(),
-                user_agent: client.user_agent.clone(),
+            let audit = crate::audit::AuditCtx::by_user(
+                &user,
+                Some(inv.org.id.clone()),
+                client.ip.clone(),
+                client.user_agent.clone(),
                 now,
-            };
+            );
             team::accept(tx, &audit, &inv, &user.id, &base)?;
             let (_, token) = session::create(
                 tx,

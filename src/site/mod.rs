@@ -49,16 +49,7 @@ async fn set_language(
                 "UPDATE users SET language = ?2 WHERE id = ?1",
                 (&identity.user.id, lang.code()),
             )?;
-            let ctx = crate::audit::AuditCtx {
-                org_id: identity.org_id.clone(),
-                actor: crate::audit::Actor::User {
-                    id: identity.user.id.clone(),
-                    label: identity.user.email.clone(),
-                },
-                ip: None,
-                user_agent: None,
-                now,
-            };
+            let ctx = crate::audit::AuditCtx::by_user(&identity.user, identity.org_id.clone(), None, None, now);
             let meta = serde_json::json!({ "language": lang.code() });
             crate::audit::record(
                 tx,
