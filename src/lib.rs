@@ -251,6 +251,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", notifications::pages::routes())
         .mount("/", notifications::api::routes())
         .mount("/", notifications::stream::routes())
+        .mount("/", notifications::unsubscribe::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

@@ -26,6 +26,9 @@ pub struct OutgoingMail {
     pub text: String,
     pub html: String,
     pub lang: String,
+    /// One-click unsubscribe URL (RFC 8058), for non-critical notification mails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_url: Option<String>,
 }
 
 enum Transport {
@@ -93,11 +96,25 @@ impl Mailer {
             .parse()
             .map_err(|e| format!("bad recipient {:?}: {e}", mail.to))?;
         let domain = self.from.email.domain().to_string();
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .message_id(Some(format!("<{message_id}@{domain}>")))
+            .message_id(Some(format!("<{message_id}@{domain}>")));
+        if let Some(url) = &mail.unsubscribe_url {
+            // RFC 2369 + RFC 8058: mail clients offer a one-click unsubscribe.
+            let name = |n: &'static str| lettre::message::header::HeaderName::new_from_ascii_str(n);
+            builder = builder
+                .raw_header(lettre::message::header::HeaderValue::new(
+                    name("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(lettre::message::header::HeaderValue::new(
+                    name("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+        }
+        builder
             .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
             .map_err(|e| format!("cannot build message: {e}"))
     }
@@ -142,6 +159,7 @@ pub fn compose(
         text: render(text.render())?,
         html: render(html.render())?,
         lang: lang.code().to_string(),
+        unsubscribe_url: None,
     })
 }
 

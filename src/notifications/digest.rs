@@ -128,6 +128,11 @@ pub fn jobs(base_url: reqwest::Url) -> Vec<JobDef> {
             let removed = ctx
                 .db
                 .write(move |tx| {
+                    // Unsubscribe links of mails older than a year stop working.
+                    tx.execute(
+                        "DELETE FROM unsubscribe_tokens WHERE created_at < ?1",
+                        [now - 365 * 86_400],
+                    )?;
                     Ok(tx.execute(
                         "DELETE FROM notifications WHERE read_at IS NOT NULL AND read_at < ?1",
                         [now - RETENTION_DAYS * 86_400],

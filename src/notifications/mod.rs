@@ -8,6 +8,7 @@ pub mod api;
 pub mod digest;
 pub mod pages;
 pub mod stream;
+pub mod unsubscribe;
 
 use crate::db::ids::new_id;
 use crate::mail::{Action, action_mail};
@@ -202,7 +203,7 @@ pub fn notify(
             } else {
                 lang.tf("notifications.mail.why", &[("org", &org_name)])
             };
-            let mail = action_mail(
+            let mut mail = action_mail(
                 &user.email,
                 lang,
                 Action {
@@ -214,6 +215,17 @@ pub fn notify(
                     note,
                 },
             )?;
+            if !kind.critical {
+                let token = crate::db::ids::random_token(24);
+                tx.execute(
+                    "INSERT INTO unsubscribe_tokens (token_hash, user_id, org_id, category, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    rusqlite::params![crate::db::ids::hash_token(&token), user_id, org_id, kind.category.key(), now],
+                )?;
+                let url = format!("{}/unsubscribe/{token}", base_url.as_str().trim_end_matches('/'));
+                let line = lang.tf("notifications.mail.unsubscribe", &[("url", &url)]);
+                mail.text.push_str(&format!("\n{line}\n"));
+                mail.unsubscribe_url = Some(url);
+            }
             let outbox_id = crate::mail::queue(tx, now, Some(org_id), &mail)?;
             tx.execute(
                 "INSERT INTO notification_deliveries (notification_id, channel, outbox_id) VALUES (?1, 'email', ?2)",

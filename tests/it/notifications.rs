@@ -337,3 +337,61 @@ async fn a_member_is_told_when_their_role_changes() {
     assert_eq!(list["data"][0]["title"], "Your role in Atelier changed");
     assert_eq!(list["data"][0]["body"], "Your role in Atelier is now: admin.");
 }
+
+#[tokio::test]
+async fn notification_mails_carry_a_one_click_unsubscribe_that_works_without_a_session() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    invite_and_accept(&app, &smtp, "jo@shop.test", "Jo").await;
+    let to_owner = || smtp.received().into_iter().find(|m| m.to == ["owner@shop.test"]);
+    assert!(app.eventually(|| to_owner().is_some()).await);
+    let mail = to_owner().unwrap();
+    use mailparse::MailHeaderMap;
+    let parsed = mail.parsed();
+    let header = parsed
+        .headers
+        .get_first_value("List-Unsubscribe")
+        .expect("List-Unsubscribe");
+    assert_eq!(
+        parsed.headers.get_first_value("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let url = header.trim_start_matches('<').trim_end_matches('>').to_string();
+    let path = url.trim_start_matches("http://127.0.0.1:8000").to_string();
+    assert!(path.starts_with("/unsubscribe/"), "{url}");
+    assert!(
+        mail.part("text/plain").unwrap().contains(&url),
+        "the link is in the text too"
+    );
+
+    // A mail provider POSTs without cookies or CSRF token (RFC 8058).
+    let provider = reqwest::Client::new();
+    let res = provider
+        .post(app.url(&path))
+        .body("List-Unsubscribe=One-Click")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("no more mails about Team"));
+    let prefs: serde_json::Value = app.get("/api/v1/notifications/preferences").await.json().await.unwrap();
+    assert_eq!(
+        prefs["categories"]["team"],
+        serde_json::json!({"in_app": true, "email": false})
+    );
+    assert_eq!(
+        provider
+            .post(app.url("/unsubscribe/forged"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
