@@ -252,6 +252,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", notifications::api::routes())
         .mount("/", notifications::stream::routes())
         .mount("/", notifications::unsubscribe::routes())
+        .mount("/", notifications::history::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

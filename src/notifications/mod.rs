@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod digest;
+pub mod history;
 pub mod pages;
 pub mod stream;
 pub mod unsubscribe;

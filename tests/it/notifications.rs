@@ -395,3 +395,99 @@ async fn notification_mails_carry_a_one_click_unsubscribe_that_works_without_a_s
         404
     );
 }
+
+#[tokio::test]
+async fn org_admins_see_the_delivery_history_and_replay_a_dead_mail_of_their_org_only() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    invite_and_accept(&app, &smtp, "kim@shop.test", "Kim").await;
+    assert!(
+        app.eventually(|| smtp.received().iter().any(|m| m.to == ["owner@shop.test"]))
+            .await
+    );
+    let outbox_id: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT outbox_id FROM notification_deliveries", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let key = outbox_id.clone();
+    app.db
+        .write(move |tx| {
+            Ok(tx.execute(
+                "UPDATE outbox SET status = 'dead', attempts = 12, last_error = 'SMTP: 550 mailbox full' WHERE id = ?1",
+                [&key],
+            )?)
+        })
+        .await
+        .unwrap();
+    let (status, html) = app.page("/dashboard/notifications/history").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Kim joined Atelier") && html.contains("owner@shop.test") && html.contains("550 mailbox full")
+    );
+    let res = app
+        .submit(
+            "/dashboard/notifications/history",
+            &format!("/dashboard/notifications/history/{outbox_id}/replay"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(
+        app.eventually(|| smtp.received().iter().filter(|m| m.to == ["owner@shop.test"]).count() == 2)
+            .await,
+        "sent again"
+    );
+
+    // A member cannot see it; another org's admin cannot replay it.
+    let kim = app.signed_in("kim@shop.test").await;
+    assert_eq!(
+        kim.get(app.url("/dashboard/notifications/history"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    app.cli(
+        &[
+            "user",
+            "add",
+            "--email",
+            "zed@other.test",
+            "--name",
+            "Zed",
+            "--org",
+            "Other",
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    let zed = app.signed_in("zed@other.test").await;
+    let page = zed
+        .get(app.url("/dashboard/notifications/history"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Kim joined"));
+    let key = outbox_id.clone();
+    app.db
+        .write(move |tx| Ok(tx.execute("UPDATE outbox SET status = 'dead' WHERE id = ?1", [&key])?))
+        .await
+        .unwrap();
+    let token = csrf_token(&page);
+    let res = zed
+        .post(app.url(&format!("/dashboard/notifications/history/{outbox_id}/replay")))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
