@@ -60,19 +60,7 @@ pub fn authenticate(tx: &Transaction, secret: &str, now: i64) -> Result<Option<(
                 super::USER_COLUMNS
             ),
             rusqlite::params![hash_token(secret), now],
-            |r| {
-                Ok((
-                    ApiToken {
-                        id: r.get(0)?,
-                        org_id: r.get(1)?,
-                        name: r.get(2)?,
-                        created_at: r.get(3)?,
-                        expires_at: r.get(4)?,
-                        last_used_at: r.get(5)?,
-                    },
-                    super::user_at(r, 6)?,
-                ))
-            },
+            |r| Ok((token_row(r)?, super::user_at(r, 6)?)),
         )
         .optional()?;
     if let Some((token, _)) = &found
@@ -86,22 +74,25 @@ pub fn authenticate(tx: &Transaction, secret: &str, now: i64) -> Result<Option<(
     Ok(found)
 }
 
+/// Reads a token from its first six columns (id, org_id, name, created_at, expires_at, last_used_at).
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.get(0)?,
+        org_id: r.get(1)?,
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+        expires_at: r.get(4)?,
+        last_used_at: r.get(5)?,
+    })
+}
+
 /// A user's tokens in one organisation.
 pub fn list(conn: &Connection, user_id: &str, org_id: &str) -> Result<Vec<ApiToken>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT id, org_id, name, created_at, expires_at, last_used_at FROM api_tokens
          WHERE user_id = ?1 AND org_id = ?2 ORDER BY created_at DESC",
     )?;
-    let rows = stmt.query_map((user_id, org_id), |r| {
-        Ok(ApiToken {
-            id: r.get(0)?,
-            org_id: r.get(1)?,
-            name: r.get(2)?,
-            created_at: r.get(3)?,
-            expires_at: r.get(4)?,
-            last_used_at: r.get(5)?,
-        })
-    })?;
+    let rows = stmt.query_map((user_id, org_id), token_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

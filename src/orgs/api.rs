@@ -170,13 +170,7 @@ async fn invite(
         config.base_url.clone(),
     );
     let invitation = db
-        .write(move |tx| {
-            let (invitation, token) = team::invite(tx, &audit, &org, &inviter.id, &body.0.email, &body.0.role)?;
-            let mail =
-                super::mails::invitation(&invitation.email, &org, &inviter.name, &invitation.role, &base, &token)?;
-            crate::mail::queue(tx, now, Some(&org.id), &mail)?;
-            Ok(invitation)
-        })
+        .write(move |tx| team::invite(tx, &audit, &org, &inviter, &body.0.email, &body.0.role, &base))
         .await?;
     outbox.wake();
     Ok(created(invitation_json(&invitation)))

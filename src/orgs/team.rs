@@ -228,10 +228,12 @@ pub fn invite(
     tx: &Transaction,
     ctx: &AuditCtx,
     org: &Org,
-    inviter_id: &str,
+    inviter: &crate::auth::User,
     email: &str,
     role_key: &str,
-) -> Result<(Invitation, String), AppError> {
+    base_url: &reqwest::Url,
+) -> Result<Invitation, AppError> {
+    let inviter_id = &inviter.id;
     let email = email.trim();
     if !crate::auth::valid_email(email) {
         return Err(AppError::invalid("email", "auth.error.email_invalid"));
@@ -280,7 +282,8 @@ pub fn invite(
         serde_json::json!({ "email": email, "role": role.key }),
     )?;
     let invitation = invitation(tx, &org.id, &id, now)?.ok_or(AppError::NotFound)?;
-    Ok((invitation, token))
+    send(tx, org, &inviter.name, &invitation, &token, ctx.now, base_url)?;
+    Ok(invitation)
 }
 
 /// One invitation of the org.
@@ -295,7 +298,15 @@ pub fn invitation(conn: &Connection, org_id: &str, id: &str, now: i64) -> Result
 }
 
 /// A new link for a pending invitation (the old one stops working), valid 7 days again.
-pub fn resend(tx: &Transaction, ctx: &AuditCtx, org_id: &str, id: &str) -> Result<(Invitation, String), AppError> {
+pub fn resend(
+    tx: &Transaction,
+    ctx: &AuditCtx,
+    org: &Org,
+    inviter_name: &str,
+    id: &str,
+    base_url: &reqwest::Url,
+) -> Result<Invitation, AppError> {
+    let org_id = &org.id;
     let token = random_token(32);
     let now = ctx.now;
     let changed = tx.execute(
@@ -313,7 +324,23 @@ pub fn resend(tx: &Transaction, ctx: &AuditCtx, org_id: &str, id: &str) -> Resul
         Some(("invitation", id)),
         serde_json::json!({}),
     )?;
-    Ok((invitation(tx, org_id, id, now)?.ok_or(AppError::NotFound)?, token))
+    let invitation = invitation(tx, org_id, id, now)?.ok_or(AppError::NotFound)?;
+    send(tx, org, inviter_name, &invitation, &token, now, base_url)?;
+    Ok(invitation)
+}
+
+/// Queues the invitation mail with its link, in the same transaction.
+fn send(
+    tx: &Transaction,
+    org: &Org,
+    inviter_name: &str,
+    invitation: &Invitation,
+    token: &str,
+    now: i64,
+    base_url: &reqwest::Url,
+) -> Result<(), AppError> {
+    let mail = super::mails::invitation(&invitation.email, org, inviter_name, &invitation.role, base_url, token)?;
+    crate::mail::queue(tx, now, Some(&org.id), &mail).map(|_| ())
 }
 
 pub fn revoke(tx: &Transaction, ctx: &AuditCtx, org_id: &str, id: &str) -> Result<(), AppError> {

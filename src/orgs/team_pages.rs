@@ -4,7 +4,7 @@
 
 use super::perms::{Area, Level};
 use super::team::{self, Invitation, MemberRow, OpenInvitation};
-use super::{Member, Role, mails};
+use super::{Member, Role};
 use crate::auth::{ClientInfo, MaybeIdentity, NewUser, password, session};
 use crate::config::Config;
 use crate::dashboard::Shell;
@@ -114,12 +114,7 @@ async fn invite(
     );
     let sent_to = email.clone();
     let result = db
-        .write(move |tx| {
-            let (invitation, token) = team::invite(tx, &audit, &org, &inviter.id, &email, &role)?;
-            let mail = mails::invitation(&invitation.email, &org, &inviter.name, &invitation.role, &base, &token)?;
-            crate::mail::queue(tx, now, Some(&org.id), &mail)?;
-            Ok(())
-        })
+        .write(move |tx| team::invite(tx, &audit, &org, &inviter, &email, &role, &base).map(|_| ()))
         .await;
     match result {
         Ok(()) => {
@@ -159,13 +154,8 @@ async fn invitation_action(
     );
     let message = match action {
         "resend" => {
-            db.write(move |tx| {
-                let (invitation, token) = team::resend(tx, &audit, &org.id, &id)?;
-                let mail = mails::invitation(&invitation.email, &org, &inviter, &invitation.role, &base, &token)?;
-                crate::mail::queue(tx, now, Some(&org.id), &mail)?;
-                Ok(())
-            })
-            .await?;
+            db.write(move |tx| team::resend(tx, &audit, &org, &inviter, &id, &base).map(|_| ()))
+                .await?;
             outbox.wake();
             ctx.t("team.resent")
         }
