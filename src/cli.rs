@@ -1,5 +1,5 @@
 //! The command line (`luneo serve | migrate | backup | restore | healthcheck
-//! | send-test-mail | jobs | outbox`): parsing with clap and each command's
+//! | send-test-mail | jobs | outbox | user | token | vapid`): parsing with clap and each command's
 //! work. Exit status: 0 done, 1 failed, 2 bad configuration or usage.
 
 use crate::config::{Config, LogFormat};
@@ -62,6 +62,17 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Web push keys
+    Vapid {
+        #[command(subcommand)]
+        action: VapidAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VapidAction {
+    /// Print a new VAPID key pair and the configuration lines that turn web push on
+    Generate,
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +162,21 @@ pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGu
 /// Runs the parsed command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Some(Command::Vapid {
+        action: VapidAction::Generate,
+    }) = &cli.command
+    {
+        // Needs no configuration: it is how the configuration gets its keys.
+        let (private, public) = crate::notifications::push::vapid::Vapid::generate();
+        println!("# Web push (VAPID) keys: keep the private key secret.");
+        println!("# Environment (or put the private key in a file and set LUNEO_VAPID_PRIVATE_KEY_FILE):");
+        println!("LUNEO_VAPID_PRIVATE_KEY={private}");
+        println!("LUNEO_VAPID_PUBLIC_KEY={public}");
+        println!("# or in luneo.toml:");
+        println!("# vapid_private_key = \"{private}\"");
+        println!("# vapid_public_key = \"{public}\"");
+        return 0;
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -184,6 +210,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Token {
             action: TokenAction::Create { email, org, name },
         } => crate::cli_accounts::token_create(&config, &email, org.as_deref(), &name),
+        Command::Vapid { .. } => Ok(()),
     };
     match result {
         Ok(()) => 0,

@@ -100,6 +100,26 @@ pub const KEYS: &[Key] = &[
         default: "4",
         doc: "Number of read connections to the database",
     },
+    Key {
+        name: "vapid_private_key",
+        default: "(unset)",
+        doc: "VAPID private key for web push (from `luneo vapid generate`); web push is off while unset",
+    },
+    Key {
+        name: "vapid_public_key",
+        default: "(derived)",
+        doc: "VAPID public key; checked against the private key when set",
+    },
+    Key {
+        name: "vapid_subject",
+        default: "mailto:<mail_from address>",
+        doc: "Contact given to push services (mailto: or https: URL)",
+    },
+    Key {
+        name: "push_insecure_endpoints",
+        default: "false",
+        doc: "Accept http:// and private-address push endpoints (for tests only; real push services use https)",
+    },
 ];
 
 /// Output format of the logs.
@@ -128,6 +148,10 @@ struct RawConfig {
     shutdown_grace: u32,
     db_readers: u32,
     ip_header: Option<String>,
+    vapid_private_key: Option<String>,
+    vapid_public_key: Option<String>,
+    vapid_subject: Option<String>,
+    push_insecure_endpoints: bool,
 }
 
 impl Default for RawConfig {
@@ -148,6 +172,10 @@ impl Default for RawConfig {
             shutdown_grace: 10,
             db_readers: 4,
             ip_header: None,
+            vapid_private_key: None,
+            vapid_public_key: None,
+            vapid_subject: None,
+            push_insecure_endpoints: false,
         }
     }
 }
@@ -171,6 +199,10 @@ pub struct Config {
     pub db_readers: u32,
     /// Header with the client IP from a trusted proxy; `None` = peer address.
     pub ip_header: Option<String>,
+    /// Web push identity; `None` = web push off.
+    pub vapid: Option<crate::notifications::push::vapid::Vapid>,
+    /// Accept http:// and private-address push endpoints (tests).
+    pub push_insecure_endpoints: bool,
 }
 
 /// A configuration value that cannot be used; the message names the key.
@@ -252,7 +284,7 @@ impl Config {
                 ));
             }
         }
-        let mail_from = raw.mail_from.parse().map_err(|_| {
+        let mail_from: lettre::message::Mailbox = raw.mail_from.parse().map_err(|_| {
             bad(
                 "mail_from",
                 &raw.mail_from,
@@ -277,6 +309,31 @@ impl Config {
                     .into(),
             ));
         }
+        let vapid = match raw.vapid_private_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            None if raw.vapid_public_key.as_deref().is_some_and(|k| !k.trim().is_empty()) => {
+                return Err(ConfigError(
+                    "LUNEO_VAPID_PUBLIC_KEY is set without LUNEO_VAPID_PRIVATE_KEY; set both (luneo vapid generate)"
+                        .into(),
+                ));
+            }
+            None => None,
+            Some(private) => {
+                let subject = raw
+                    .vapid_subject
+                    .filter(|s| !s.trim().is_empty())
+                    .unwrap_or_else(|| format!("mailto:{}", mail_from.email));
+                if !(subject.starts_with("mailto:") || subject.starts_with("https://")) {
+                    return Err(bad("vapid_subject", &subject, "a mailto: or https:// URL"));
+                }
+                let public = raw.vapid_public_key.as_deref().filter(|k| !k.trim().is_empty());
+                Some(
+                    crate::notifications::push::vapid::Vapid::from_keys(private, public, subject).map_err(|e| {
+                        let (key, rest) = e.split_once(' ').unwrap_or((&e, ""));
+                        ConfigError(format!("LUNEO_{} {rest}", key.to_ascii_uppercase()))
+                    })?,
+                )
+            }
+        };
         Ok(Config {
             address: raw.address,
             port: raw.port,
@@ -293,6 +350,8 @@ impl Config {
             shutdown_grace: raw.shutdown_grace,
             db_readers: raw.db_readers,
             ip_header: raw.ip_header.filter(|h| !h.trim().is_empty()),
+            vapid,
+            push_insecure_endpoints: raw.push_insecure_endpoints,
         })
     }
 

@@ -177,8 +177,13 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         Scheduler::new(db.clone(), opts.clock.clone(), metrics.clone(), job_defs)
             .map_err(|e| StartError::Other(e.to_string()))?,
     );
-    let outbox =
-        Arc::new(Outbox::new(db.clone(), opts.clock.clone(), metrics.clone()).with(mail::KIND, mailer.clone()));
+    let push = notifications::push::PushSender::new(db.clone(), opts.clock.clone(), config.vapid.clone())
+        .map_err(StartError::Other)?;
+    let outbox = Arc::new(
+        Outbox::new(db.clone(), opts.clock.clone(), metrics.clone())
+            .with(mail::KIND, mailer.clone())
+            .with(notifications::push::KIND, Arc::new(push)),
+    );
     let grace = Duration::from_secs(config.shutdown_grace as u64 + 1);
     // While nobody has an account, a one-time token guards /setup.
     let has_users = db
@@ -253,6 +258,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", notifications::stream::routes())
         .mount("/", notifications::unsubscribe::routes())
         .mount("/", notifications::history::routes())
+        .mount("/", notifications::push::api::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

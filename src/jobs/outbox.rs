@@ -29,11 +29,35 @@ pub fn backoff(attempts: i64) -> i64 {
     (5i64 << exp).min(3_600)
 }
 
+/// Why a delivery did not go out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth another try later (the server is down, busy, …).
+    Retry(String),
+    /// Trying again cannot help (the address is gone, the payload is bad):
+    /// the row is dead at once.
+    Permanent(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Retry(m) | Failure::Permanent(m) => m,
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure::Retry(message)
+    }
+}
+
 /// Delivers the payload of one kind of outbox row.
 #[rocket::async_trait]
 pub trait Deliver: Send + Sync {
     /// `id` is the outbox row's id (stable across retries).
-    async fn deliver(&self, id: &str, payload: &str) -> Result<(), String>;
+    async fn deliver(&self, id: &str, payload: &str) -> Result<(), Failure>;
 }
 
 /// Writes a row to the outbox inside the caller's transaction.
@@ -173,17 +197,18 @@ impl Outbox {
             let started = Instant::now();
             let result = match self.deliverers.get(row.kind.as_str()) {
                 Some(d) => d.deliver(&row.id, &row.payload).await,
-                None => Err(format!("no deliverer for kind {:?}", row.kind)),
+                None => Err(Failure::Retry(format!("no deliverer for kind {:?}", row.kind))),
             };
             let ms = started.elapsed().as_millis() as i64;
             let now = self.clock.now();
             let attempts = row.attempts + 1;
             let outcome = match &result {
                 Ok(()) => "sent",
+                Err(Failure::Permanent(_)) => "dead",
                 Err(_) if attempts >= MAX_ATTEMPTS => "dead",
                 Err(_) => "retry",
             };
-            let error = result.as_ref().err().cloned();
+            let error = result.as_ref().err().map(|f| f.message().to_string());
             let id = row.id.clone();
             self.db
                 .write(move |tx| {
@@ -215,7 +240,7 @@ impl Outbox {
                     tracing::info!(id = %row.id, kind = %row.kind, attempts, "outbox row delivered");
                 }
                 (_, Err(e)) => {
-                    tracing::warn!(id = %row.id, kind = %row.kind, attempts, outcome, error = %e, "outbox delivery failed")
+                    tracing::warn!(id = %row.id, kind = %row.kind, attempts, outcome, error = %e.message(), "outbox delivery failed")
                 }
                 _ => {}
             }

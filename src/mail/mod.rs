@@ -4,7 +4,7 @@
 //! language, and the outbox deliverer of kind `mail`.
 
 use crate::config::Config;
-use crate::jobs::outbox::{self, Deliver};
+use crate::jobs::outbox::{self, Deliver, Failure};
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use askama::Template;
@@ -138,9 +138,10 @@ impl Mailer {
 
 #[rocket::async_trait]
 impl Deliver for Mailer {
-    async fn deliver(&self, id: &str, payload: &str) -> Result<(), String> {
-        let mail: OutgoingMail = serde_json::from_str(payload).map_err(|e| format!("bad mail payload: {e}"))?;
-        self.send(&mail, id).await
+    async fn deliver(&self, id: &str, payload: &str) -> Result<(), Failure> {
+        let mail: OutgoingMail =
+            serde_json::from_str(payload).map_err(|e| Failure::Permanent(format!("bad mail payload: {e}")))?;
+        Ok(self.send(&mail, id).await?)
     }
 }
 

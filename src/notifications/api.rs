@@ -1,10 +1,11 @@
 //! JSON API of notifications: the inbox, marking read, preferences.
 
-use super::pages::{preferences, save_preferences};
+use super::prefs::{complete, grid_json, org_defaults, parse_grid, preferences, save_org_defaults, save_preferences};
 use super::{Category, inbox, mark_read};
 use crate::db::Db;
 use crate::db::time::{SharedClock, rfc3339};
 use crate::orgs::Member;
+use crate::orgs::perms::{Area, Level};
 use crate::web::api::ApiJson;
 use crate::web::error::AppError;
 use rocket::State;
@@ -86,19 +87,11 @@ async fn read_all(member: Member, db: &State<Db>, clock: &State<SharedClock>) ->
     Ok(Json(json!({ "marked_read": changed })))
 }
 
-fn prefs_json(rows: &[super::pages::PrefRow], digest: &str) -> Value {
-    let map: serde_json::Map<String, Value> = rows
-        .iter()
-        .map(|r| (r.category.to_string(), json!({ "in_app": r.in_app, "email": r.email })))
-        .collect();
-    json!({ "categories": map, "digest": digest })
-}
-
 fn current(c: &rusqlite::Connection, user_id: &str, org_id: &str) -> Result<Value, AppError> {
-    Ok(prefs_json(
-        &preferences(c, user_id, org_id)?,
-        &super::digest::frequency(c, user_id, org_id)?,
-    ))
+    Ok(json!({
+        "categories": grid_json(&preferences(c, user_id, org_id)?),
+        "digest": super::digest::frequency(c, user_id, org_id)?,
+    }))
 }
 
 #[rocket::get("/api/v1/notifications/preferences")]
@@ -118,29 +111,12 @@ struct PrefsBody {
 
 #[rocket::put("/api/v1/notifications/preferences", data = "<body>")]
 async fn put_prefs(member: Member, body: ApiJson<PrefsBody>, db: &State<Db>) -> Result<Json<Value>, AppError> {
-    let mut on = HashMap::new();
-    for (category, channels) in &body.0.categories {
-        if Category::parse(category).is_none() {
-            return Err(AppError::invalid(&format!("categories.{category}"), "unknown category"));
-        }
-        for (channel, enabled) in channels {
-            if !["in_app", "email"].contains(&channel.as_str()) {
-                return Err(AppError::invalid(
-                    &format!("categories.{category}.{channel}"),
-                    "channel must be in_app or email",
-                ));
-            }
-            on.insert(format!("{category}.{channel}"), *enabled);
-        }
-    }
+    let mut on = parse_grid(&body.0.categories)?;
     let (user_id, org_id, digest) = (member.user.id.clone(), member.org.id.clone(), body.0.digest);
     let value = db
         .write(move |tx| {
             // Channels not sent keep their current value.
-            for r in preferences(tx, &user_id, &org_id)? {
-                on.entry(format!("{}.in_app", r.category)).or_insert(r.in_app);
-                on.entry(format!("{}.email", r.category)).or_insert(r.email);
-            }
+            complete(&mut on, &preferences(tx, &user_id, &org_id)?);
             save_preferences(tx, &user_id, &org_id, &on)?;
             if let Some(d) = &digest {
                 super::digest::set_frequency(tx, &user_id, &org_id, d)?;
@@ -151,6 +127,55 @@ async fn put_prefs(member: Member, body: ApiJson<PrefsBody>, db: &State<Db>) -> 
     Ok(Json(value))
 }
 
+#[rocket::get("/api/v1/notifications/org-defaults")]
+async fn get_org_defaults(member: Member, db: &State<Db>) -> Result<Json<Value>, AppError> {
+    member.require(Area::Settings, Level::View)?;
+    let org_id = member.org.id.clone();
+    let rows = db.read(move |c| org_defaults(c, &org_id)).await?;
+    Ok(Json(json!({ "categories": grid_json(&rows) })))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefaultsBody {
+    categories: HashMap<String, HashMap<String, bool>>,
+}
+
+#[rocket::put("/api/v1/notifications/org-defaults", data = "<body>")]
+async fn put_org_defaults(
+    member: Member,
+    body: ApiJson<DefaultsBody>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Json<Value>, AppError> {
+    member.require(Area::Settings, Level::Manage)?;
+    let mut on = parse_grid(&body.0.categories)?;
+    let (audit, org_id) = (member.audit(clock.now()), member.org.id.clone());
+    let rows = db
+        .write(move |tx| {
+            complete(&mut on, &org_defaults(tx, &org_id)?);
+            save_org_defaults(tx, &org_id, &on)?;
+            crate::audit::record(
+                tx,
+                &audit,
+                "notifications.org_defaults_changed",
+                None,
+                json!({ "channels": on }),
+            )?;
+            org_defaults(tx, &org_id)
+        })
+        .await?;
+    Ok(Json(json!({ "categories": grid_json(&rows) })))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![list, read_one, read_all, get_prefs, put_prefs]
+    rocket::routes![
+        list,
+        read_one,
+        read_all,
+        get_prefs,
+        put_prefs,
+        get_org_defaults,
+        put_org_defaults
+    ]
 }

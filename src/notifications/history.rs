@@ -1,7 +1,7 @@
 //! The delivery history of an organisation's notifications, for its admins
-//! (`settings:manage`): who was told what, in the app and by mail, with each
-//! mail's state (waiting, sent, dead with its last error, attempts); dead
-//! mails can be replayed.
+//! (`settings:manage`): who was told what, in the app, by mail and by web
+//! push, with each delivery's state (waiting, sent, dead with its last
+//! error, attempts); dead deliveries can be replayed.
 
 use super::texts;
 use crate::dashboard::Shell;
@@ -15,6 +15,7 @@ use crate::web::page::{Html, PageCtx};
 use askama::Template;
 use rocket::State;
 use rocket::response::{Flash, Redirect};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One notification and its deliveries.
@@ -24,10 +25,13 @@ pub struct HistoryRow {
     pub title: String,
     pub in_app: bool,
     pub read: bool,
-    pub mail: Option<MailState>,
+    pub mail: Option<DeliveryState>,
+    /// One per browser the person had subscribed.
+    pub push: Vec<DeliveryState>,
 }
 
-pub struct MailState {
+/// Where one outbox delivery stands.
+pub struct DeliveryState {
     pub outbox_id: String,
     pub status: String,
     pub attempts: i64,
@@ -49,7 +53,7 @@ async fn history(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<Hi
     let raw = db
         .read(move |c| {
             let mut stmt = c.prepare(
-                "SELECT n.created_at, u.email, n.kind, n.data, n.in_app, n.read_at IS NOT NULL, o.id, o.status, o.attempts, o.last_error
+                "SELECT n.id, n.created_at, u.email, n.kind, n.data, n.in_app, n.read_at IS NOT NULL, o.id, o.status, o.attempts, o.last_error
                  FROM notifications n JOIN users u ON u.id = n.user_id
                  LEFT JOIN notification_deliveries d ON d.notification_id = n.id AND d.channel = 'email'
                  LEFT JOIN outbox o ON o.id = d.outbox_id
@@ -57,31 +61,59 @@ async fn history(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<Hi
             )?;
             let rows = stmt.query_map([&org_id], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, bool>(4)?,
-                    r.get::<_, bool>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<i64>>(8)?,
-                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, String>(0)?,
+                    (
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, bool>(5)?,
+                        r.get::<_, bool>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                        r.get::<_, Option<i64>>(9)?,
+                        r.get::<_, Option<String>>(10)?,
+                    ),
                 ))
             })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            let rows = rows.collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = c.prepare(
+                "SELECT d.notification_id, o.id, o.status, o.attempts, o.last_error
+                 FROM notification_deliveries d JOIN outbox o ON o.id = d.outbox_id
+                 WHERE d.channel = 'push' AND d.notification_id IN
+                   (SELECT id FROM notifications WHERE org_id = ?1 ORDER BY id DESC LIMIT 200)
+                 ORDER BY o.id",
+            )?;
+            let mut push: HashMap<String, Vec<DeliveryState>> = HashMap::new();
+            for row in stmt.query_map([&org_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    DeliveryState {
+                        outbox_id: r.get(1)?,
+                        status: r.get(2)?,
+                        attempts: r.get(3)?,
+                        last_error: r.get(4)?,
+                    },
+                ))
+            })? {
+                let (id, state) = row?;
+                push.entry(id).or_default().push(state);
+            }
+            Ok((rows, push))
         })
         .await?;
+    let (raw, mut push) = raw;
     let rows = raw
         .into_iter()
         .map(
-            |(at, recipient, kind, data, in_app, read, oid, status, attempts, last_error)| HistoryRow {
+            |(id, (at, recipient, kind, data, in_app, read, oid, status, attempts, last_error))| HistoryRow {
+                push: push.remove(&id).unwrap_or_default(),
                 at: rfc3339(at),
                 recipient,
                 title: texts(ctx.lang, &kind, &serde_json::from_str(&data).unwrap_or_default()).0,
                 in_app,
                 read,
-                mail: oid.map(|outbox_id| MailState {
+                mail: oid.map(|outbox_id| DeliveryState {
                     outbox_id,
                     status: status.unwrap_or_default(),
                     attempts: attempts.unwrap_or_default(),

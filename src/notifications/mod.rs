@@ -8,6 +8,8 @@ pub mod api;
 pub mod digest;
 pub mod history;
 pub mod pages;
+pub mod prefs;
+pub mod push;
 pub mod stream;
 pub mod unsubscribe;
 
@@ -15,7 +17,8 @@ use crate::db::ids::new_id;
 use crate::mail::{Action, action_mail};
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use prefs::{Channel, wants};
+use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 /// What a notification is about, for preferences and filters.
@@ -118,25 +121,6 @@ pub fn texts(lang: Lang, kind: &str, data: &serde_json::Value) -> (String, Strin
     )
 }
 
-/// Whether `user` gets `category` on `channel` (their choice, else the default).
-pub fn wants(
-    conn: &Connection,
-    user_id: &str,
-    org_id: &str,
-    category: Category,
-    channel: &str,
-    default: bool,
-) -> Result<bool, AppError> {
-    let chosen: Option<bool> = conn
-        .query_row(
-            "SELECT enabled FROM notification_prefs WHERE user_id = ?1 AND org_id = ?2 AND category = ?3 AND channel = ?4",
-            (user_id, org_id, category.key(), channel),
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(chosen.unwrap_or(default))
-}
-
 /// What to tell: the kind, its data (the placeholders of its texts) and
 /// the page it is about.
 pub struct Notice<'a> {
@@ -168,11 +152,25 @@ pub fn notify(
         let Some(user) = crate::auth::find_by_id(tx, user_id)? else {
             continue;
         };
-        let in_app = kind.critical || wants(tx, user_id, org_id, kind.category, "in_app", true)?;
-        let wants_email = kind.critical || wants(tx, user_id, org_id, kind.category, "email", kind.email_by_default)?;
+        let in_app = kind.critical || wants(tx, user_id, org_id, kind.category, Channel::InApp, true)?;
+        let wants_email = kind.critical
+            || wants(
+                tx,
+                user_id,
+                org_id,
+                kind.category,
+                Channel::Email,
+                kind.email_by_default,
+            )?;
+        let push = kind.critical || wants(tx, user_id, org_id, kind.category, Channel::Push, true)?;
         // With a digest chosen, non-critical news waits for it.
         let email = wants_email && (kind.critical || digest::frequency(tx, user_id, org_id)? == "off");
-        if !in_app && !email {
+        let push_to = if push {
+            push::subscriptions_of(tx, user_id)?
+        } else {
+            vec![]
+        };
+        if !in_app && !email && push_to.is_empty() {
             continue;
         }
         let id = new_id("ntf");
@@ -191,14 +189,27 @@ pub fn notify(
                 now
             ],
         )?;
+        let lang = user.language.as_deref().and_then(Lang::parse).unwrap_or_default();
+        let (title, body) = texts(lang, kind.key, &data);
+        let url = format!(
+            "{}{}",
+            base_url.as_str().trim_end_matches('/'),
+            link.unwrap_or("/dashboard/notifications")
+        );
+        for sub in &push_to {
+            let message = push::Message {
+                title: format!("{title} · {org_name}"),
+                body: body.clone(),
+                url: url.clone(),
+                tag: id.clone(),
+            };
+            let outbox_id = push::queue(tx, now, org_id, sub, &message)?;
+            tx.execute(
+                "INSERT INTO notification_deliveries (notification_id, channel, outbox_id) VALUES (?1, 'push', ?2)",
+                (&id, &outbox_id),
+            )?;
+        }
         if email {
-            let lang = user.language.as_deref().and_then(Lang::parse).unwrap_or_default();
-            let (title, body) = texts(lang, kind.key, &data);
-            let url = format!(
-                "{}{}",
-                base_url.as_str().trim_end_matches('/'),
-                link.unwrap_or("/dashboard/notifications")
-            );
             let note = if kind.critical {
                 lang.t("notifications.mail.critical").to_string()
             } else {

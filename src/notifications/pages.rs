@@ -1,12 +1,16 @@
 //! The inbox (`/dashboard/notifications`: filters, mark read, mark all
-//! read) and the preferences (`/dashboard/settings/notifications`:
-//! category × channel).
+//! read), the preferences (`/dashboard/settings/notifications`: category ×
+//! channel, digest, web push on this browser) and the org's defaults
+//! (`/dashboard/settings/notifications/defaults`, for org admins).
 
+use super::prefs::{Channel, PrefRow, org_defaults, preferences, save_org_defaults, save_preferences};
 use super::{Category, Notification, inbox, mark_read, texts};
+use crate::config::Config;
 use crate::dashboard::Shell;
 use crate::db::Db;
 use crate::db::time::{SharedClock, rfc3339};
 use crate::orgs::Member;
+use crate::orgs::perms::{Area, Level};
 use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
 use askama::Template;
@@ -112,74 +116,48 @@ async fn read_all(
     ))
 }
 
-/// One row of the preferences grid.
-pub struct PrefRow {
-    pub category: &'static str,
-    pub in_app: bool,
-    pub email: bool,
-}
-
 #[derive(Template)]
 #[template(path = "notifications/preferences.html")]
 struct PrefsPage {
     ctx: PageCtx,
     shell: Shell,
     rows: Vec<PrefRow>,
+    channels: [Channel; 3],
     digest: String,
-}
-
-/// The person's preferences: for each category, in-app and email on or off.
-pub fn preferences(conn: &rusqlite::Connection, user_id: &str, org_id: &str) -> Result<Vec<PrefRow>, AppError> {
-    Category::ALL
-        .into_iter()
-        .map(|c| {
-            let email_default =
-                super::KINDS.iter().any(|k| k.category == c && k.email_by_default) || c == Category::Security;
-            Ok(PrefRow {
-                category: c.key(),
-                in_app: super::wants(conn, user_id, org_id, c, "in_app", true)?,
-                email: super::wants(conn, user_id, org_id, c, "email", email_default)?,
-            })
-        })
-        .collect()
-}
-
-/// Saves the preferences from `enabled` ("category.channel" → on).
-pub fn save_preferences(
-    tx: &rusqlite::Transaction,
-    user_id: &str,
-    org_id: &str,
-    enabled: &HashMap<String, bool>,
-) -> Result<(), AppError> {
-    for c in Category::ALL {
-        for channel in ["in_app", "email"] {
-            let on = enabled.get(&format!("{}.{channel}", c.key())).copied().unwrap_or(false);
-            tx.execute(
-                "INSERT INTO notification_prefs (user_id, org_id, category, channel, enabled) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (user_id, org_id, category, channel) DO UPDATE SET enabled = excluded.enabled",
-                rusqlite::params![user_id, org_id, c.key(), channel, on],
-            )?;
-        }
-    }
-    Ok(())
+    push_enabled: bool,
+    push_devices: String,
+    can_set_defaults: bool,
 }
 
 #[rocket::get("/dashboard/settings/notifications")]
-async fn prefs(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<PrefsPage>, AppError> {
+async fn prefs(
+    ctx: PageCtx,
+    member: Member,
+    db: &State<Db>,
+    config: &State<Config>,
+) -> Result<Html<PrefsPage>, AppError> {
     let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
-    let (rows, digest) = db
+    let (rows, digest, push_devices) = db
         .read(move |c| {
             Ok((
                 preferences(c, &user_id, &org_id)?,
                 super::digest::frequency(c, &user_id, &org_id)?,
+                super::push::subscriptions_of(c, &user_id)?.len(),
             ))
         })
         .await?;
+    let push_devices = ctx
+        .lang
+        .tf("notifications.push.devices", &[("count", &push_devices.to_string())]);
     Ok(Html(PrefsPage {
         ctx,
         shell: Shell::new(&member, "notifications"),
         rows,
+        channels: Channel::ALL,
         digest,
+        push_enabled: config.vapid.is_some(),
+        push_devices,
+        can_set_defaults: member.can(Area::Settings, Level::Manage),
     }))
 }
 
@@ -220,6 +198,60 @@ async fn save_prefs(
     ))
 }
 
+#[derive(Template)]
+#[template(path = "notifications/org_defaults.html")]
+struct DefaultsPage {
+    ctx: PageCtx,
+    shell: Shell,
+    rows: Vec<PrefRow>,
+    channels: [Channel; 3],
+}
+
+#[rocket::get("/dashboard/settings/notifications/defaults")]
+async fn defaults(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<DefaultsPage>, AppError> {
+    member.require(Area::Settings, Level::Manage)?;
+    let org_id = member.org.id.clone();
+    let rows = db.read(move |c| org_defaults(c, &org_id)).await?;
+    Ok(Html(DefaultsPage {
+        ctx,
+        shell: Shell::new(&member, "settings"),
+        rows,
+        channels: Channel::ALL,
+    }))
+}
+
+#[derive(rocket::FromForm)]
+struct DefaultsForm {
+    on: HashMap<String, bool>,
+}
+
+#[rocket::post("/dashboard/settings/notifications/defaults", data = "<form>")]
+async fn save_defaults(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<DefaultsForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Flash<Redirect>, AppError> {
+    member.require(Area::Settings, Level::Manage)?;
+    let (audit, org_id, on) = (member.audit(clock.now()), member.org.id.clone(), form.into_inner().on);
+    db.write(move |tx| {
+        save_org_defaults(tx, &org_id, &on)?;
+        crate::audit::record(
+            tx,
+            &audit,
+            "notifications.org_defaults_changed",
+            None,
+            serde_json::json!({ "channels": on }),
+        )
+    })
+    .await?;
+    Ok(Flash::success(
+        Redirect::to("/dashboard/settings/notifications/defaults"),
+        ctx.t("notifications.defaults.saved"),
+    ))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![list, read_one, read_all, prefs, save_prefs]
+    rocket::routes![list, read_one, read_all, prefs, save_prefs, defaults, save_defaults]
 }

@@ -33,6 +33,11 @@ pub fn url(path: &str) -> String {
     }
 }
 
+/// The content of one embedded file (relative to `static/`).
+pub fn file(path: &str) -> Option<Vec<u8>> {
+    Files::get(path).map(|f| f.data.into_owned())
+}
+
 /// Splits `css/app.0123456789.css` into (`css/app.css`, `0123456789`).
 fn unfingerprint(requested: &str) -> (String, Option<&str>) {
     let mut parts: Vec<&str> = requested.rsplitn(3, '.').collect();

@@ -20,3 +20,55 @@ if (bell && "EventSource" in window) {
     }
   });
 }
+
+// Web push on this browser, from the notification settings page.
+const pushBox = document.getElementById("push");
+if (pushBox && "serviceWorker" in navigator && "PushManager" in window) {
+  const status = pushBox.querySelector("[data-push-status]");
+  const turnOn = document.getElementById("push-on");
+  const turnOff = document.getElementById("push-off");
+  const csrf = document.querySelector('input[name="csrf_token"]');
+  const headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf ? csrf.value : "" };
+  const keyBytes = (text) => {
+    const base64 = (text + "=".repeat((4 - (text.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  };
+  const show = (subscription) => {
+    turnOn.hidden = Boolean(subscription);
+    turnOff.hidden = !subscription;
+    status.textContent = subscription ? pushBox.dataset.onText : pushBox.dataset.offText;
+  };
+  navigator.serviceWorker.register("/sw.js").then(async (registration) => {
+    show(await registration.pushManager.getSubscription());
+    turnOn.addEventListener("click", async () => {
+      try {
+        const key = (await (await fetch("/api/v1/push/vapid-public-key")).json()).public_key;
+        const subscription = await registration.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: keyBytes(key),
+        });
+        const saved = await fetch("/api/v1/push/subscriptions", {
+          method: "POST",
+          headers,
+          body: JSON.stringify(subscription),
+        });
+        if (!saved.ok) throw new Error(String(saved.status));
+        show(subscription);
+      } catch (_) {
+        status.textContent = pushBox.dataset.errorText;
+      }
+    });
+    turnOff.addEventListener("click", async () => {
+      const subscription = await registration.pushManager.getSubscription();
+      if (subscription) {
+        await fetch("/api/v1/push/subscriptions", {
+          method: "DELETE",
+          headers,
+          body: JSON.stringify({ endpoint: subscription.endpoint }),
+        });
+        await subscription.unsubscribe();
+      }
+      show(null);
+    });
+  });
+}

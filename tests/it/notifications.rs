@@ -102,7 +102,7 @@ async fn with_team_email_turned_off_only_the_in_app_notification_comes() {
     let prefs: serde_json::Value = app.get("/api/v1/notifications/preferences").await.json().await.unwrap();
     assert_eq!(
         prefs["categories"]["team"],
-        serde_json::json!({"in_app": true, "email": false})
+        serde_json::json!({"in_app": true, "email": false, "push": false})
     );
 
     invite_and_accept(&app, &smtp, "dora@shop.test", "Dora").await;
@@ -280,7 +280,7 @@ async fn preferences_through_the_api_change_only_what_is_sent_and_refuse_nonsens
     let prefs: serde_json::Value = res.json().await.unwrap();
     assert_eq!(
         prefs["categories"]["orders"],
-        serde_json::json!({"in_app": true, "email": false})
+        serde_json::json!({"in_app": true, "email": false, "push": true})
     );
     assert_eq!(prefs["categories"]["team"]["email"], true, "untouched");
     assert_eq!(prefs["digest"], "weekly");
@@ -383,7 +383,7 @@ async fn notification_mails_carry_a_one_click_unsubscribe_that_works_without_a_s
     let prefs: serde_json::Value = app.get("/api/v1/notifications/preferences").await.json().await.unwrap();
     assert_eq!(
         prefs["categories"]["team"],
-        serde_json::json!({"in_app": true, "email": false})
+        serde_json::json!({"in_app": true, "email": false, "push": true})
     );
     assert_eq!(
         provider

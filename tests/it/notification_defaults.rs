@@ -1,0 +1,176 @@
+//! Org defaults: what an org admin sets applies to members who have not
+//! chosen for themselves; their own choice still wins.
+
+use crate::helpers::{PASSWORD, TestApp, csrf_token};
+use serde_json::{Value, json};
+
+async fn add_member(app: &TestApp, email: &str, role: &str) -> String {
+    let (code, _, err) = app.cli(
+        &[
+            "user", "add", "--email", email, "--name", "Max", "--org", "atelier", "--role", role,
+        ],
+        &[("LUNEO_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let email = email.to_string();
+    app.db
+        .read(move |c| Ok(c.query_row("SELECT id FROM users WHERE email = ?1", [&email], |r| r.get(0))?))
+        .await
+        .unwrap()
+}
+
+async fn mails_queued_to(app: &TestApp, email: &str) -> i64 {
+    let pattern = format!("%\"to\":\"{email}\"%");
+    app.db
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM outbox WHERE kind = 'mail' AND payload LIKE ?1",
+                [&pattern],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn org_defaults_apply_to_members_who_have_not_chosen_and_their_choice_wins() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let max_id = add_member(&app, "m@shop.test", "member").await;
+
+    // The owner turns team mails off by default (every other box kept on).
+    let (_, page) = app.page("/dashboard/settings/notifications/defaults").await;
+    assert!(page.contains("name=\"on[team.email]\" value=\"on\" checked"));
+    let mut fields: Vec<(String, String)> = vec![];
+    for category in [
+        "security",
+        "team",
+        "orders",
+        "support",
+        "monitoring",
+        "billing",
+        "product",
+    ] {
+        for channel in ["in_app", "email", "push"] {
+            if (category, channel) != ("team", "email") {
+                fields.push((format!("on[{category}.{channel}]"), "on".into()));
+            }
+        }
+    }
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let res = app
+        .submit(
+            "/dashboard/settings/notifications/defaults",
+            "/dashboard/settings/notifications/defaults",
+            &refs,
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let defaults: Value = app
+        .get("/api/v1/notifications/org-defaults")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(defaults["categories"]["team"]["email"], false);
+    assert_eq!(defaults["categories"]["team"]["in_app"], true);
+
+    // Max never chose: the org default applies to him.
+    let max = app.signed_in("m@shop.test").await;
+    let prefs: Value = max
+        .get(app.url("/api/v1/notifications/preferences"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(prefs["categories"]["team"]["email"], false);
+    app.submit(
+        "/dashboard/team",
+        &format!("/dashboard/team/members/{max_id}/role"),
+        &[("role", "admin")],
+    )
+    .await;
+    assert_eq!(mails_queued_to(&app, "m@shop.test").await, 0, "no team mail by default");
+    let list: Value = max
+        .get(app.url("/api/v1/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "the in-app one still comes");
+
+    // His own choice wins over the default.
+    let page = max
+        .get(app.url("/dashboard/settings/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = max
+        .put(app.url("/api/v1/notifications/preferences"))
+        .header("X-CSRF-Token", csrf_token(&page))
+        .json(&json!({ "categories": { "team": { "email": true } } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    app.submit(
+        "/dashboard/team",
+        &format!("/dashboard/team/members/{max_id}/role"),
+        &[("role", "member")],
+    )
+    .await;
+    assert_eq!(mails_queued_to(&app, "m@shop.test").await, 1);
+}
+
+#[tokio::test]
+async fn only_org_admins_set_the_defaults() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    add_member(&app, "m@shop.test", "member").await;
+    let max = app.signed_in("m@shop.test").await;
+    let res = max
+        .get(app.url("/dashboard/settings/notifications/defaults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let page = max
+        .get(app.url("/dashboard/settings/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("/dashboard/settings/notifications/defaults"),
+        "no link to what he cannot do"
+    );
+    let res = max
+        .put(app.url("/api/v1/notifications/org-defaults"))
+        .header("X-CSRF-Token", csrf_token(&page))
+        .json(&json!({ "categories": { "team": { "email": false } } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = app
+        .client
+        .put(app.url("/api/v1/notifications/org-defaults"))
+        .header("X-CSRF-Token", csrf_token(&app.page("/dashboard").await.1))
+        .json(&json!({ "categories": { "team": { "fax": false } } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "categories.team.fax");
+}
