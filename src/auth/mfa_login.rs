@@ -92,6 +92,7 @@ async fn code_submit(
     limits.check(Limit::LoginPerAccount, &p.user)?;
     let (code, user_id) = (form.code.trim().to_string(), p.user.clone());
     let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
+    let base = config.base_url.clone();
     let token = db
         .write(move |tx| {
             let user = super::find_by_id(tx, &user_id)?.ok_or(AppError::NotFound)?;
@@ -107,6 +108,7 @@ async fn code_submit(
                 old.as_deref(),
                 (&client.ip, &client.user_agent),
                 now,
+                &base,
             )?))
         })
         .await?;

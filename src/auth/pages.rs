@@ -99,6 +99,39 @@ impl AccountForm {
     }
 }
 
+/// Tells `user` about a sign-in from a browser (user agent) they never
+/// signed in with before, unless it is their very first sign-in.
+fn tell_if_new_device(
+    tx: &rusqlite::Transaction,
+    user: &User,
+    org_id: &str,
+    client: (&Option<String>, &Option<String>),
+    now: i64,
+    base_url: &reqwest::Url,
+) -> Result<(), AppError> {
+    let (before, same_device): (bool, bool) = tx.query_row(
+        "SELECT count(*) > 0, coalesce(sum(user_agent IS ?3), 0) > 0 FROM audit_log
+         WHERE org_id = ?1 AND action = 'user.signed_in' AND actor_id = ?2",
+        (org_id, &user.id, client.1),
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if !before || same_device {
+        return Ok(());
+    }
+    let device: String = client.1.as_deref().unwrap_or("?").chars().take(120).collect();
+    let notice = crate::notifications::Notice {
+        kind: "account.new_sign_in",
+        data: serde_json::json!({
+            "device": device,
+            "ip": client.0.as_deref().unwrap_or("?"),
+            "at": crate::db::time::rfc3339(now),
+        }),
+        link: Some("/dashboard/account"),
+    };
+    crate::notifications::notify(tx, org_id, std::slice::from_ref(&user.id), notice, now, base_url)?;
+    Ok(())
+}
+
 /// Signs `user` in on a new session (revoking the one in the cookie, if any).
 pub(super) fn sign_in(
     tx: &rusqlite::Transaction,
@@ -106,6 +139,7 @@ pub(super) fn sign_in(
     old_token: Option<&str>,
     client: (&Option<String>, &Option<String>),
     now: i64,
+    base_url: &reqwest::Url,
 ) -> Result<String, AppError> {
     if let Some(old) = old_token {
         session::revoke_token(tx, old)?;
@@ -122,6 +156,9 @@ pub(super) fn sign_in(
         client.0.as_deref(),
         client.1.as_deref(),
     )?;
+    if let Some(org_id) = &org {
+        tell_if_new_device(tx, user, org_id, client, now, base_url)?;
+    }
     let ctx = AuditCtx::by_user(user, org, client.0.clone(), client.1.clone(), now);
     audit::record(
         tx,
@@ -173,6 +210,7 @@ async fn setup_submit(
     let hash = password::hash(&form.password);
     let now = clock.now();
     let lang = ctx.lang.code();
+    let base = config.base_url.clone();
     let token = db
         .write(move |tx| {
             if super::any_user(tx)? {
@@ -199,7 +237,7 @@ async fn setup_submit(
                 serde_json::json!({}),
             )?;
             crate::orgs::create_org(tx, &actx, &form.org_name, &user, lang)?;
-            sign_in(tx, &user, None, (&client.ip, &client.user_agent), now)
+            sign_in(tx, &user, None, (&client.ip, &client.user_agent), now, &base)
         })
         .await?;
     setup.close();
@@ -365,6 +403,7 @@ async fn verify_submit(
 ) -> Result<Either<Flash<Redirect>, Html<MessagePage>>, AppError> {
     let (t, now) = (token.to_string(), clock.now());
     let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
+    let base = config.base_url.clone();
     let signed_in = db
         .write(move |tx| {
             let Some(user_id) = mail_tokens::consume(tx, &t, Purpose::Verify, now)? else {
@@ -390,6 +429,7 @@ async fn verify_submit(
                 old.as_deref(),
                 (&client.ip, &client.user_agent),
                 now,
+                &base,
             )?))
         })
         .await?;
@@ -471,8 +511,9 @@ async fn login_submit(
         return Ok(Either::Left(Redirect::to("/login/2fa")));
     }
     let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
+    let base = config.base_url.clone();
     let token = db
-        .write(move |tx| sign_in(tx, &user, old.as_deref(), (&client.ip, &client.user_agent), now))
+        .write(move |tx| sign_in(tx, &user, old.as_deref(), (&client.ip, &client.user_agent), now, &base))
         .await?;
     session::set_cookie(jar, token, config.https());
     Ok(Either::Left(Redirect::to(if next == "/" {

@@ -6,7 +6,9 @@
 
 pub mod api;
 pub mod digest;
+pub mod email;
 pub mod history;
+pub mod mail_templates;
 pub mod pages;
 pub mod prefs;
 pub mod push;
@@ -14,7 +16,6 @@ pub mod stream;
 pub mod unsubscribe;
 
 use crate::db::ids::new_id;
-use crate::mail::{Action, action_mail};
 use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use prefs::{Channel, wants};
@@ -71,6 +72,8 @@ pub struct Kind {
     pub critical: bool,
     /// Whether the email channel is on by default.
     pub email_by_default: bool,
+    /// The placeholders of its texts with sample values (template previews).
+    pub sample: &'static [(&'static str, &'static str)],
 }
 
 /// Every kind Luneo sends; features add theirs here.
@@ -80,18 +83,36 @@ pub const KINDS: &[Kind] = &[
         category: Category::Team,
         critical: false,
         email_by_default: true,
+        sample: &[
+            ("name", "Camille Martin"),
+            ("email", "camille@example.com"),
+            ("org", "Atelier"),
+        ],
     },
     Kind {
         key: "team.role_changed",
         category: Category::Team,
         critical: false,
         email_by_default: true,
+        sample: &[("org", "Atelier"), ("role", "admin")],
     },
     Kind {
         key: "account.password_changed",
         category: Category::Security,
         critical: true,
         email_by_default: true,
+        sample: &[],
+    },
+    Kind {
+        key: "account.new_sign_in",
+        category: Category::Security,
+        critical: false,
+        email_by_default: true,
+        sample: &[
+            ("device", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"),
+            ("ip", "203.0.113.7"),
+            ("at", "2026-11-25T10:30:00Z"),
+        ],
     },
 ];
 
@@ -146,7 +167,8 @@ pub fn notify(
         link,
     } = notice;
     let kind = kind(kind_key).ok_or_else(|| AppError::internal(format!("unknown notification kind {kind_key}")))?;
-    let org_name: String = tx.query_row("SELECT name FROM orgs WHERE id = ?1", [org_id], |r| r.get(0))?;
+    let org = email::OrgHead::load(tx, org_id, base_url)?;
+    let org_name = org.name.clone();
     let mut ids = vec![];
     for user_id in recipients {
         let Some(user) = crate::auth::find_by_id(tx, user_id)? else {
@@ -210,35 +232,19 @@ pub fn notify(
             )?;
         }
         if email {
-            let note = if kind.critical {
-                lang.t("notifications.mail.critical").to_string()
-            } else {
-                lang.tf("notifications.mail.why", &[("org", &org_name)])
-            };
-            let mut mail = action_mail(
-                &user.email,
-                lang,
-                Action {
-                    subject: format!("{title} · {org_name}"),
-                    greeting: lang.tf("mail.greeting", &[("name", &user.name)]),
-                    body,
-                    action_label: lang.t("notifications.mail.open"),
-                    action_url: url,
-                    note,
+            let outbox_id = email::queue(
+                tx,
+                email::Letter {
+                    org: &org,
+                    user: &user,
+                    kind,
+                    data: &data,
+                    lang,
+                    url,
                 },
+                now,
+                base_url,
             )?;
-            if !kind.critical {
-                let token = crate::db::ids::random_token(24);
-                tx.execute(
-                    "INSERT INTO unsubscribe_tokens (token_hash, user_id, org_id, category, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    rusqlite::params![crate::db::ids::hash_token(&token), user_id, org_id, kind.category.key(), now],
-                )?;
-                let url = format!("{}/unsubscribe/{token}", base_url.as_str().trim_end_matches('/'));
-                let line = lang.tf("notifications.mail.unsubscribe", &[("url", &url)]);
-                mail.text.push_str(&format!("\n{line}\n"));
-                mail.unsubscribe_url = Some(url);
-            }
-            let outbox_id = crate::mail::queue(tx, now, Some(org_id), &mail)?;
             tx.execute(
                 "INSERT INTO notification_deliveries (notification_id, channel, outbox_id) VALUES (?1, 'email', ?2)",
                 (&id, &outbox_id),
