@@ -259,6 +259,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", notifications::unsubscribe::routes())
         .mount("/", notifications::history::routes())
         .mount("/", notifications::push::api::routes())
+        .mount("/", notifications::template_pages::routes())
         .mount("/", orgs::api::routes());
     Ok(rocket)
 }

@@ -13,6 +13,7 @@ pub mod pages;
 pub mod prefs;
 pub mod push;
 pub mod stream;
+pub mod template_pages;
 pub mod unsubscribe;
 
 use crate::db::ids::new_id;

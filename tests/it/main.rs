@@ -12,6 +12,7 @@ mod invitations;
 mod jobs;
 mod mail;
 mod notification_defaults;
+mod notification_mails;
 mod notifications;
 mod ops;
 mod password;
