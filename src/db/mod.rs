@@ -39,8 +39,25 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: r2d2::Pool<SqliteConnectionManager>,
-    /// Bumped after every commit, so live views know to look again.
-    commits: tokio::sync::watch::Sender<u64>,
+    /// Topics announced after commits (see [`signal_after_commit`]).
+    signals: tokio::sync::broadcast::Sender<Arc<str>>,
+}
+
+thread_local! {
+    /// Topics the transaction running on this thread announces if it commits.
+    static PENDING: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Announces `topic` (e.g. `user:<id>`) to [`Db::signals`] listeners once
+/// the current write transaction commits; nothing is announced if it rolls
+/// back. Live views (SSE streams) wake only on the topics they care about.
+pub fn signal_after_commit(topic: String) {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        if !p.contains(&topic) {
+            p.push(topic);
+        }
+    });
 }
 
 /// Handle to the database, cheap to clone.
@@ -95,13 +112,13 @@ impl Db {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers,
-            commits: tokio::sync::watch::Sender::new(0),
+            signals: tokio::sync::broadcast::Sender::new(1024),
         })))
     }
 
-    /// Wakes after each committed write (live updates: SSE streams).
-    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.0.commits.subscribe()
+    /// The topics announced by committed writes (live updates: SSE streams).
+    pub fn signals(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        self.0.signals.subscribe()
     }
 
     /// Path of the database file.
@@ -143,10 +160,16 @@ impl Db {
     /// [`Db::write`] for code already on a blocking thread (CLI, tools).
     pub fn write_blocking<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut conn = self.0.writer.lock().unwrap_or_else(|p| p.into_inner());
+        PENDING.with(|p| p.borrow_mut().clear());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
+        let out = f(&tx);
+        let topics = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        let out = out?;
         tx.commit()?;
-        self.0.commits.send_modify(|n| *n = n.wrapping_add(1));
+        for topic in topics {
+            // No listener is not an error.
+            let _ = self.0.signals.send(Arc::from(topic));
+        }
         Ok(out)
     }
 

@@ -197,6 +197,9 @@ pub fn notify(
             continue;
         }
         let id = new_id("ntf");
+        if in_app {
+            crate::db::signal_after_commit(user_topic(user_id));
+        }
         tx.execute(
             "INSERT INTO notifications (id, org_id, user_id, kind, category, data, link, in_app, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -297,6 +300,11 @@ pub fn inbox(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The live-update topic of a person (see [`crate::db::signal_after_commit`]).
+pub fn user_topic(user_id: &str) -> String {
+    format!("user:{user_id}")
+}
+
 /// How many in-app notifications a person has not read, in one org.
 pub fn unread_count(conn: &Connection, org_id: &str, user_id: &str) -> Result<i64, AppError> {
     Ok(conn.query_row(
@@ -308,8 +316,12 @@ pub fn unread_count(conn: &Connection, org_id: &str, user_id: &str) -> Result<i6
 
 /// Marks one (or, with `None`, every) notification of a person read; returns how many changed.
 pub fn mark_read(tx: &Transaction, org_id: &str, user_id: &str, id: Option<&str>, now: i64) -> Result<usize, AppError> {
-    Ok(tx.execute(
+    let changed = tx.execute(
         "UPDATE notifications SET read_at = ?4 WHERE org_id = ?1 AND user_id = ?2 AND read_at IS NULL AND (?3 IS NULL OR id = ?3)",
         rusqlite::params![org_id, user_id, id, now],
-    )?)
+    )?;
+    if changed > 0 {
+        crate::db::signal_after_commit(user_topic(user_id));
+    }
+    Ok(changed)
 }

@@ -1,6 +1,7 @@
 //! Live notifications: `GET /api/v1/notifications/stream` (Server-Sent
-//! Events). After each committed write the stream looks for the caller's
-//! new notifications in the current org and sends them (`notification`
+//! Events). Woken only when a committed write announces the caller's topic
+//! (`user:<id>`: a notification for them, something marked read), the
+//! stream looks for their new notifications in the current org and sends them (`notification`
 //! events, id = notification id) and the unread count (`unread` event).
 //! `Last-Event-ID` resumes after the last notification seen; a comment
 //! every 15 s keeps proxies from closing the connection.
@@ -29,8 +30,9 @@ impl<'r> FromRequest<'r> for LastEventId {
 #[rocket::get("/api/v1/notifications/stream")]
 fn stream(member: Member, last: LastEventId, db: &State<Db>, mut shutdown: Shutdown) -> EventStream![Event + 'static] {
     let db = db.inner().clone();
-    let mut commits = db.commits();
+    let mut signals = db.signals();
     let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
+    let topic = super::user_topic(&user_id);
     let lang = member
         .user
         .language
@@ -71,9 +73,18 @@ fn stream(member: Member, last: LastEventId, db: &State<Db>, mut shutdown: Shutd
                 yield Event::json(&serde_json::json!({ "unread": unread })).event("unread");
                 unread_sent = Some(unread);
             }
-            rocket::tokio::select! {
-                changed = commits.changed() => if changed.is_err() { break },
-                _ = &mut shutdown => break,
+            // Sleep until something changes for this person (or we fell
+            // behind and must look anyway).
+            loop {
+                rocket::tokio::select! {
+                    got = signals.recv() => match got {
+                        Ok(t) if *t == *topic => break,
+                        Ok(_) => continue,
+                        Err(rocket::tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(_) => return,
+                    },
+                    _ = &mut shutdown => return,
+                }
             }
         }
     }
