@@ -80,6 +80,24 @@ async fn read_one(member: Member, id: &str, db: &State<Db>, clock: &State<Shared
     }
 }
 
+#[rocket::post("/api/v1/notifications/<id>/archive")]
+async fn archive_one(member: Member, id: &str, db: &State<Db>, clock: &State<SharedClock>) -> Result<Status, AppError> {
+    let (org_id, user_id, key, now) = (
+        member.org.id.clone(),
+        member.user.id.clone(),
+        id.to_string(),
+        clock.now(),
+    );
+    if db
+        .write(move |tx| super::archive(tx, &org_id, &user_id, &key, now))
+        .await?
+    {
+        Ok(Status::NoContent)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 #[rocket::post("/api/v1/notifications/read-all")]
 async fn read_all(member: Member, db: &State<Db>, clock: &State<SharedClock>) -> Result<Json<Value>, AppError> {
     let (org_id, user_id, now) = (member.org.id.clone(), member.user.id.clone(), clock.now());
@@ -172,6 +190,7 @@ pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         list,
         read_one,
+        archive_one,
         read_all,
         get_prefs,
         put_prefs,

@@ -325,3 +325,17 @@ pub fn mark_read(tx: &Transaction, org_id: &str, user_id: &str, id: Option<&str>
     }
     Ok(changed)
 }
+
+/// Archives one of a person's notifications (it leaves the inbox, counts as
+/// read); false if they have no such notification in this org.
+pub fn archive(tx: &Transaction, org_id: &str, user_id: &str, id: &str, now: i64) -> Result<bool, AppError> {
+    let changed = tx.execute(
+        "UPDATE notifications SET archived_at = ?4, read_at = coalesce(read_at, ?4)
+         WHERE id = ?3 AND org_id = ?1 AND user_id = ?2 AND archived_at IS NULL",
+        rusqlite::params![org_id, user_id, id, now],
+    )?;
+    if changed > 0 {
+        crate::db::signal_after_commit(user_topic(user_id));
+    }
+    Ok(changed == 1)
+}

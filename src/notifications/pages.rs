@@ -4,7 +4,7 @@
 //! (`/dashboard/settings/notifications/defaults`, for org admins).
 
 use super::prefs::{Channel, PrefRow, org_defaults, preferences, save_org_defaults, save_preferences};
-use super::{Category, Notification, inbox, mark_read, texts};
+use super::{Category, Notification, archive, inbox, mark_read, texts};
 use crate::config::Config;
 use crate::dashboard::Shell;
 use crate::db::Db;
@@ -99,6 +99,29 @@ async fn read_one(member: Member, id: &str, db: &State<Db>, clock: &State<Shared
     Ok(Redirect::to(crate::web::safe_next(
         link.as_deref().or(Some("/dashboard/notifications")),
     )))
+}
+
+#[rocket::post("/dashboard/notifications/<id>/archive")]
+async fn archive_one(
+    ctx: PageCtx,
+    member: Member,
+    id: &str,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Flash<Redirect>, AppError> {
+    let (org_id, user_id, key, now) = (
+        member.org.id.clone(),
+        member.user.id.clone(),
+        id.to_string(),
+        clock.now(),
+    );
+    if !db.write(move |tx| archive(tx, &org_id, &user_id, &key, now)).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Flash::success(
+        Redirect::to("/dashboard/notifications"),
+        ctx.t("notifications.archived"),
+    ))
 }
 
 #[rocket::post("/dashboard/notifications/read-all")]
@@ -253,5 +276,14 @@ async fn save_defaults(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![list, read_one, read_all, prefs, save_prefs, defaults, save_defaults]
+    rocket::routes![
+        list,
+        read_one,
+        archive_one,
+        read_all,
+        prefs,
+        save_prefs,
+        defaults,
+        save_defaults
+    ]
 }
