@@ -101,6 +101,11 @@ pub const KEYS: &[Key] = &[
         doc: "Number of read connections to the database",
     },
     Key {
+        name: "notification_retention_days",
+        default: "90",
+        doc: "Read notifications older than this many days are deleted (nightly)",
+    },
+    Key {
         name: "vapid_private_key",
         default: "(unset)",
         doc: "VAPID private key for web push (from `luneo vapid generate`); web push is off while unset",
@@ -148,6 +153,7 @@ struct RawConfig {
     shutdown_grace: u32,
     db_readers: u32,
     ip_header: Option<String>,
+    notification_retention_days: u32,
     vapid_private_key: Option<String>,
     vapid_public_key: Option<String>,
     vapid_subject: Option<String>,
@@ -172,6 +178,7 @@ impl Default for RawConfig {
             shutdown_grace: 10,
             db_readers: 4,
             ip_header: None,
+            notification_retention_days: 90,
             vapid_private_key: None,
             vapid_public_key: None,
             vapid_subject: None,
@@ -199,6 +206,8 @@ pub struct Config {
     pub db_readers: u32,
     /// Header with the client IP from a trusted proxy; `None` = peer address.
     pub ip_header: Option<String>,
+    /// Read notifications older than this are purged.
+    pub notification_retention_days: u32,
     /// Web push identity; `None` = web push off.
     pub vapid: Option<crate::notifications::push::vapid::Vapid>,
     /// Accept http:// and private-address push endpoints (tests).
@@ -262,7 +271,7 @@ impl Config {
                 "port" => "a port number from 0 to 65535",
                 "log_format" => "text or json",
                 "limit_form" | "limit_json" | "limit_upload" => "a size such as 64KiB or 20MiB",
-                "shutdown_grace" | "db_readers" => "a whole number",
+                "shutdown_grace" | "db_readers" | "notification_retention_days" => "a whole number",
                 _ => "a valid value",
             };
             ConfigError(format!(
@@ -300,6 +309,13 @@ impl Config {
         }
         if raw.db_readers == 0 || raw.db_readers > 64 {
             return Err(bad("db_readers", &raw.db_readers.to_string(), "a number from 1 to 64"));
+        }
+        if raw.notification_retention_days == 0 {
+            return Err(bad(
+                "notification_retention_days",
+                "0",
+                "a number of days of at least 1",
+            ));
         }
         if let Some(key) = &raw.secret_key
             && key.len() < 32
@@ -350,6 +366,7 @@ impl Config {
             shutdown_grace: raw.shutdown_grace,
             db_readers: raw.db_readers,
             ip_header: raw.ip_header.filter(|h| !h.trim().is_empty()),
+            notification_retention_days: raw.notification_retention_days,
             vapid,
             push_insecure_endpoints: raw.push_insecure_endpoints,
         })

@@ -153,7 +153,10 @@ pub fn all_jobs(config: &Config) -> Vec<JobDef> {
     let mut all = jobs::builtin::jobs();
     all.extend(audit::jobs());
     all.extend(auth::jobs());
-    all.extend(notifications::digest::jobs(config.base_url.clone()));
+    all.extend(notifications::digest::jobs(
+        config.base_url.clone(),
+        config.notification_retention_days,
+    ));
     all
 }
 

@@ -1,7 +1,7 @@
 //! Digests and retention, as scheduled jobs: people who chose a daily or
 //! weekly digest get one mail listing their unread non-critical
 //! notifications (instead of one mail each), and read notifications older
-//! than [`RETENTION_DAYS`] are deleted.
+//! than `notification_retention_days` (config, 90 by default) are deleted.
 
 use super::{KINDS, texts};
 use crate::jobs::JobDef;
@@ -11,7 +11,6 @@ use crate::web::i18n::Lang;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
 /// Read notifications are kept this long.
-pub const RETENTION_DAYS: i64 = 90;
 
 /// How often a person wants their digest (`off` = one mail per notification).
 pub fn frequency(conn: &Connection, user_id: &str, org_id: &str) -> Result<String, AppError> {
@@ -113,7 +112,8 @@ fn send_due(tx: &Transaction, now: i64, base_url: &reqwest::Url) -> Result<usize
 }
 
 /// The jobs of notifications: digests (hourly check) and retention (nightly).
-pub fn jobs(base_url: reqwest::Url) -> Vec<JobDef> {
+pub fn jobs(base_url: reqwest::Url, retention_days: u32) -> Vec<JobDef> {
+    let retention_days = i64::from(retention_days);
     vec![
         JobDef::new("notifications.digest", "0 0 7 * * *", move |ctx| {
             let base = base_url.clone();
@@ -123,7 +123,7 @@ pub fn jobs(base_url: reqwest::Url) -> Vec<JobDef> {
                 Ok(format!("sent {sent} digests"))
             }
         }),
-        JobDef::new("notifications.purge", "0 10 4 * * *", |ctx| async move {
+        JobDef::new("notifications.purge", "0 10 4 * * *", move |ctx| async move {
             let now = ctx.clock.now();
             let removed = ctx
                 .db
@@ -135,12 +135,12 @@ pub fn jobs(base_url: reqwest::Url) -> Vec<JobDef> {
                     )?;
                     Ok(tx.execute(
                         "DELETE FROM notifications WHERE read_at IS NOT NULL AND read_at < ?1",
-                        [now - RETENTION_DAYS * 86_400],
+                        [now - retention_days * 86_400],
                     )?)
                 })
                 .await?;
             Ok(format!(
-                "removed {removed} read notifications older than {RETENTION_DAYS} days"
+                "removed {removed} read notifications older than {retention_days} days"
             ))
         }),
     ]

@@ -50,7 +50,11 @@ async fn the_settings_page_registers_the_service_worker_and_offers_push() {
         )
         .await
         .unwrap();
-    assert_eq!(scope.as_str(), Some(app.url("/sw.js").as_str()), "the service worker runs");
+    assert_eq!(
+        scope.as_str(),
+        Some(app.url("/sw.js").as_str()),
+        "the service worker runs"
+    );
 
     turn_on.click().await.unwrap();
     let status = browser

@@ -174,3 +174,65 @@ async fn only_org_admins_set_the_defaults() {
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["errors"][0]["field"], "categories.team.fax");
 }
+
+#[tokio::test]
+async fn read_notifications_older_than_the_retention_setting_are_purged_at_night() {
+    let app = crate::helpers::TestApp::spawn_with(crate::helpers::Spawn {
+        start_workers: false,
+        pairs: vec![("notification_retention_days".into(), "30".into())],
+        ..Default::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let max_id = add_member(&app, "m@shop.test", "member").await;
+    let role = |r: &'static str| {
+        let (app, id) = (&app, max_id.clone());
+        async move {
+            app.submit(
+                "/dashboard/team",
+                &format!("/dashboard/team/members/{id}/role"),
+                &[("role", r)],
+            )
+            .await;
+        }
+    };
+    let count = || async {
+        app.db
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM notifications WHERE kind = 'team.role_changed'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .await
+            .unwrap()
+    };
+    role("admin").await;
+    let max = app.signed_in("m@shop.test").await;
+    let page = max
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = max
+        .post(app.url("/api/v1/notifications/read-all"))
+        .header("X-CSRF-Token", csrf_token(&page))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    app.clock.advance(20 * 86_400);
+    app.sign_in("owner@shop.test", PASSWORD).await; // the idle session ended meanwhile
+    role("viewer").await; // unread: kept whatever its age
+    app.clock.advance(11 * 86_400);
+    app.scheduler.run_due().await;
+    assert_eq!(
+        count().await,
+        1,
+        "the one read 31 days ago is gone, the unread one stays"
+    );
+}
