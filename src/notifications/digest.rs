@@ -10,7 +10,6 @@ use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
-
 /// How often a person wants their digest (`off` = one mail per notification).
 pub fn frequency(conn: &Connection, user_id: &str, org_id: &str) -> Result<String, AppError> {
     Ok(conn
