@@ -209,19 +209,7 @@ async fn save(
             Ok(Either::Right(Custom(Status::Ok, Html(page))))
         }
         (Ok(_), _) => {
-            let now = clock.now();
-            let (audit, org_id, user_id) = (member.audit(now), member.org.id.clone(), member.user.id.clone());
-            db.write(move |tx| {
-                mt::save(tx, &org_id, kind.key, lang, &template, &user_id, now)?;
-                crate::audit::record(
-                    tx,
-                    &audit,
-                    "notifications.template_saved",
-                    Some(("notification_kind", kind.key)),
-                    json!({ "language": lang.code() }),
-                )
-            })
-            .await?;
+            save_override(&member, kind, lang, template, db, clock.now()).await?;
             Ok(Either::Left(Flash::success(
                 Redirect::to(format!(
                     "/dashboard/settings/notifications/templates/{}/{}",
@@ -232,6 +220,29 @@ async fn save(
             )))
         }
     }
+}
+
+/// Saves an override (already checked) with its audit entry.
+async fn save_override(
+    member: &Member,
+    kind: &'static Kind,
+    lang: Lang,
+    template: MailTemplate,
+    db: &Db,
+    now: i64,
+) -> Result<(), AppError> {
+    let (audit, org_id, user_id) = (member.audit(now), member.org.id.clone(), member.user.id.clone());
+    db.write(move |tx| {
+        mt::save(tx, &org_id, kind.key, lang, &template, &user_id, now)?;
+        crate::audit::record(
+            tx,
+            &audit,
+            "notifications.template_saved",
+            Some(("notification_kind", kind.key)),
+            json!({ "language": lang.code() }),
+        )
+    })
+    .await
 }
 
 async fn reset_override(member: &Member, kind: &'static Kind, lang: Lang, db: &Db, now: i64) -> Result<bool, AppError> {
@@ -319,20 +330,7 @@ async fn api_put(
         body: body.0.body,
     };
     mt::check(kind, &template, &member.org.name)?;
-    let now = clock.now();
-    let (audit, org_id, user_id) = (member.audit(now), member.org.id.clone(), member.user.id.clone());
-    let saved = template.clone();
-    db.write(move |tx| {
-        mt::save(tx, &org_id, kind.key, lang, &saved, &user_id, now)?;
-        crate::audit::record(
-            tx,
-            &audit,
-            "notifications.template_saved",
-            Some(("notification_kind", kind.key)),
-            json!({ "language": lang.code() }),
-        )
-    })
-    .await?;
+    save_override(&member, kind, lang, template.clone(), db, clock.now()).await?;
     Ok(Json(
         json!({ "kind": kind.key, "language": lang.code(), "customised": true, "subject": template.subject, "body": template.body }),
     ))

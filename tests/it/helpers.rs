@@ -229,6 +229,45 @@ impl TestApp {
         visitor
     }
 
+    /// Adds `email` (password [`PASSWORD`]) to the org `atelier` with `role`
+    /// through the CLI; returns their user id.
+    pub async fn add_member(&self, email: &str, name: &str, role: &str) -> String {
+        let (code, _, err) = self.cli(
+            &[
+                "user", "add", "--email", email, "--name", name, "--org", "atelier", "--role", role,
+            ],
+            &[("LUNEO_PASSWORD", PASSWORD)],
+        );
+        assert_eq!(code, 0, "{err}");
+        let email = email.to_string();
+        self.db
+            .read(move |c| Ok(c.query_row("SELECT id FROM users WHERE email = ?1", [&email], |r| r.get(0))?))
+            .await
+            .unwrap()
+    }
+
+    /// The signed-in owner changes a member's role from the team page.
+    pub async fn change_role(&self, user_id: &str, role: &str) {
+        let res = self
+            .submit(
+                "/dashboard/team",
+                &format!("/dashboard/team/members/{user_id}/role"),
+                &[("role", role)],
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+
+    /// A page's HTML fetched by `client` (a signed-in visitor).
+    pub async fn page_as(&self, client: &reqwest::Client, path: &str) -> String {
+        client.get(self.url(path)).send().await.unwrap().text().await.unwrap()
+    }
+
+    /// A JSON document fetched by `client` (a signed-in visitor).
+    pub async fn json_as(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
+        client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
+    }
+
     /// Runs the `luneo` binary on this app's data directory.
     pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_luneo"));

@@ -4,21 +4,6 @@
 use crate::helpers::{PASSWORD, TestApp, csrf_token};
 use serde_json::{Value, json};
 
-async fn add_member(app: &TestApp, email: &str, role: &str) -> String {
-    let (code, _, err) = app.cli(
-        &[
-            "user", "add", "--email", email, "--name", "Max", "--org", "atelier", "--role", role,
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
-    let email = email.to_string();
-    app.db
-        .read(move |c| Ok(c.query_row("SELECT id FROM users WHERE email = ?1", [&email], |r| r.get(0))?))
-        .await
-        .unwrap()
-}
-
 async fn mails_queued_to(app: &TestApp, email: &str) -> i64 {
     let pattern = format!("%\"to\":\"{email}\"%");
     app.db
@@ -37,7 +22,7 @@ async fn mails_queued_to(app: &TestApp, email: &str) -> i64 {
 async fn org_defaults_apply_to_members_who_have_not_chosen_and_their_choice_wins() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let max_id = add_member(&app, "m@shop.test", "member").await;
+    let max_id = app.add_member("m@shop.test", "Max", "member").await;
 
     // The owner turns team mails off by default (every other box kept on).
     let (_, page) = app.page("/dashboard/settings/notifications/defaults").await;
@@ -78,41 +63,15 @@ async fn org_defaults_apply_to_members_who_have_not_chosen_and_their_choice_wins
 
     // Max never chose: the org default applies to him.
     let max = app.signed_in("m@shop.test").await;
-    let prefs: Value = max
-        .get(app.url("/api/v1/notifications/preferences"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let prefs: Value = app.json_as(&max, "/api/v1/notifications/preferences").await;
     assert_eq!(prefs["categories"]["team"]["email"], false);
-    app.submit(
-        "/dashboard/team",
-        &format!("/dashboard/team/members/{max_id}/role"),
-        &[("role", "admin")],
-    )
-    .await;
+    app.change_role(&max_id, "admin").await;
     assert_eq!(mails_queued_to(&app, "m@shop.test").await, 0, "no team mail by default");
-    let list: Value = max
-        .get(app.url("/api/v1/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.json_as(&max, "/api/v1/notifications").await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1, "the in-app one still comes");
 
     // His own choice wins over the default.
-    let page = max
-        .get(app.url("/dashboard/settings/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&max, "/dashboard/settings/notifications").await;
     let res = max
         .put(app.url("/api/v1/notifications/preferences"))
         .header("X-CSRF-Token", csrf_token(&page))
@@ -121,12 +80,7 @@ async fn org_defaults_apply_to_members_who_have_not_chosen_and_their_choice_wins
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    app.submit(
-        "/dashboard/team",
-        &format!("/dashboard/team/members/{max_id}/role"),
-        &[("role", "member")],
-    )
-    .await;
+    app.change_role(&max_id, "member").await;
     assert_eq!(mails_queued_to(&app, "m@shop.test").await, 1);
 }
 
@@ -134,7 +88,7 @@ async fn org_defaults_apply_to_members_who_have_not_chosen_and_their_choice_wins
 async fn only_org_admins_set_the_defaults() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    add_member(&app, "m@shop.test", "member").await;
+    app.add_member("m@shop.test", "Max", "member").await;
     let max = app.signed_in("m@shop.test").await;
     let res = max
         .get(app.url("/dashboard/settings/notifications/defaults"))
@@ -142,14 +96,7 @@ async fn only_org_admins_set_the_defaults() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let page = max
-        .get(app.url("/dashboard/settings/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&max, "/dashboard/settings/notifications").await;
     assert!(
         !page.contains("/dashboard/settings/notifications/defaults"),
         "no link to what he cannot do"
@@ -184,7 +131,7 @@ async fn read_notifications_older_than_the_retention_setting_are_purged_at_night
     })
     .await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let max_id = add_member(&app, "m@shop.test", "member").await;
+    let max_id = app.add_member("m@shop.test", "Max", "member").await;
     let role = |r: &'static str| {
         let (app, id) = (&app, max_id.clone());
         async move {
@@ -210,14 +157,7 @@ async fn read_notifications_older_than_the_retention_setting_are_purged_at_night
     };
     role("admin").await;
     let max = app.signed_in("m@shop.test").await;
-    let page = max
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&max, "/dashboard").await;
     let res = max
         .post(app.url("/api/v1/notifications/read-all"))
         .header("X-CSRF-Token", csrf_token(&page))

@@ -12,39 +12,8 @@ async fn shop(smtp: &SmtpServer) -> (TestApp, String) {
     })
     .await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let (code, _, err) = app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "m@shop.test",
-            "--name",
-            "Max",
-            "--org",
-            "atelier",
-            "--role",
-            "member",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
-    let max_id = app
-        .db
-        .read(|c| Ok(c.query_row("SELECT id FROM users WHERE email = 'm@shop.test'", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let max_id = app.add_member("m@shop.test", "Max", "member").await;
     (app, max_id)
-}
-
-async fn change_role(app: &TestApp, user_id: &str, role: &str) {
-    let res = app
-        .submit(
-            "/dashboard/team",
-            &format!("/dashboard/team/members/{user_id}/role"),
-            &[("role", role)],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
 }
 
 async fn templates_saved(app: &TestApp) -> i64 {
@@ -129,7 +98,7 @@ You run Atelier now. &#60;b&#62;Congrats&#60;/b&#62;</pre>"
         )
         .await;
     assert_eq!(res.status(), 303);
-    change_role(&app, &max_id, "admin").await;
+    app.change_role(&max_id, "admin").await;
     let to_max = || {
         smtp.received()
             .into_iter()
@@ -152,7 +121,7 @@ You run Atelier now. &#60;b&#62;Congrats&#60;/b&#62;</pre>"
     let res = app.submit(EDITOR, &format!("{EDITOR}/reset"), &[]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(templates_saved(&app).await, 0);
-    change_role(&app, &max_id, "viewer").await;
+    app.change_role(&max_id, "viewer").await;
     assert!(app.eventually(|| to_max().len() == 2).await);
     assert_eq!(to_max()[1].subject(), "Your role in Atelier changed · Atelier");
 }
@@ -229,7 +198,7 @@ async fn notification_mails_carry_the_org_name_and_logo() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    change_role(&app, &max_id, "admin").await;
+    app.change_role(&max_id, "admin").await;
     let to_max = || smtp.received().into_iter().find(|m| m.to == ["m@shop.test"]);
     assert!(app.eventually(|| to_max().is_some()).await);
     let html = to_max().unwrap().part("text/html").unwrap();
@@ -251,14 +220,7 @@ async fn a_sign_in_from_a_new_browser_is_told_but_not_the_first_or_a_known_one()
                 .user_agent(agent)
                 .build()
                 .unwrap();
-            let page = visitor
-                .get(app.url("/login"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = app.page_as(&visitor, "/login").await;
             let res = visitor
                 .post(app.url("/login"))
                 .form(&[
@@ -291,14 +253,7 @@ async fn a_sign_in_from_a_new_browser_is_told_but_not_the_first_or_a_known_one()
     assert_eq!(notices().await, 0, "a known browser is not news");
     let phone = sign_in("PhoneBrowser/2.0").await;
     assert_eq!(notices().await, 1);
-    let list: Value = phone
-        .get(app.url("/api/v1/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.json_as(&phone, "/api/v1/notifications").await;
     assert_eq!(list["data"][0]["title"], "New sign-in to your account");
     assert!(list["data"][0]["body"].as_str().unwrap().contains("PhoneBrowser/2.0"));
     let to_max = || smtp.received().into_iter().find(|m| m.to == ["m@shop.test"]);

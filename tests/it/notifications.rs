@@ -496,41 +496,10 @@ async fn org_admins_see_the_delivery_history_and_replay_a_dead_mail_of_their_org
 async fn archiving_takes_a_notification_out_of_the_inbox_and_the_count_for_its_owner_only() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "m@shop.test",
-            "--name",
-            "Max",
-            "--org",
-            "atelier",
-            "--role",
-            "member",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    let max_id: String = app
-        .db
-        .read(|c| Ok(c.query_row("SELECT id FROM users WHERE email = 'm@shop.test'", [], |r| r.get(0))?))
-        .await
-        .unwrap();
-    app.submit(
-        "/dashboard/team",
-        &format!("/dashboard/team/members/{max_id}/role"),
-        &[("role", "admin")],
-    )
-    .await;
+    let max_id = app.add_member("m@shop.test", "Max", "member").await;
+    app.change_role(&max_id, "admin").await;
     let max = app.signed_in("m@shop.test").await;
-    let inbox = max
-        .get(app.url("/dashboard/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let inbox = app.page_as(&max, "/dashboard/notifications").await;
     assert!(inbox.contains("id=\"unread-count\">1<"));
     let start = inbox.find("/dashboard/notifications/ntf").unwrap() + "/dashboard/notifications/".len();
     let id = inbox[start..].split('/').next().unwrap().to_string();
@@ -552,14 +521,7 @@ async fn archiving_takes_a_notification_out_of_the_inbox_and_the_count_for_its_o
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let inbox = max
-        .get(app.url("/dashboard/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let inbox = app.page_as(&max, "/dashboard/notifications").await;
     assert!(inbox.contains("The notification is archived."));
     assert!(!inbox.contains(&id), "gone from the inbox");
     assert!(inbox.contains("id=\"unread-count\" hidden>0<"), "and from the count");

@@ -4,7 +4,7 @@
 //! browser's keys. A push service that says the subscription is gone gets
 //! it removed.
 
-use crate::helpers::{PASSWORD, Spawn, TestApp, csrf_token};
+use crate::helpers::{Spawn, TestApp, csrf_token};
 use crate::http_sink::{Hit, HttpSink};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -63,27 +63,7 @@ async fn shop_with_push() -> Shop {
     })
     .await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let (code, _, err) = app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "m@shop.test",
-            "--name",
-            "Max",
-            "--org",
-            "atelier",
-            "--role",
-            "member",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
-    let max_id: String = app
-        .db
-        .read(|c| Ok(c.query_row("SELECT id FROM users WHERE email = 'm@shop.test'", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let max_id = app.add_member("m@shop.test", "Max", "member").await;
     Shop {
         app,
         sink,
@@ -95,26 +75,8 @@ async fn shop_with_push() -> Shop {
 /// A signed-in client and the CSRF token its API writes carry.
 async fn session(app: &TestApp, email: &str) -> (reqwest::Client, String) {
     let client = app.signed_in(email).await;
-    let page = client
-        .get(app.url("/dashboard/settings/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&client, "/dashboard/settings/notifications").await;
     (client, csrf_token(&page))
-}
-
-async fn change_role(app: &TestApp, user_id: &str, role: &str) {
-    let res = app
-        .submit(
-            "/dashboard/team",
-            &format!("/dashboard/team/members/{user_id}/role"),
-            &[("role", role)],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
 }
 
 fn verify_vapid(authorization: &str, expected_key: &str, audience: &str) -> Value {
@@ -144,14 +106,7 @@ async fn a_notification_reaches_the_browser_encrypted_for_it_and_signed_with_vap
     let (max, csrf) = session(app, "m@shop.test").await;
 
     // The browser learns the server key, then registers its subscription.
-    let key: Value = max
-        .get(app.url("/api/v1/push/vapid-public-key"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key: Value = app.json_as(&max, "/api/v1/push/vapid-public-key").await;
     assert_eq!(key["public_key"], shop.vapid_public.as_str());
     let browser = Browser::new();
     let endpoint = sink.url("/push/max-laptop");
@@ -173,21 +128,14 @@ async fn a_notification_reaches_the_browser_encrypted_for_it_and_signed_with_vap
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    let mine: Value = max
-        .get(app.url("/api/v1/push/subscriptions"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.json_as(&max, "/api/v1/push/subscriptions").await;
     assert_eq!(
         mine["data"].as_array().unwrap().len(),
         1,
         "only the good subscription was kept"
     );
 
-    change_role(app, &shop.max_id, "admin").await;
+    app.change_role(&shop.max_id, "admin").await;
     assert!(
         app.eventually(|| sink.hits().len() == 1).await,
         "the push service got the message"
@@ -253,7 +201,7 @@ async fn a_subscription_the_push_service_says_is_gone_is_removed() {
         .unwrap();
     assert_eq!(res.status(), 201);
 
-    change_role(app, &shop.max_id, "viewer").await;
+    app.change_role(&shop.max_id, "viewer").await;
     assert!(app.eventually(|| sink.hits().len() == 1).await);
     let db = app.db.clone();
     let gone = || {
@@ -276,7 +224,7 @@ async fn a_subscription_the_push_service_says_is_gone_is_removed() {
     assert_eq!(status, "dead", "no retry to a gone subscription");
     assert!(error.contains("410"), "{error}");
     // The next notification does not try that browser again.
-    change_role(app, &shop.max_id, "member").await;
+    app.change_role(&shop.max_id, "member").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(sink.hits().len(), 1);
 }
@@ -308,15 +256,8 @@ async fn with_push_turned_off_for_a_category_nothing_is_pushed_but_the_inbox_sti
         json!({ "in_app": true, "email": true, "push": false })
     );
 
-    change_role(app, &shop.max_id, "admin").await;
-    let list: Value = max
-        .get(app.url("/api/v1/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    app.change_role(&shop.max_id, "admin").await;
+    let list: Value = app.json_as(&max, "/api/v1/notifications").await;
     assert_eq!(list["data"][0]["kind"], "team.role_changed", "still in the inbox");
     let pushes: i64 = app
         .db
