@@ -309,3 +309,41 @@ async fn vapid_generate_prints_keys_the_server_accepts() {
     let err = luneo::Config::from_pairs(&[("vapid_private_key", &private), ("vapid_public_key", &other)]).unwrap_err();
     assert!(err.to_string().contains("LUNEO_VAPID_PUBLIC_KEY"), "{err}");
 }
+
+#[tokio::test]
+async fn one_person_cannot_subscribe_endless_browsers_but_may_renew_one() {
+    let shop = shop_with_push().await;
+    let (app, sink) = (&shop.app, &shop.sink);
+    let (max, csrf) = session(app, "m@shop.test").await;
+    let subscribe = |endpoint: String| {
+        let (max, csrf) = (max.clone(), csrf.clone());
+        let url = app.url("/api/v1/push/subscriptions");
+        async move {
+            max.post(url)
+                .header("X-CSRF-Token", csrf)
+                .json(&Browser::new().subscription(&endpoint))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for i in 0..luneo::notifications::push::MAX_PER_PERSON {
+        assert_eq!(subscribe(sink.url(&format!("/push/b{i}"))).await, 201);
+    }
+    assert_eq!(subscribe(sink.url("/push/one-too-many")).await, 422);
+    assert_eq!(
+        subscribe(sink.url("/push/b3")).await,
+        201,
+        "a browser renewing its keys is fine"
+    );
+    let res = max
+        .delete(app.url("/api/v1/push/subscriptions"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({ "endpoint": sink.url("/push/b3") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(subscribe(sink.url("/push/one-too-many")).await, 201);
+}

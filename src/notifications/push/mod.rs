@@ -25,6 +25,8 @@ use vapid::Vapid;
 pub const KIND: &str = "push";
 /// How long the push service keeps a message for an offline browser.
 const TTL_SECONDS: u64 = 24 * 3600;
+/// Browsers one person may have subscribed at once.
+pub const MAX_PER_PERSON: i64 = 20;
 /// Push services accept at least 4 KiB of encrypted payload.
 const MAX_MESSAGE_BYTES: usize = 3_000;
 
@@ -150,6 +152,17 @@ pub fn subscribe(
     user_agent: Option<&str>,
     now: i64,
 ) -> Result<String, AppError> {
+    let (count, known): (i64, bool) = tx.query_row(
+        "SELECT count(*), coalesce(sum(endpoint = ?2), 0) > 0 FROM push_subscriptions WHERE user_id = ?1",
+        (user_id, endpoint),
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if !known && count >= MAX_PER_PERSON {
+        return Err(AppError::invalid(
+            "endpoint",
+            format!("you already receive notifications in {MAX_PER_PERSON} browsers; turn one off first"),
+        ));
+    }
     let id = new_id("psb");
     Ok(tx.query_row(
         "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, user_agent, created_at)
