@@ -190,3 +190,31 @@ async fn an_oversized_form_gets_413() {
         .unwrap();
     assert_eq!(res.status(), 413);
 }
+
+#[tokio::test]
+async fn every_dashboard_page_has_a_plain_title_one_h1_and_a_main_landmark() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    for path in [
+        "/dashboard",
+        "/dashboard/team",
+        "/dashboard/settings",
+        "/dashboard/team/roles",
+        "/dashboard/account/2fa",
+        "/dashboard/account",
+        "/dashboard/team/audit",
+        "/dashboard/notifications",
+        "/dashboard/notifications/history",
+        "/dashboard/settings/notifications",
+        "/dashboard/settings/notifications/defaults",
+        "/dashboard/settings/notifications/templates",
+        "/dashboard/settings/notifications/templates/team.role_changed/fr",
+    ] {
+        let (status, html) = app.page(path).await;
+        assert_eq!(status, 200, "{path}");
+        let title = &html[html.find("<title>").unwrap() + 7..html.find("</title>").unwrap()];
+        assert!(!title.contains('<') && title.ends_with(" · Luneo"), "{path}: title {title:?}");
+        assert_eq!(html.matches("<h1").count(), 1, "{path}: one h1");
+        assert_eq!(html.matches("<main").count(), 1, "{path}: one main");
+    }
+}
