@@ -4,12 +4,13 @@
 
 use crate::dashboard::Shell;
 use crate::db::Db;
-use crate::db::time::{SharedClock, rfc3339};
+use crate::db::time::SharedClock;
 use crate::jobs::outbox::{self, Outbox, OutboxRow};
 use crate::jobs::{self, JobRow};
 use crate::orgs::Member;
 use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
+use crate::web::when::{Clockface, When};
 use askama::Template;
 use rocket::State;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -33,20 +34,6 @@ impl<'r> FromRequest<'r> for InstanceAdmin {
             Outcome::Error(e) => Outcome::Error(e),
             Outcome::Forward(f) => Outcome::Forward(f),
         }
-    }
-}
-
-/// A time for people: RFC 3339 for the `datetime` attribute, shortened for the eye.
-pub struct When {
-    pub iso: String,
-    pub shown: String,
-}
-
-impl When {
-    pub fn at(ts: i64) -> When {
-        let iso = rfc3339(ts);
-        let shown = iso.replace('T', " ").trim_end_matches('Z').to_string() + " UTC";
-        When { iso, shown }
     }
 }
 
@@ -76,11 +63,13 @@ async fn jobs_page(
 ) -> Result<Html<JobsPage>, AppError> {
     let now = clock.now();
     let rows = db.read(move |c| jobs::list(c, now)).await?;
+    // Instance pages speak UTC, the scheduler's zone.
+    let face = Clockface::new("UTC", ctx.lang, now);
     let jobs = rows
         .into_iter()
         .map(|j| {
-            let next = When::at(j.next_run_at);
-            let last = j.last_run_at.map(When::at);
+            let next = face.when(j.next_run_at);
+            let last = face.maybe(&j.last_run_at);
             (j, next, last)
         })
         .collect();
@@ -96,6 +85,7 @@ async fn outbox_page(
     ctx: PageCtx,
     admin: InstanceAdmin,
     db: &State<Db>,
+    clock: &State<SharedClock>,
     status: Option<&str>,
 ) -> Result<Html<OutboxPage>, AppError> {
     let status = status
@@ -103,8 +93,9 @@ async fn outbox_page(
         .map(str::to_string);
     let filter = status.clone();
     let rows = db.read(move |c| outbox::list(c, filter.as_deref(), 200)).await?;
+    let face = Clockface::new("UTC", ctx.lang, clock.now());
     let rows = rows.into_iter().map(|r| {
-        let at = When::at(r.created_at);
+        let at = face.when(r.created_at);
         (r, at)
     });
     Ok(Html(OutboxPage {

@@ -5,10 +5,12 @@
 use super::{AuditEntry, AuditFilter, list};
 use crate::dashboard::Shell;
 use crate::db::Db;
+use crate::db::time::SharedClock;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
+use crate::web::when::When;
 use askama::Template;
 use rocket::State;
 use rocket::http::{ContentType, Header};
@@ -88,7 +90,7 @@ impl AuditQuery {
 /// One row as the page shows it.
 pub struct AuditView {
     pub entry: AuditEntry,
-    pub at: String,
+    pub at: When,
     pub metadata: String,
 }
 
@@ -108,7 +110,13 @@ struct AuditPage {
 }
 
 #[rocket::get("/dashboard/team/audit?<q..>")]
-async fn audit_page(ctx: PageCtx, member: Member, q: AuditQuery, db: &State<Db>) -> Result<Html<AuditPage>, AppError> {
+async fn audit_page(
+    ctx: PageCtx,
+    member: Member,
+    q: AuditQuery,
+    db: &State<Db>,
+    time: &State<SharedClock>,
+) -> Result<Html<AuditPage>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let (filter, error) = match q.filter() {
         Ok(f) => (f, None),
@@ -131,10 +139,11 @@ async fn audit_page(ctx: PageCtx, member: Member, q: AuditQuery, db: &State<Db>)
     } else {
         None
     };
+    let clock = member.clockface(ctx.lang, time.now());
     let rows = rows
         .into_iter()
         .map(|entry| AuditView {
-            at: crate::db::time::rfc3339(entry.occurred_at),
+            at: clock.when(entry.occurred_at),
             metadata: entry.metadata.to_string(),
             entry,
         })

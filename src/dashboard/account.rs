@@ -9,11 +9,12 @@ use crate::auth::Via;
 use crate::auth::api_tokens::{self, ApiToken};
 use crate::auth::session::{self, SessionRow};
 use crate::db::Db;
-use crate::db::time::{SharedClock, rfc3339};
+use crate::db::time::SharedClock;
 use crate::orgs::Member;
 use crate::web::error::AppError;
 use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
+use crate::web::when::When;
 use askama::Template;
 use rocket::State;
 use rocket::form::Form;
@@ -24,16 +25,16 @@ use rocket::response::{Flash, Redirect};
 /// A session as listed.
 pub struct SessionView {
     pub row: SessionRow,
-    pub last_seen: String,
+    pub last_seen: When,
     pub current: bool,
 }
 
 /// A token as listed.
 pub struct TokenView {
     pub token: ApiToken,
-    pub created: String,
-    pub expires: Option<String>,
-    pub last_used: Option<String>,
+    pub created: When,
+    pub expires: Option<When>,
+    pub last_used: Option<When>,
 }
 
 #[derive(Template)]
@@ -69,13 +70,14 @@ async fn page(
         Via::Session { id } => Some(id.clone()),
         Via::ApiToken { .. } => None,
     };
+    let clock = member.clockface(ctx.lang, now);
     Ok(AccountPage {
         ctx,
         shell: Shell::new(member, "account"),
         sessions: sessions
             .into_iter()
             .map(|row| SessionView {
-                last_seen: rfc3339(row.last_seen_at),
+                last_seen: clock.when(row.last_seen_at),
                 current: Some(&row.id) == current.as_ref(),
                 row,
             })
@@ -83,9 +85,9 @@ async fn page(
         tokens: tokens
             .into_iter()
             .map(|token| TokenView {
-                created: rfc3339(token.created_at),
-                expires: token.expires_at.map(rfc3339),
-                last_used: token.last_used_at.map(rfc3339),
+                created: clock.when(token.created_at),
+                expires: clock.maybe(&token.expires_at),
+                last_used: clock.maybe(&token.last_used_at),
                 token,
             })
             .collect(),

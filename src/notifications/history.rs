@@ -6,12 +6,13 @@
 use super::texts;
 use crate::dashboard::Shell;
 use crate::db::Db;
-use crate::db::time::{SharedClock, rfc3339};
+use crate::db::time::SharedClock;
 use crate::jobs::outbox::{self, Outbox};
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
+use crate::web::when::When;
 use askama::Template;
 use rocket::State;
 use rocket::response::{Flash, Redirect};
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 /// One notification and its deliveries.
 pub struct HistoryRow {
-    pub at: String,
+    pub at: When,
     pub recipient: String,
     pub title: String,
     pub in_app: bool,
@@ -47,7 +48,12 @@ struct HistoryPage {
 }
 
 #[rocket::get("/dashboard/notifications/history")]
-async fn history(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<HistoryPage>, AppError> {
+async fn history(
+    ctx: PageCtx,
+    member: Member,
+    db: &State<Db>,
+    time: &State<SharedClock>,
+) -> Result<Html<HistoryPage>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let org_id = member.org.id.clone();
     let raw = db
@@ -103,12 +109,13 @@ async fn history(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<Hi
         })
         .await?;
     let (raw, mut push) = raw;
+    let clock = member.clockface(ctx.lang, time.now());
     let rows = raw
         .into_iter()
         .map(
             |(id, (at, recipient, kind, data, in_app, read, oid, status, attempts, last_error))| HistoryRow {
                 push: push.remove(&id).unwrap_or_default(),
-                at: rfc3339(at),
+                at: clock.when(at),
                 recipient,
                 title: texts(ctx.lang, &kind, &serde_json::from_str(&data).unwrap_or_default()).0,
                 in_app,

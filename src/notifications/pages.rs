@@ -8,11 +8,12 @@ use super::{Category, Notification, archive, inbox, mark_read, texts};
 use crate::config::Config;
 use crate::dashboard::Shell;
 use crate::db::Db;
-use crate::db::time::{SharedClock, rfc3339};
+use crate::db::time::SharedClock;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
+use crate::web::when::When;
 use askama::Template;
 use rocket::State;
 use rocket::form::Form;
@@ -24,7 +25,7 @@ pub struct NotificationView {
     pub n: Notification,
     pub title: String,
     pub body: String,
-    pub at: String,
+    pub at: When,
 }
 
 #[derive(Template)]
@@ -45,18 +46,20 @@ async fn list(
     unread: Option<bool>,
     category: Option<&str>,
     db: &State<Db>,
+    time: &State<SharedClock>,
 ) -> Result<Html<InboxPage>, AppError> {
     let category = category.and_then(Category::parse);
     let (org_id, user_id, unread_only) = (member.org.id.clone(), member.user.id.clone(), unread.unwrap_or(false));
     let rows = db
         .read(move |c| inbox(c, &org_id, &user_id, unread_only, category.map(|c| c.key()), 100))
         .await?;
+    let clock = member.clockface(ctx.lang, time.now());
     let items = rows
         .into_iter()
         .map(|n| {
             let (title, body) = texts(ctx.lang, &n.kind, &n.data);
             NotificationView {
-                at: rfc3339(n.created_at),
+                at: clock.when(n.created_at),
                 title,
                 body,
                 n,

@@ -240,6 +240,11 @@ impl Member {
         }
     }
 
+    /// How this member's pages show times: in the org's time zone.
+    pub fn clockface(&self, lang: crate::web::i18n::Lang, now: i64) -> crate::web::when::Clockface {
+        crate::web::when::Clockface::new(&self.org.time_zone, lang, now)
+    }
+
     /// The audit context of a change made by this member now.
     pub fn audit(&self, now: i64) -> AuditCtx {
         let actor = match &self.via {

@@ -24,13 +24,6 @@ pub struct MemberRow {
     pub last_active_at: Option<i64>,
 }
 
-impl MemberRow {
-    /// When the member was last active, RFC 3339.
-    pub fn last_active_iso(&self) -> Option<String> {
-        self.last_active_at.map(crate::db::time::rfc3339)
-    }
-}
-
 /// The org's members, by name.
 pub fn members(conn: &Connection, org_id: &str) -> Result<Vec<MemberRow>, AppError> {
     let mut stmt = conn.prepare(
@@ -180,12 +173,6 @@ pub struct Invitation {
     pub created_at: i64,
     pub expires_at: i64,
     pub status: String,
-}
-
-impl Invitation {
-    pub fn expires_iso(&self) -> String {
-        crate::db::time::rfc3339(self.expires_at)
-    }
 }
 
 const INVITATION_SELECT: &str = "SELECT i.id, i.email, r.key, u.email, i.created_at, i.expires_at,

@@ -35,6 +35,7 @@ struct TeamPage {
     is_owner: bool,
     me: String,
     form: FormState,
+    clock: crate::web::when::Clockface,
 }
 
 async fn team_page(ctx: PageCtx, member: &Member, db: &Db, now: i64, form: FormState) -> Result<TeamPage, AppError> {
@@ -50,8 +51,10 @@ async fn team_page(ctx: PageCtx, member: &Member, db: &Db, now: i64, form: FormS
         })
         .await?;
     let can_manage = member.can(Area::Team, Level::Manage);
+    let clock = member.clockface(ctx.lang, now);
     Ok(TeamPage {
         ctx,
+        clock,
         shell: Shell::new(member, "team"),
         members,
         invitations,

@@ -10,6 +10,7 @@ pub mod forms;
 pub mod i18n;
 pub mod page;
 pub mod ratelimit;
+pub mod when;
 
 /// A `next` target that stays inside this site (`/…` but not `//…`), else `/`.
 pub fn safe_next(next: Option<&str>) -> String {

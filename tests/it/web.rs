@@ -213,8 +213,42 @@ async fn every_dashboard_page_has_a_plain_title_one_h1_and_a_main_landmark() {
         let (status, html) = app.page(path).await;
         assert_eq!(status, 200, "{path}");
         let title = &html[html.find("<title>").unwrap() + 7..html.find("</title>").unwrap()];
-        assert!(!title.contains('<') && title.ends_with(" · Luneo"), "{path}: title {title:?}");
+        assert!(
+            !title.contains('<') && title.ends_with(" · Luneo"),
+            "{path}: title {title:?}"
+        );
         assert_eq!(html.matches("<h1").count(), 1, "{path}: one h1");
         assert_eq!(html.matches("<main").count(), 1, "{path}: one main");
     }
+}
+
+#[tokio::test]
+async fn times_show_relative_with_the_exact_time_in_the_orgs_time_zone() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let res = app
+        .submit(
+            "/dashboard/settings",
+            "/dashboard/settings",
+            &[
+                ("name", "Atelier"),
+                ("slug", "atelier"),
+                ("default_language", "en"),
+                ("time_zone", "Europe/Paris"),
+                ("currency", "EUR"),
+                ("audit_retention_days", "365"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    app.clock.advance(3 * 60);
+    let (_, audit) = app.page("/dashboard/team/audit").await;
+    assert!(
+        audit.contains(r#"<time datetime="2026-11-25T10:30:00Z" title="2026-11-25 11:30 CET">3 min ago</time>"#),
+        "{audit}"
+    );
+    app.submit("/dashboard", "/language", &[("lang", "fr"), ("next", "/dashboard")])
+        .await;
+    let (_, audit) = app.page("/dashboard/team/audit").await;
+    assert!(audit.contains(r#"title="2026-11-25 11:30 CET">il y a 3 min</time>"#));
 }
