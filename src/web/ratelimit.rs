@@ -1,6 +1,7 @@
 //! Rate limits (governor, in memory, per process): each [`Limit`] allows a
 //! burst per key (an IP address or an account) and refills over time. A
 //! refused attempt is `AppError::TooManyRequests` (429 with `Retry-After`).
+//! Every 1,000 attempts, keys back to a full allowance are forgotten.
 
 use super::error::AppError;
 use governor::clock::{Clock, DefaultClock};
@@ -52,7 +53,13 @@ impl Limit {
 /// Every limiter of the instance, managed as Rocket state.
 pub struct RateLimits {
     limiters: Vec<(Limit, DefaultKeyedRateLimiter<String>)>,
+    /// Attempts counted since the last sweep of idle keys.
+    since_sweep: std::sync::atomic::AtomicU32,
 }
+
+/// Every this many attempts, keys whose limit has fully refilled are
+/// forgotten, so the maps do not grow with every address ever seen.
+const SWEEP_EVERY: u32 = 1_000;
 
 impl Default for RateLimits {
     fn default() -> Self {
@@ -61,13 +68,32 @@ impl Default for RateLimits {
                 .into_iter()
                 .map(|l| (l, RateLimiter::keyed(l.quota())))
                 .collect(),
+            since_sweep: std::sync::atomic::AtomicU32::new(0),
         }
     }
 }
 
 impl RateLimits {
+    /// Forgets the keys that are back to a full allowance.
+    pub fn sweep(&self) {
+        for (_, limiter) in &self.limiters {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+
+    /// Keys currently remembered, over every limit.
+    pub fn tracked_keys(&self) -> usize {
+        self.limiters.iter().map(|(_, l)| l.len()).sum()
+    }
+
     /// Counts one attempt for `key`; refuses it when the limit is reached.
     pub fn check(&self, limit: Limit, key: &str) -> Result<(), AppError> {
+        use std::sync::atomic::Ordering;
+        if self.since_sweep.fetch_add(1, Ordering::Relaxed) + 1 >= SWEEP_EVERY {
+            self.since_sweep.store(0, Ordering::Relaxed);
+            self.sweep();
+        }
         let Some((_, limiter)) = self.limiters.iter().find(|(l, _)| *l == limit) else {
             return Ok(());
         };
@@ -96,5 +122,19 @@ mod tests {
             other => panic!("{other:?}"),
         }
         limits.check(Limit::LoginPerAccount, "b@shop.test").unwrap();
+    }
+
+    #[test]
+    fn a_sweep_keeps_keys_still_limited() {
+        let limits = RateLimits::default();
+        for _ in 0..5 {
+            limits.check(Limit::LoginPerAccount, "a@shop.test").unwrap();
+        }
+        limits.sweep();
+        assert_eq!(limits.tracked_keys(), 1);
+        assert!(
+            limits.check(Limit::LoginPerAccount, "a@shop.test").is_err(),
+            "still refused"
+        );
     }
 }
