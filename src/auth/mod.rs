@@ -35,9 +35,11 @@ pub struct User {
     pub password_hash: Option<String>,
     /// Two-factor authentication is on.
     pub two_factor: bool,
+    /// Their own time zone for pages; `None` = the organisation's.
+    pub time_zone: Option<String>,
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.language, u.email_verified_at IS NOT NULL, u.is_instance_admin, u.password_hash, u.totp_enabled_at IS NOT NULL";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.language, u.email_verified_at IS NOT NULL, u.is_instance_admin, u.password_hash, u.totp_enabled_at IS NOT NULL, nullif(u.time_zone, '')";
 
 /// Reads a [`User`] from `USER_COLUMNS` starting at column `at`.
 pub(crate) fn user_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<User> {
@@ -50,6 +52,7 @@ pub(crate) fn user_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<User
         is_instance_admin: r.get(at + 5)?,
         password_hash: r.get(at + 6)?,
         two_factor: r.get(at + 7)?,
+        time_zone: r.get(at + 8)?,
     })
 }
 
@@ -92,8 +95,8 @@ pub struct NewUser<'a> {
 pub fn create_user(tx: &Transaction, new: &NewUser<'_>, now: i64) -> Result<User, AppError> {
     let id = crate::db::ids::new_id("usr");
     tx.execute(
-        "INSERT INTO users (id, email, name, password_hash, language, email_verified_at, is_instance_admin, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO users (id, email, name, password_hash, language, email_verified_at, is_instance_admin, created_at, time_zone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '')",
         rusqlite::params![
             id,
             new.email.trim(),
@@ -114,6 +117,7 @@ pub fn create_user(tx: &Transaction, new: &NewUser<'_>, now: i64) -> Result<User
         is_instance_admin: new.instance_admin,
         password_hash: new.password_hash.clone(),
         two_factor: false,
+        time_zone: None,
     })
 }
 

@@ -16,11 +16,11 @@ use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
 use crate::web::when::When;
 use askama::Template;
-use rocket::State;
 use rocket::form::Form;
 use rocket::http::Status;
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
+use rocket::{Either, State};
 
 /// A session as listed.
 pub struct SessionView {
@@ -47,6 +47,10 @@ struct AccountPage {
     form: FormState,
     /// A token just created, shown this once.
     new_token: Option<String>,
+    time_zones: &'static [chrono_tz::Tz],
+    /// The person's own zone, "" = the organisation's.
+    my_zone: String,
+    org_zone: String,
 }
 
 async fn page(
@@ -93,6 +97,9 @@ async fn page(
             .collect(),
         form,
         new_token,
+        time_zones: &chrono_tz::TZ_VARIANTS,
+        my_zone: member.user.time_zone.clone().unwrap_or_default(),
+        org_zone: member.org.time_zone.clone(),
     })
 }
 
@@ -106,6 +113,44 @@ async fn account(
     Ok(Html(
         page(ctx, &member, db, clock.now(), FormState::default(), None).await?,
     ))
+}
+
+#[derive(rocket::FromForm)]
+struct ZoneForm {
+    /// An IANA zone name, or "" for the organisation's.
+    time_zone: String,
+}
+
+#[rocket::post("/dashboard/account/time-zone", data = "<form>")]
+async fn set_time_zone(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<ZoneForm>,
+    db: &State<Db>,
+    clock: &State<SharedClock>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<AccountPage>>>, AppError> {
+    let zone = form.into_inner().time_zone.trim().to_string();
+    if !zone.is_empty() && zone.parse::<chrono_tz::Tz>().is_err() {
+        let state = FormState::default().error_on("time_zone", "settings.error.time_zone");
+        let page = page(ctx, &member, db, clock.now(), state, None).await?;
+        return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
+    }
+    let (audit, user_id) = (member.audit(clock.now()), member.user.id.clone());
+    db.write(move |tx| {
+        tx.execute("UPDATE users SET time_zone = ?2 WHERE id = ?1", (&user_id, &zone))?;
+        audit::record(
+            tx,
+            &audit,
+            "user.time_zone_changed",
+            Some(("user", &user_id)),
+            serde_json::json!({ "time_zone": zone }),
+        )
+    })
+    .await?;
+    Ok(Either::Left(Flash::success(
+        Redirect::to("/dashboard/account"),
+        ctx.t("account.time_zone_saved"),
+    )))
 }
 
 #[rocket::post("/dashboard/account/sessions/<id>/revoke")]
@@ -285,6 +330,7 @@ async fn resend_verification(
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         account,
+        set_time_zone,
         revoke_session,
         revoke_others,
         create_token,

@@ -240,9 +240,10 @@ impl Member {
         }
     }
 
-    /// How this member's pages show times: in the org's time zone.
+    /// How this member's pages show times: in their own time zone, else the org's.
     pub fn clockface(&self, lang: crate::web::i18n::Lang, now: i64) -> crate::web::when::Clockface {
-        crate::web::when::Clockface::new(&self.org.time_zone, lang, now)
+        let zone = self.user.time_zone.as_deref().unwrap_or(&self.org.time_zone);
+        crate::web::when::Clockface::new(zone, lang, now)
     }
 
     /// The audit context of a change made by this member now.

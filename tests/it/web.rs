@@ -252,3 +252,43 @@ async fn times_show_relative_with_the_exact_time_in_the_orgs_time_zone() {
     let (_, audit) = app.page("/dashboard/team/audit").await;
     assert!(audit.contains(r#"title="2026-11-25 11:30 CET">il y a 3 min</time>"#));
 }
+
+#[tokio::test]
+async fn a_person_may_see_times_in_their_own_time_zone() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let shown = || async {
+        let (_, audit) = app.page("/dashboard/team/audit").await;
+        let start = audit
+            .find(r#"<time datetime="2026-11-25T10:30:00Z" title=""#)
+            .expect("a time")
+            + 45;
+        audit[start..start + audit[start..].find('"').unwrap()].to_string()
+    };
+    assert_eq!(shown().await, "2026-11-25 10:30 UTC", "the org's zone (UTC) by default");
+    let res = app
+        .submit(
+            "/dashboard/account",
+            "/dashboard/account/time-zone",
+            &[("time_zone", "Mars/Olympus")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("Choose a time zone from the list."));
+    let res = app
+        .submit(
+            "/dashboard/account",
+            "/dashboard/account/time-zone",
+            &[("time_zone", "America/New_York")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(shown().await, "2026-11-25 05:30 EST");
+    app.submit(
+        "/dashboard/account",
+        "/dashboard/account/time-zone",
+        &[("time_zone", "")],
+    )
+    .await;
+    assert_eq!(shown().await, "2026-11-25 10:30 UTC", "back to the organisation's");
+}
