@@ -8,16 +8,46 @@ document.addEventListener("change", (event) => {
 });
 
 // Live bell: the unread count follows new notifications in every open tab.
+// One tab per organisation holds the stream (a Web Lock elects it) and passes
+// the count to the others (BroadcastChannel): a browser keeps only a few
+// connections per site, and twenty tabs must not use them all up. A page
+// leaving (or entering the back/forward cache) lets its stream go.
 const bell = document.getElementById("bell");
 if (bell && "EventSource" in window) {
-  const source = new EventSource("/api/v1/notifications/stream");
-  source.addEventListener("unread", (event) => {
-    const count = JSON.parse(event.data).unread;
+  const showUnread = (count) => {
     const badge = document.getElementById("unread-count");
     if (badge) {
       badge.textContent = String(count);
       badge.hidden = count === 0;
     }
+  };
+  const name = "luneo-live-" + (bell.dataset.org || "");
+  const shared = "BroadcastChannel" in window && navigator.locks ? new BroadcastChannel(name) : null;
+  if (shared) {
+    shared.onmessage = (event) => showUnread(event.data.unread);
+  }
+  let release = null;
+  const listen = () =>
+    new Promise((done) => {
+      const source = new EventSource("/api/v1/notifications/stream");
+      source.addEventListener("unread", (event) => {
+        const count = JSON.parse(event.data).unread;
+        showUnread(count);
+        if (shared) shared.postMessage({ unread: count });
+      });
+      release = () => {
+        source.close();
+        release = null;
+        done();
+      };
+    });
+  const start = () => (shared ? navigator.locks.request(name, listen) : listen());
+  start();
+  window.addEventListener("pagehide", () => {
+    if (release) release();
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) start();
   });
 }
 

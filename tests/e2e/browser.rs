@@ -69,6 +69,15 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session");
+        // A page that cannot load fails the test in seconds, not minutes.
+        client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(Duration::from_secs(30)),
+                Some(Duration::from_secs(15)),
+                Some(Duration::ZERO),
+            ))
+            .await
+            .expect("timeouts");
         Browser {
             client,
             driver,

@@ -5,7 +5,9 @@
 #[path = "../it/helpers.rs"]
 mod helpers;
 
+mod a11y;
 mod accounts;
 mod browser;
+mod live;
 mod push;
 mod site;
