@@ -1,12 +1,12 @@
 //! JSON API of notifications: the inbox, marking read, preferences.
 
 use super::prefs::{complete, grid_json, org_defaults, parse_grid, preferences, save_org_defaults, save_preferences};
-use super::{Category, inbox, mark_read};
+use super::{Category, InboxFilter, inbox, mark_read};
 use crate::db::Db;
 use crate::db::time::{SharedClock, rfc3339};
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
-use crate::web::api::ApiJson;
+use crate::web::api::{ApiJson, ListResponse, PageParams};
 use crate::web::error::AppError;
 use rocket::State;
 use rocket::http::Status;
@@ -14,30 +14,29 @@ use rocket::serde::json::Json;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-#[rocket::get("/api/v1/notifications?<unread>&<category>")]
+#[rocket::get("/api/v1/notifications?<unread>&<category>&<page..>")]
 async fn list(
     member: Member,
     unread: Option<bool>,
     category: Option<&str>,
+    page: PageParams,
     db: &State<Db>,
 ) -> Result<Json<Value>, AppError> {
     let category = match category {
         Some(c) => Some(Category::parse(c).ok_or_else(|| AppError::invalid("category", "unknown category"))?),
         None => None,
     };
+    let limit = page.limit()?;
+    let filter = InboxFilter {
+        unread_only: unread.unwrap_or(false),
+        category: category.map(|c| c.key()),
+        before: page.cursor.clone(),
+    };
     let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
     let rows = db
-        .read(move |c| {
-            inbox(
-                c,
-                &org_id,
-                &user_id,
-                unread.unwrap_or(false),
-                category.map(|c| c.key()),
-                200,
-            )
-        })
+        .read(move |c| inbox(c, &org_id, &user_id, &filter, limit + 1))
         .await?;
+    let rows = ListResponse::from_rows(rows, limit, |n| n.id.clone());
     let lang = member
         .user
         .language
@@ -45,6 +44,7 @@ async fn list(
         .and_then(crate::web::i18n::Lang::parse)
         .unwrap_or_default();
     let data: Vec<Value> = rows
+        .data
         .iter()
         .map(|n| {
             let (title, body) = super::texts(lang, &n.kind, &n.data);
@@ -52,7 +52,7 @@ async fn list(
                     "link": n.link, "created_at": rfc3339(n.created_at), "read_at": n.read_at.map(rfc3339) })
         })
         .collect();
-    Ok(Json(json!({ "data": data, "next_cursor": null })))
+    Ok(Json(json!({ "data": data, "next_cursor": rows.next_cursor })))
 }
 
 #[rocket::post("/api/v1/notifications/<id>/read")]

@@ -271,22 +271,39 @@ pub struct Notification {
     pub read_at: Option<i64>,
 }
 
+/// Which of a person's notifications to list: unread only, one category,
+/// older than the `before` id (the cursor of the previous page).
+#[derive(Debug, Default, Clone)]
+pub struct InboxFilter {
+    pub unread_only: bool,
+    pub category: Option<&'static str>,
+    pub before: Option<String>,
+}
+
 /// A person's in-app notifications in one org, newest first.
 pub fn inbox(
     conn: &Connection,
     org_id: &str,
     user_id: &str,
-    unread_only: bool,
-    category: Option<&str>,
+    filter: &InboxFilter,
     limit: i64,
 ) -> Result<Vec<Notification>, AppError> {
     let mut stmt = conn.prepare(
         "SELECT id, kind, category, data, link, created_at, read_at FROM notifications
          WHERE org_id = ?1 AND user_id = ?2 AND in_app = 1 AND archived_at IS NULL
            AND (?3 = 0 OR read_at IS NULL) AND (?4 IS NULL OR category = ?4)
-         ORDER BY id DESC LIMIT ?5",
+           AND (?5 IS NULL OR id < ?5)
+         ORDER BY id DESC LIMIT ?6",
     )?;
-    let rows = stmt.query_map(rusqlite::params![org_id, user_id, unread_only, category, limit], |r| {
+    let params = rusqlite::params![
+        org_id,
+        user_id,
+        filter.unread_only,
+        filter.category,
+        filter.before,
+        limit
+    ];
+    let rows = stmt.query_map(params, |r| {
         Ok(Notification {
             id: r.get(0)?,
             kind: r.get(1)?,

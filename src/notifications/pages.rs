@@ -4,13 +4,14 @@
 //! (`/dashboard/settings/notifications/defaults`, for org admins).
 
 use super::prefs::{Channel, PrefRow, org_defaults, preferences, save_org_defaults, save_preferences};
-use super::{Category, Notification, archive, inbox, mark_read, texts};
+use super::{Category, InboxFilter, Notification, archive, inbox, mark_read, texts};
 use crate::config::Config;
 use crate::dashboard::Shell;
 use crate::db::Db;
 use crate::db::time::SharedClock;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
+use crate::web::api::ListResponse;
 use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
 use crate::web::when::When;
@@ -37,22 +38,42 @@ struct InboxPage {
     unread_only: bool,
     category: String,
     categories: [Category; 7],
+    /// The link to older notifications, if there are more.
+    older: Option<String>,
 }
 
-#[rocket::get("/dashboard/notifications?<unread>&<category>")]
+/// Notifications shown per page.
+const PAGE_SIZE: i64 = 50;
+
+#[rocket::get("/dashboard/notifications?<unread>&<category>&<before>")]
 async fn list(
     ctx: PageCtx,
     member: Member,
     unread: Option<bool>,
     category: Option<&str>,
+    before: Option<String>,
     db: &State<Db>,
     time: &State<SharedClock>,
 ) -> Result<Html<InboxPage>, AppError> {
     let category = category.and_then(Category::parse);
-    let (org_id, user_id, unread_only) = (member.org.id.clone(), member.user.id.clone(), unread.unwrap_or(false));
+    let unread_only = unread.unwrap_or(false);
+    let filter = InboxFilter {
+        unread_only,
+        category: category.map(|c| c.key()),
+        before,
+    };
+    let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
     let rows = db
-        .read(move |c| inbox(c, &org_id, &user_id, unread_only, category.map(|c| c.key()), 100))
+        .read(move |c| inbox(c, &org_id, &user_id, &filter, PAGE_SIZE + 1))
         .await?;
+    let page = ListResponse::from_rows(rows, PAGE_SIZE, |n| n.id.clone());
+    let older = page.next_cursor.map(|id| {
+        format!(
+            "/dashboard/notifications?unread={unread_only}&category={}&before={id}",
+            category.map(|c| c.key()).unwrap_or("")
+        )
+    });
+    let rows = page.data;
     let clock = member.clockface(ctx.lang, time.now());
     let items = rows
         .into_iter()
@@ -73,6 +94,7 @@ async fn list(
         unread_only,
         category: category.map(|c| c.key().to_string()).unwrap_or_default(),
         categories: Category::ALL,
+        older,
     }))
 }
 

@@ -6,7 +6,7 @@
 //! `Last-Event-ID` resumes after the last notification seen; a comment
 //! every 15 s keeps proxies from closing the connection.
 
-use super::{inbox, texts, unread_count};
+use super::{InboxFilter, inbox, texts, unread_count};
 use crate::db::Db;
 use crate::db::time::rfc3339;
 use crate::orgs::Member;
@@ -48,7 +48,7 @@ fn stream(member: Member, last: LastEventId, db: &State<Db>, mut shutdown: Shutd
             let (o, u, after) = (org_id.clone(), user_id.clone(), seen.clone());
             let found = db
                 .read(move |c| {
-                    let fresh: Vec<_> = inbox(c, &o, &u, false, None, 50)?
+                    let fresh: Vec<_> = inbox(c, &o, &u, &InboxFilter::default(), 50)?
                         .into_iter()
                         .filter(|n| after.as_deref().is_some_and(|a| n.id.as_str() > a))
                         .collect();
@@ -66,7 +66,7 @@ fn stream(member: Member, last: LastEventId, db: &State<Db>, mut shutdown: Shutd
                 // From now on, only notifications newer than what exists are news.
                 let o = org_id.clone();
                 let u = user_id.clone();
-                let newest = db.read(move |c| Ok(inbox(c, &o, &u, false, None, 1)?.first().map(|n| n.id.clone()))).await.ok().flatten();
+                let newest = db.read(move |c| Ok(inbox(c, &o, &u, &InboxFilter::default(), 1)?.first().map(|n| n.id.clone()))).await.ok().flatten();
                 seen = fresh.first().map(|n| n.id.clone()).or(newest).or(seen).or(Some(String::new()));
             }
             if unread_sent != Some(unread) {

@@ -176,3 +176,44 @@ async fn read_notifications_older_than_the_retention_setting_are_purged_at_night
         "the one read 31 days ago is gone, the unread one stays"
     );
 }
+
+#[tokio::test]
+async fn a_long_inbox_pages_by_cursor_in_the_api_and_on_the_page() {
+    let app = crate::helpers::TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let max_id = app.add_member("m@shop.test", "Max", "member").await;
+    for i in 0..55 {
+        app.change_role(&max_id, if i % 2 == 0 { "admin" } else { "member" })
+            .await;
+    }
+    let max = app.signed_in("m@shop.test").await;
+    let first = app.json_as(&max, "/api/v1/notifications").await;
+    assert_eq!(first["data"].as_array().unwrap().len(), 50);
+    let cursor = first["next_cursor"].as_str().expect("more to come").to_string();
+    let rest = app
+        .json_as(&max, &format!("/api/v1/notifications?cursor={cursor}&limit=50"))
+        .await;
+    assert_eq!(rest["data"].as_array().unwrap().len(), 5);
+    assert!(rest["next_cursor"].is_null());
+    assert_eq!(
+        rest["data"][4]["body"], "Your role in Atelier is now: admin.",
+        "the oldest comes last"
+    );
+    let res = max
+        .get(app.url("/api/v1/notifications?limit=500"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+
+    let page = app.page_as(&max, "/dashboard/notifications").await;
+    assert_eq!(page.matches("<li class=").count(), 50);
+    let start = page
+        .find("/dashboard/notifications?unread=false")
+        .expect("an older link");
+    let href = page[start..start + page[start..].find('"').unwrap()].replace("&#38;", "&");
+    assert!(href.contains("&before=ntf"), "{href}");
+    let older = app.page_as(&max, &href).await;
+    assert_eq!(older.matches("<li class=").count(), 5);
+    assert!(!older.contains("Older notifications"));
+}
