@@ -45,12 +45,18 @@ struct HistoryPage {
     ctx: PageCtx,
     shell: Shell,
     rows: Vec<HistoryRow>,
+    /// The link to older notifications, if there are more.
+    older: Option<String>,
 }
 
-#[rocket::get("/dashboard/notifications/history")]
+/// Notifications shown per page.
+const PAGE_SIZE: i64 = 100;
+
+#[rocket::get("/dashboard/notifications/history?<before>")]
 async fn history(
     ctx: PageCtx,
     member: Member,
+    before: Option<String>,
     db: &State<Db>,
     time: &State<SharedClock>,
 ) -> Result<Html<HistoryPage>, AppError> {
@@ -63,9 +69,9 @@ async fn history(
                  FROM notifications n JOIN users u ON u.id = n.user_id
                  LEFT JOIN notification_deliveries d ON d.notification_id = n.id AND d.channel = 'email'
                  LEFT JOIN outbox o ON o.id = d.outbox_id
-                 WHERE n.org_id = ?1 ORDER BY n.id DESC LIMIT 200",
+                 WHERE n.org_id = ?1 AND (?2 IS NULL OR n.id < ?2) ORDER BY n.id DESC LIMIT ?3",
             )?;
-            let rows = stmt.query_map([&org_id], |r| {
+            let rows = stmt.query_map(rusqlite::params![&org_id, &before, PAGE_SIZE + 1], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     (
@@ -87,11 +93,11 @@ async fn history(
                 "SELECT d.notification_id, o.id, o.status, o.attempts, o.last_error
                  FROM notification_deliveries d JOIN outbox o ON o.id = d.outbox_id
                  WHERE d.channel = 'push' AND d.notification_id IN
-                   (SELECT id FROM notifications WHERE org_id = ?1 ORDER BY id DESC LIMIT 200)
+                   (SELECT id FROM notifications WHERE org_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3)
                  ORDER BY o.id",
             )?;
             let mut push: HashMap<String, Vec<DeliveryState>> = HashMap::new();
-            for row in stmt.query_map([&org_id], |r| {
+            for row in stmt.query_map(rusqlite::params![&org_id, &before, PAGE_SIZE + 1], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     DeliveryState {
@@ -109,6 +115,11 @@ async fn history(
         })
         .await?;
     let (raw, mut push) = raw;
+    let page = crate::web::api::ListResponse::from_rows(raw, PAGE_SIZE, |(id, _)| id.clone());
+    let older = page
+        .next_cursor
+        .map(|id| format!("/dashboard/notifications/history?before={id}"));
+    let raw = page.data;
     let clock = member.clockface(ctx.lang, time.now());
     let rows = raw
         .into_iter()
@@ -133,6 +144,7 @@ async fn history(
         ctx,
         shell: Shell::new(&member, "notifications"),
         rows,
+        older,
     }))
 }
 

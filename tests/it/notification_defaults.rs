@@ -182,7 +182,7 @@ async fn a_long_inbox_pages_by_cursor_in_the_api_and_on_the_page() {
     let app = crate::helpers::TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
     let max_id = app.add_member("m@shop.test", "Max", "member").await;
-    for i in 0..55 {
+    for i in 0..105 {
         app.change_role(&max_id, if i % 2 == 0 { "admin" } else { "member" })
             .await;
     }
@@ -190,6 +190,10 @@ async fn a_long_inbox_pages_by_cursor_in_the_api_and_on_the_page() {
     let first = app.json_as(&max, "/api/v1/notifications").await;
     assert_eq!(first["data"].as_array().unwrap().len(), 50);
     let cursor = first["next_cursor"].as_str().expect("more to come").to_string();
+    let second = app
+        .json_as(&max, &format!("/api/v1/notifications?cursor={cursor}&limit=50"))
+        .await;
+    let cursor = second["next_cursor"].as_str().expect("more to come").to_string();
     let rest = app
         .json_as(&max, &format!("/api/v1/notifications?cursor={cursor}&limit=50"))
         .await;
@@ -214,6 +218,17 @@ async fn a_long_inbox_pages_by_cursor_in_the_api_and_on_the_page() {
     let href = page[start..start + page[start..].find('"').unwrap()].replace("&#38;", "&");
     assert!(href.contains("&before=ntf"), "{href}");
     let older = app.page_as(&max, &href).await;
-    assert_eq!(older.matches("<li class=").count(), 5);
+    assert_eq!(older.matches("<li class=").count(), 50);
+    assert!(older.contains("Older notifications"));
+
+    // The owner's delivery history pages the same way (100 a page).
+    let (_, history) = app.page("/dashboard/notifications/history").await;
+    assert_eq!(history.matches("<th scope=\"row\">").count(), 100);
+    let start = history
+        .find("/dashboard/notifications/history?before=")
+        .expect("an older link");
+    let href = &history[start..start + history[start..].find('"').unwrap()];
+    let (_, older) = app.page(href).await;
+    assert_eq!(older.matches("<th scope=\"row\">").count(), 5);
     assert!(!older.contains("Older notifications"));
 }
