@@ -4,6 +4,7 @@
 //! [`Identity`] (or the `orgs::Member` guard built on it).
 
 pub mod api_tokens;
+pub mod device;
 mod guard;
 pub mod mail_tokens;
 pub mod mails;

@@ -118,7 +118,7 @@ fn tell_if_new_device(
     if !before || same_device {
         return Ok(());
     }
-    let device: String = client.1.as_deref().unwrap_or("?").chars().take(120).collect();
+    let device = super::device::describe(client.1.as_deref().unwrap_or("?"));
     let notice = crate::notifications::Notice {
         kind: "account.new_sign_in",
         data: serde_json::json!({

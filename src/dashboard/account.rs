@@ -26,6 +26,8 @@ use rocket::{Either, State};
 pub struct SessionView {
     pub row: SessionRow,
     pub last_seen: When,
+    /// "Firefox 140 · Linux", from the user agent.
+    pub device: Option<String>,
     pub current: bool,
 }
 
@@ -82,6 +84,7 @@ async fn page(
             .into_iter()
             .map(|row| SessionView {
                 last_seen: clock.when(row.last_seen_at),
+                device: row.user_agent.as_deref().map(crate::auth::device::describe),
                 current: Some(&row.id) == current.as_ref(),
                 row,
             })

@@ -259,4 +259,14 @@ async fn a_sign_in_from_a_new_browser_is_told_but_not_the_first_or_a_known_one()
     let to_max = || smtp.received().into_iter().find(|m| m.to == ["m@shop.test"]);
     assert!(app.eventually(|| to_max().is_some()).await, "and by mail");
     assert_eq!(to_max().unwrap().subject(), "New sign-in to your account · Atelier");
+    // A browser people know is named as they know it.
+    sign_in("Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0").await;
+    let list = app.json_as(&phone, "/api/v1/notifications").await;
+    assert!(
+        list["data"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Firefox 140 · Linux"),
+        "{list}"
+    );
 }
