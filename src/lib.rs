@@ -180,8 +180,13 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         Scheduler::new(db.clone(), opts.clock.clone(), metrics.clone(), job_defs)
             .map_err(|e| StartError::Other(e.to_string()))?,
     );
-    let push = notifications::push::PushSender::new(db.clone(), opts.clock.clone(), config.vapid.clone())
-        .map_err(StartError::Other)?;
+    let push = notifications::push::PushSender::new(
+        db.clone(),
+        opts.clock.clone(),
+        config.vapid.clone(),
+        config.push_insecure_endpoints,
+    )
+    .map_err(StartError::Other)?;
     let outbox = Arc::new(
         Outbox::new(db.clone(), opts.clock.clone(), metrics.clone())
             .with(mail::KIND, mailer.clone())

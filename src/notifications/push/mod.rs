@@ -135,10 +135,50 @@ pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str, insecure: bo
     Ok(())
 }
 
+/// Loopback, private, link-local, shared (CGNAT), multicast and unspecified
+/// addresses: never a push service.
 fn is_private(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private(IpAddr::V4(v4)),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (v6.segments()[0] & 0xfe00) == 0xfc00
+                    || (v6.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// Resolves push service names to public addresses only, so a subscription
+/// whose name points into the local network is never posted to.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| !is_private(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
     }
 }
 
@@ -200,13 +240,16 @@ pub struct PushSender {
 }
 
 impl PushSender {
-    pub fn new(db: Db, clock: SharedClock, vapid: Option<Vapid>) -> Result<PushSender, String> {
-        let client = reqwest::Client::builder()
+    /// `insecure` (tests) also lets names resolve to local addresses.
+    pub fn new(db: Db, clock: SharedClock, vapid: Option<Vapid>, insecure: bool) -> Result<PushSender, String> {
+        let mut builder = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Luneo/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("web push client: {e}"))?;
+            .user_agent(concat!("Luneo/", env!("CARGO_PKG_VERSION")));
+        if !insecure {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+        }
+        let client = builder.build().map_err(|e| format!("web push client: {e}"))?;
         Ok(PushSender {
             db,
             clock,
@@ -329,5 +372,15 @@ mod tests {
         }
         assert_eq!(field("http://127.0.0.1:9/push", true), None);
         assert!(check_subscription("https://push.example.net/x", KEY, "short", false).is_err());
+        assert!(check_subscription("https://[::ffff:10.0.0.1]/x", KEY, AUTH, false).is_err());
+        assert!(check_subscription("https://100.64.1.1/x", KEY, AUTH, false).is_err());
+    }
+
+    #[tokio::test]
+    async fn names_that_resolve_into_the_local_network_are_not_posted_to() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let err = super::PublicOnly.resolve(name).await.err().expect("no address");
+        assert!(err.to_string().contains("no public address"), "{err}");
     }
 }
