@@ -1,8 +1,9 @@
 //! Notifications: the one call every feature makes, [`notify`], inside its
 //! own transaction. Each [`Kind`] has a category, default channels and may
-//! be critical (always sent). The in-app row and the email (through the
-//! outbox, in the recipient's language) are written together with the
-//! change, so nothing is lost in a crash or an SMTP outage.
+//! be critical (always sent). The in-app row, the email and one web push per
+//! browser (both through the outbox, in the recipient's language) are
+//! written together with the change, so nothing is lost in a crash or an
+//! SMTP or push-service outage; live views are told after the commit.
 
 pub mod api;
 pub mod digest;
@@ -152,8 +153,9 @@ pub struct Notice<'a> {
 }
 
 /// Tells `recipients` (users of `org_id`) about something, in the caller's
-/// transaction: an in-app notification and an email, each unless the person
-/// turned that channel off for the category (critical kinds always go out).
+/// transaction: in the app, by email (or in their digest) and by web push,
+/// each unless the person (or, if they never chose, their org) turned that
+/// channel off for the category; critical kinds always go out.
 pub fn notify(
     tx: &Transaction,
     org_id: &str,
