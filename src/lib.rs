@@ -203,6 +203,9 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let rocket = rocket::custom(rocket_figment(&config, &secret, &opts))
         .attach(web::fairings::Observe(metrics.clone()))
         .attach(web::fairings::SecurityHeaders { https: config.https() })
+        // SecurityHeaders sets every header Rocket's default Shield would: an
+        // empty Shield replaces it, so no response pays for both.
+        .attach(rocket::shield::Shield::new())
         .attach(web::csrf::CsrfFairing)
         .attach(AdHoc::on_liftoff("workers", move |rocket| {
             Box::pin(async move {
