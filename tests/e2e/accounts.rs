@@ -100,22 +100,7 @@ async fn an_invitation_accepted_in_a_second_browser_shows_the_team_to_the_new_me
 async fn a_viewer_does_not_see_the_invite_button() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let (code, _, err) = app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "vera@shop.test",
-            "--name",
-            "Vera Viewer",
-            "--org",
-            "atelier",
-            "--role",
-            "viewer",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
+    app.add_member("vera@shop.test", "Vera Viewer", "viewer").await;
     let browser = Browser::start().await;
     browser.client.goto(&app.url("/login")).await.unwrap();
     browser.fill("Email address", "vera@shop.test").await;
@@ -169,7 +154,7 @@ async fn the_inviters_bell_goes_up_live_when_the_invitation_is_accepted() {
         "http://127.0.0.1:8000/invitations/",
     );
     let gus = crate::helpers::client();
-    let page = gus.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&gus, &path).await;
     let csrf = crate::helpers::csrf_token(&page);
     let res = gus
         .post(app.url(&path))

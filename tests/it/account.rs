@@ -9,14 +9,7 @@ async fn sessions_are_listed_and_can_be_signed_out_one_or_all_others() {
     let laptop = crate::helpers::client();
     let phone = crate::helpers::client();
     for (client, ua) in [(&laptop, "Laptop browser"), (&phone, "Phone browser")] {
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page_as(client, "/login").await;
         let token = csrf_token(&page);
         client
             .post(app.url("/login"))

@@ -83,14 +83,7 @@ async fn the_dashboard_sends_strangers_to_sign_in_and_back() {
     assert_eq!(res.headers()["content-type"], "application/problem+json");
 
     // Signing in from that page goes back where the person was going.
-    let login = stranger
-        .get(app.url("/login?next=/dashboard/orders"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = app.page_as(&stranger, "/login?next=/dashboard/orders").await;
     assert!(login.contains("name=\"next\" value=\"/dashboard/orders\""));
     let token = csrf_token(&login);
     let res = stranger
@@ -116,7 +109,7 @@ async fn a_wrong_password_keeps_the_email_and_says_what_is_wrong_without_telling
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
     let other = crate::helpers::client();
-    let page = other.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&other, "/login").await;
     let token = csrf_token(&page);
     let mut answers = vec![];
     for email in ["owner@shop.test", "nobody@shop.test"] {
@@ -187,14 +180,7 @@ async fn register_then_verify_from_the_mail_signs_in_to_the_dashboard() {
     .await;
     app.set_up("owner@shop.test", "Atelier").await;
     let visitor = crate::helpers::client();
-    let page = visitor
-        .get(app.url("/register"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&visitor, "/register").await;
     let token = csrf_token(&page);
     let form = [
         ("csrf_token", token.as_str()),
@@ -224,7 +210,7 @@ async fn register_then_verify_from_the_mail_signs_in_to_the_dashboard() {
     let path = link_in(&text, "http://127.0.0.1:8000");
     assert!(path.starts_with("/verify-email/"), "{path}");
 
-    let confirm = visitor.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let confirm = app.page_as(&visitor, &path).await;
     assert!(confirm.contains("Confirm my address"));
     let token = csrf_token(&confirm);
     let res = visitor
@@ -235,14 +221,7 @@ async fn register_then_verify_from_the_mail_signs_in_to_the_dashboard() {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/dashboard");
-    let dash = visitor
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dash = app.page_as(&visitor, "/dashboard").await;
     assert!(
         dash.contains("Mugs &#38; Co") || dash.contains("Mugs &amp; Co"),
         "{dash}"
@@ -251,7 +230,7 @@ async fn register_then_verify_from_the_mail_signs_in_to_the_dashboard() {
     assert!(!dash.contains("is not confirmed yet"));
 
     // The link works once.
-    let again = visitor.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let again = app.page_as(&visitor, &path).await;
     assert!(again.contains("This link does not work"));
 
     let actions: Vec<String> = app
@@ -286,14 +265,7 @@ async fn registering_a_taken_address_answers_the_same_and_mails_the_owner() {
     .await;
     app.set_up("owner@shop.test", "Atelier").await;
     let visitor = crate::helpers::client();
-    let page = visitor
-        .get(app.url("/register"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&visitor, "/register").await;
     let token = csrf_token(&page);
     let res = visitor
         .post(app.url("/register"))
@@ -331,14 +303,7 @@ async fn bad_registration_input_is_shown_beside_each_field_and_nothing_is_writte
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
     let visitor = crate::helpers::client();
-    let page = visitor
-        .get(app.url("/register"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&visitor, "/register").await;
     let token = csrf_token(&page);
     let res = visitor
         .post(app.url("/register"))
@@ -381,14 +346,7 @@ async fn an_unverified_member_can_ask_for_the_link_again_within_limits() {
     .await;
     app.set_up("owner@shop.test", "Atelier").await;
     let visitor = crate::helpers::client();
-    let page = visitor
-        .get(app.url("/register"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&visitor, "/register").await;
     let token = csrf_token(&page);
     visitor
         .post(app.url("/register"))
@@ -403,14 +361,7 @@ async fn an_unverified_member_can_ask_for_the_link_again_within_limits() {
         .await
         .unwrap();
     assert!(app.eventually(|| smtp.received().len() == 1).await);
-    let page = visitor
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&visitor, "/login").await;
     let token = csrf_token(&page);
     visitor
         .post(app.url("/login"))
@@ -422,14 +373,7 @@ async fn an_unverified_member_can_ask_for_the_link_again_within_limits() {
         .send()
         .await
         .unwrap();
-    let dash = visitor
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dash = app.page_as(&visitor, "/dashboard").await;
     assert!(dash.contains("is not confirmed yet") && dash.contains("Send the link again"));
     let token = csrf_token(&dash);
     let mut statuses = vec![];

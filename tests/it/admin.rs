@@ -1,6 +1,6 @@
 //! Instance administration: jobs and the outbox, for instance admins only.
 
-use crate::helpers::{PASSWORD, Spawn, TestApp};
+use crate::helpers::{Spawn, TestApp};
 use luneo::db::time::Clock;
 
 #[tokio::test]
@@ -74,35 +74,13 @@ async fn a_dead_delivery_is_listed_and_replayed_from_the_page() {
 async fn members_who_are_not_instance_admins_get_403() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let (code, _, err) = app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "ada@shop.test",
-            "--name",
-            "Ada",
-            "--org",
-            "atelier",
-            "--role",
-            "admin",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
+    app.add_member("ada@shop.test", "Ada", "admin").await;
     let ada = app.signed_in("ada@shop.test").await;
     assert_eq!(ada.get(app.url("/dashboard")).send().await.unwrap().status(), 200);
     for path in ["/admin/jobs", "/admin/outbox"] {
         assert_eq!(ada.get(app.url(path)).send().await.unwrap().status(), 403, "{path}");
     }
-    let dash = ada
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dash = app.page_as(&ada, "/dashboard").await;
     assert!(!dash.contains("/admin/jobs"));
 }
 

@@ -55,7 +55,7 @@ async fn an_invited_colleague_joins_with_a_new_account_and_the_audit_log_shows_e
     let path = link_in(&text);
 
     let colin = crate::helpers::client();
-    let page = colin.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&colin, &path).await;
     assert!(page.contains("Join Atelier on Luneo") && page.contains("colin@shop.test"));
     let token = csrf_token(&page);
     let weak = colin
@@ -78,24 +78,10 @@ async fn an_invited_colleague_joins_with_a_new_account_and_the_audit_log_shows_e
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/dashboard");
-    let team = colin
-        .get(app.url("/dashboard/team"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let team = app.page_as(&colin, "/dashboard/team").await;
     assert!(team.contains("Colin Colleague") && team.contains("Olivia Owner"));
     assert!(!team.contains("Invite member"), "a member may not invite");
-    let me: serde_json::Value = colin
-        .get(app.url("/api/v1/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.json_as(&colin, "/api/v1/me").await;
     assert_eq!(me["role"], "member");
 
     // The link works once.
@@ -147,7 +133,7 @@ async fn an_existing_account_signs_in_then_joins() {
     assert!(app.eventually(|| smtp.received().len() == 1).await);
     let path = link_in(&smtp.received()[0].part("text/plain").unwrap());
     let dana = crate::helpers::client();
-    let page = dana.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&dana, &path).await;
     let token = csrf_token(&page);
     let res = dana
         .post(app.url(&path))
@@ -158,7 +144,7 @@ async fn an_existing_account_signs_in_then_joins() {
     assert_eq!(res.status(), 303);
     let login = res.headers()["location"].to_str().unwrap().to_string();
     assert!(login.starts_with("/login?next=%2Finvitations%2F"), "{login}");
-    let page = dana.get(app.url(&login)).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&dana, &login).await;
     let token = csrf_token(&page);
     let res = dana
         .post(app.url("/login"))
@@ -172,7 +158,7 @@ async fn an_existing_account_signs_in_then_joins() {
         .await
         .unwrap();
     assert_eq!(res.headers()["location"], path.as_str());
-    let page = dana.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&dana, &path).await;
     assert!(page.contains("Join the organisation"));
     let token = csrf_token(&page);
     let res = dana
@@ -182,14 +168,7 @@ async fn an_existing_account_signs_in_then_joins() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let dash = dana
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dash = app.page_as(&dana, "/dashboard").await;
     assert!(
         dash.contains("<h1>Atelier</h1>"),
         "the session moved to the org just joined"
@@ -351,30 +330,9 @@ async fn resending_replaces_the_link_and_the_last_owner_stays_owner() {
 #[tokio::test]
 async fn members_without_team_manage_cannot_invite_even_by_posting() {
     let (app, _smtp) = app_with_smtp().await;
-    app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "m@shop.test",
-            "--name",
-            "Max",
-            "--org",
-            "atelier",
-            "--role",
-            "member",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
+    app.add_member("m@shop.test", "Max", "member").await;
     let max = app.signed_in("m@shop.test").await;
-    let team = max
-        .get(app.url("/dashboard/team"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let team = app.page_as(&max, "/dashboard/team").await;
     let token = csrf_token(&team);
     let res = max
         .post(app.url("/dashboard/team/invite"))
@@ -399,26 +357,7 @@ async fn members_without_team_manage_cannot_invite_even_by_posting() {
 #[tokio::test]
 async fn ownership_is_transferred_only_with_the_owners_password() {
     let (app, _smtp) = app_with_smtp().await;
-    app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "n@shop.test",
-            "--name",
-            "Nina",
-            "--org",
-            "atelier",
-            "--role",
-            "admin",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    let nina: String = app
-        .db
-        .read(|c| Ok(c.query_row("SELECT id FROM users WHERE email = 'n@shop.test'", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let nina = app.add_member("n@shop.test", "Nina", "admin").await;
     let res = app
         .submit(
             "/dashboard/team",

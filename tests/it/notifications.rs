@@ -16,7 +16,7 @@ async fn invite_and_accept(app: &TestApp, smtp: &SmtpServer, email: &str, name: 
     let start = text.find("/invitations/").unwrap();
     let path = text[start..].split_whitespace().next().unwrap().to_string();
     let guest = crate::helpers::client();
-    let page = guest.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&guest, &path).await;
     let token = csrf_token(&page);
     let res = guest
         .post(app.url(&path))
@@ -296,26 +296,7 @@ async fn preferences_through_the_api_change_only_what_is_sent_and_refuse_nonsens
 async fn a_member_is_told_when_their_role_changes() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "m@shop.test",
-            "--name",
-            "Max",
-            "--org",
-            "atelier",
-            "--role",
-            "member",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    let max_id: String = app
-        .db
-        .read(|c| Ok(c.query_row("SELECT id FROM users WHERE email = 'm@shop.test'", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let max_id = app.add_member("m@shop.test", "Max", "member").await;
     let res = app
         .submit(
             "/dashboard/team",
@@ -325,14 +306,7 @@ async fn a_member_is_told_when_their_role_changes() {
         .await;
     assert_eq!(res.status(), 303);
     let max = app.signed_in("m@shop.test").await;
-    let list: serde_json::Value = max
-        .get(app.url("/api/v1/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.json_as(&max, "/api/v1/notifications").await;
     assert_eq!(list["data"][0]["kind"], "team.role_changed");
     assert_eq!(list["data"][0]["title"], "Your role in Atelier changed");
     assert_eq!(list["data"][0]["body"], "Your role in Atelier is now: admin.");
@@ -468,14 +442,7 @@ async fn org_admins_see_the_delivery_history_and_replay_a_dead_mail_of_their_org
         &[("LUNEO_PASSWORD", PASSWORD)],
     );
     let zed = app.signed_in("zed@other.test").await;
-    let page = zed
-        .get(app.url("/dashboard/notifications/history"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&zed, "/dashboard/notifications/history").await;
     assert!(!page.contains("Kim joined"));
     let key = outbox_id.clone();
     app.db

@@ -15,14 +15,7 @@ async fn a_reset_link_sets_a_new_password_once_and_signs_out_every_other_session
     let visitor = crate::helpers::client();
     let mut answers = vec![];
     for email in ["nobody@shop.test", "owner@shop.test"] {
-        let page = visitor
-            .get(app.url("/password/forgot"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page_as(&visitor, "/password/forgot").await;
         let token = csrf_token(&page);
         let res = visitor
             .post(app.url("/password/forgot"))
@@ -45,7 +38,7 @@ async fn a_reset_link_sets_a_new_password_once_and_signs_out_every_other_session
     let start = text.find("/password/reset/").unwrap();
     let path = text[start..].split_whitespace().next().unwrap().to_string();
 
-    let page = visitor.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&visitor, &path).await;
     assert!(page.contains("Choose a new password"));
     let token = csrf_token(&page);
     let res = visitor
@@ -84,10 +77,10 @@ async fn a_reset_link_sets_a_new_password_once_and_signs_out_every_other_session
         "a security notice is mailed, always"
     );
 
-    let again = visitor.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let again = app.page_as(&visitor, &path).await;
     assert!(again.contains("has been used already or has expired"));
     let old = crate::helpers::client();
-    let page = old.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&old, "/login").await;
     let t = csrf_token(&page);
     let res = old
         .post(app.url("/login"))
@@ -138,14 +131,7 @@ async fn too_many_sign_in_attempts_get_429_with_retry_after_and_a_message() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
     let attacker = crate::helpers::client();
-    let page = attacker
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&attacker, "/login").await;
     let token = csrf_token(&page);
     let mut statuses = vec![];
     for _ in 0..6 {

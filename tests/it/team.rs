@@ -95,31 +95,9 @@ async fn cli_user_add_and_token_create_give_api_access_to_me() {
 async fn a_viewer_sees_only_what_they_may_and_gets_403_naming_the_permission() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let (code, _, err) = app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "vera@shop.test",
-            "--name",
-            "Vera Viewer",
-            "--org",
-            "atelier",
-            "--role",
-            "viewer",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
+    app.add_member("vera@shop.test", "Vera Viewer", "viewer").await;
     let vera = app.signed_in("vera@shop.test").await;
-    let dash = vera
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dash = app.page_as(&vera, "/dashboard").await;
     assert!(
         dash.contains(">Orders</a>") && !dash.contains(">Billing</a>"),
         "billing is hidden from a viewer"
@@ -327,14 +305,7 @@ async fn org_settings_are_saved_checked_and_audited() {
         &[("LUNEO_PASSWORD", PASSWORD)],
     );
     let vi = app.signed_in("v@shop.test").await;
-    let page = vi
-        .get(app.url("/dashboard/settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(&vi, "/dashboard/settings").await;
     assert!(page.contains("<fieldset disabled>") && !page.contains("Save settings"));
     let t = csrf_token(&page);
     let res = vi
@@ -390,22 +361,7 @@ async fn a_custom_role_from_the_matrix_decides_what_its_members_may_do() {
         .await;
     assert_eq!(res.status(), 422);
 
-    let (code, _, err) = app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "p@shop.test",
-            "--name",
-            "Pat",
-            "--org",
-            "atelier",
-            "--role",
-            "production",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
+    app.add_member("p@shop.test", "Pat", "production").await;
     let (_, token, _) = app.cli(&["token", "create", "--email", "p@shop.test"], &[]);
     let me: serde_json::Value = app
         .client

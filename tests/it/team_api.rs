@@ -106,21 +106,7 @@ async fn members_and_invitations_through_the_api() {
         404
     );
 
-    app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "m@shop.test",
-            "--name",
-            "Max",
-            "--org",
-            "atelier",
-            "--role",
-            "member",
-        ],
-        &[("LUNEO_PASSWORD", PASSWORD)],
-    );
+    app.add_member("m@shop.test", "Max", "member").await;
     let (status, members) = api.call(reqwest::Method::GET, "/api/v1/members?limit=1", None).await;
     assert_eq!(status, 200);
     assert_eq!(members["data"].as_array().unwrap().len(), 1);

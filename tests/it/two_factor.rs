@@ -44,14 +44,7 @@ async fn turn_on(app: &TestApp) -> (String, Vec<String>) {
 }
 
 async fn password_step(app: &TestApp, client: &reqwest::Client) -> String {
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(client, "/login").await;
     let token = csrf_token(&page);
     let res = client
         .post(app.url("/login"))
@@ -65,14 +58,7 @@ async fn password_step(app: &TestApp, client: &reqwest::Client) -> String {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login/2fa");
-    let page = client
-        .get(app.url("/login/2fa"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page_as(client, "/login/2fa").await;
     assert!(page.contains("Enter your code"));
     csrf_token(&page)
 }
@@ -177,7 +163,7 @@ async fn the_halfway_state_lasts_five_minutes_and_two_factor_can_be_turned_off_w
         .await;
     assert_eq!(res.status(), 303);
     let fresh = crate::helpers::client();
-    let page = fresh.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let page = app.page_as(&fresh, "/login").await;
     let t = csrf_token(&page);
     let res = fresh
         .post(app.url("/login"))

@@ -101,7 +101,7 @@ async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
 
     // A valid token from another visitor's session does not work either.
     let other = crate::helpers::client();
-    let (_, other_html) = (200, other.get(app.url("/")).send().await.unwrap().text().await.unwrap());
+    let (_, other_html) = (200, app.page_as(&other, "/").await);
     let foreign = csrf_token(&other_html);
     let res = app
         .client
