@@ -121,8 +121,15 @@ pub fn default_template(lang: Lang, kind: &Kind) -> MailTemplate {
     }
 }
 
-/// Checks both parts against the kind's sample data; errors name the field.
-pub fn check(kind: &Kind, template: &MailTemplate, org_name: &str) -> Result<MailTemplate, AppError> {
+/// Checks both parts against the kind's sample data; errors name the field
+/// and give "line N: reason", worded in `lang` for pages (`None`: the API's
+/// English).
+pub fn check(
+    kind: &Kind,
+    template: &MailTemplate,
+    org_name: &str,
+    lang: Option<Lang>,
+) -> Result<MailTemplate, AppError> {
     let vars = sample_vars(kind, org_name, "Sam Sample");
     let mut errors = vec![];
     let mut rendered = MailTemplate {
@@ -140,7 +147,16 @@ pub fn check(kind: &Kind, template: &MailTemplate, org_name: &str) -> Result<Mai
         } else {
             match render(source, &vars) {
                 Ok(text) => *out = text,
-                Err(e) => errors.push((field, e.to_string())),
+                Err(e) => errors.push((
+                    field,
+                    match lang {
+                        Some(l) => l.tf(
+                            "notifications.templates.error_at",
+                            &[("line", &e.line.to_string()), ("reason", &e.reason)],
+                        ),
+                        None => e.to_string(),
+                    },
+                )),
             }
         }
     }

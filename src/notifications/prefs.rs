@@ -174,6 +174,22 @@ pub fn grid_json(rows: &[PrefRow]) -> serde_json::Value {
         .into()
 }
 
+/// Each cell of the grid with its value in `enabled` ("category.channel" → on; absent = off).
+fn cells(enabled: &HashMap<String, bool>) -> impl Iterator<Item = (Category, Channel, bool)> + '_ {
+    Category::ALL.into_iter().flat_map(move |c| {
+        Channel::ALL.into_iter().map(move |ch| {
+            (
+                c,
+                ch,
+                enabled
+                    .get(&format!("{}.{}", c.key(), ch.key()))
+                    .copied()
+                    .unwrap_or(false),
+            )
+        })
+    })
+}
+
 /// Saves a person's grid from `enabled` ("category.channel" → on; absent = off).
 pub fn save_preferences(
     tx: &Transaction,
@@ -181,36 +197,24 @@ pub fn save_preferences(
     org_id: &str,
     enabled: &HashMap<String, bool>,
 ) -> Result<(), AppError> {
-    for c in Category::ALL {
-        for ch in Channel::ALL {
-            let on = enabled
-                .get(&format!("{}.{}", c.key(), ch.key()))
-                .copied()
-                .unwrap_or(false);
-            tx.execute(
-                "INSERT INTO notification_prefs (user_id, org_id, category, channel, enabled) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (user_id, org_id, category, channel) DO UPDATE SET enabled = excluded.enabled",
-                rusqlite::params![user_id, org_id, c.key(), ch.key(), on],
-            )?;
-        }
+    for (c, ch, on) in cells(enabled) {
+        tx.execute(
+            "INSERT INTO notification_prefs (user_id, org_id, category, channel, enabled) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (user_id, org_id, category, channel) DO UPDATE SET enabled = excluded.enabled",
+            rusqlite::params![user_id, org_id, c.key(), ch.key(), on],
+        )?;
     }
     Ok(())
 }
 
 /// Saves the org's defaults from `enabled` ("category.channel" → on; absent = off).
 pub fn save_org_defaults(tx: &Transaction, org_id: &str, enabled: &HashMap<String, bool>) -> Result<(), AppError> {
-    for c in Category::ALL {
-        for ch in Channel::ALL {
-            let on = enabled
-                .get(&format!("{}.{}", c.key(), ch.key()))
-                .copied()
-                .unwrap_or(false);
-            tx.execute(
-                "INSERT INTO org_notification_defaults (org_id, category, channel, enabled) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (org_id, category, channel) DO UPDATE SET enabled = excluded.enabled",
-                rusqlite::params![org_id, c.key(), ch.key(), on],
-            )?;
-        }
+    for (c, ch, on) in cells(enabled) {
+        tx.execute(
+            "INSERT INTO org_notification_defaults (org_id, category, channel, enabled) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (org_id, category, channel) DO UPDATE SET enabled = excluded.enabled",
+            rusqlite::params![org_id, c.key(), ch.key(), on],
+        )?;
     }
     Ok(())
 }

@@ -147,29 +147,6 @@ struct TemplateForm {
     action: String,
 }
 
-/// Field errors as the page shows them: "Line 2: …".
-fn localized(ctx: &PageCtx, e: AppError) -> Result<FormState, AppError> {
-    match e {
-        AppError::Invalid(errors) => Ok(FormState::default().with_errors(
-            errors
-                .into_iter()
-                .map(|mut f| {
-                    if let Some(rest) = f.message.strip_prefix("line ")
-                        && let Some((line, reason)) = rest.split_once(": ")
-                    {
-                        f.message = ctx.lang.tf(
-                            "notifications.templates.error_at",
-                            &[("line", line), ("reason", reason)],
-                        );
-                    }
-                    f
-                })
-                .collect(),
-        )),
-        other => Err(other),
-    }
-}
-
 #[rocket::post("/dashboard/settings/notifications/templates/<kind_key>/<lang>", data = "<form>")]
 async fn save(
     ctx: PageCtx,
@@ -187,20 +164,20 @@ async fn save(
         subject: form.subject.clone(),
         body: form.body.replace("\r\n", "\n"),
     };
-    let checked = mt::check(kind, &template, &member.org.name);
+    let checked = mt::check(kind, &template, &member.org.name, Some(ctx.lang));
     let org_id = member.org.id.clone();
     let customised = db
         .read(move |c| Ok(mt::get(c, &org_id, kind.key, lang)?.is_some()))
         .await?;
     let values = [("subject", template.subject.as_str()), ("body", template.body.as_str())];
     match (checked, form.action.as_str()) {
-        (Err(e), _) => {
-            let state = localized(&ctx, e)?;
+        (Err(AppError::Invalid(errors)), _) => {
             let mut page = EditPage::new(ctx, &member, kind, lang);
             page.customised = customised;
-            page.form = FormState::with_values(&values).with_errors(state.errors().to_vec());
+            page.form = FormState::with_values(&values).with_errors(errors);
             Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))))
         }
+        (Err(other), _) => Err(other),
         (Ok(preview), "preview") => {
             let mut page = EditPage::new(ctx, &member, kind, lang);
             page.customised = customised;
@@ -329,7 +306,7 @@ async fn api_put(
         subject: body.0.subject,
         body: body.0.body,
     };
-    mt::check(kind, &template, &member.org.name)?;
+    mt::check(kind, &template, &member.org.name, None)?;
     save_override(&member, kind, lang, template.clone(), db, clock.now()).await?;
     Ok(Json(
         json!({ "kind": kind.key, "language": lang.code(), "customised": true, "subject": template.subject, "body": template.body }),
@@ -349,7 +326,7 @@ async fn api_preview(
         subject: body.0.subject,
         body: body.0.body,
     };
-    let out = mt::check(kind, &template, &member.org.name)?;
+    let out = mt::check(kind, &template, &member.org.name, None)?;
     Ok(Json(json!({ "subject": out.subject, "body": out.body })))
 }
 
