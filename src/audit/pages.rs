@@ -8,12 +8,12 @@ use crate::db::Db;
 use crate::db::time::SharedClock;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
+use crate::web::csv::{CsvExport, CsvFile};
 use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
 use crate::web::when::When;
 use askama::Template;
 use rocket::State;
-use rocket::http::{ContentType, Header};
 
 pub const PAGE_SIZE: i64 = 50;
 /// The most rows one export holds.
@@ -163,11 +163,9 @@ async fn audit_page(
     }))
 }
 
-/// Writes audit rows as CSV (header first).
-pub fn to_csv(rows: &[AuditEntry]) -> Result<Vec<u8>, AppError> {
-    let mut out = csv::Writer::from_writer(vec![]);
-    let fail = |e: csv::Error| AppError::internal(format!("csv: {e}"));
-    out.write_record([
+/// The audit rows as a CSV document (header first).
+pub fn to_csv(rows: &[AuditEntry]) -> Result<CsvExport, AppError> {
+    let mut out = CsvExport::new(&[
         "occurred_at",
         "action",
         "actor_type",
@@ -178,10 +176,9 @@ pub fn to_csv(rows: &[AuditEntry]) -> Result<Vec<u8>, AppError> {
         "ip",
         "user_agent",
         "metadata",
-    ])
-    .map_err(fail)?;
+    ])?;
     for r in rows {
-        out.write_record([
+        out.row([
             crate::db::time::rfc3339(r.occurred_at).as_str(),
             &r.action,
             &r.actor_type,
@@ -192,17 +189,9 @@ pub fn to_csv(rows: &[AuditEntry]) -> Result<Vec<u8>, AppError> {
             r.ip.as_deref().unwrap_or(""),
             r.user_agent.as_deref().unwrap_or(""),
             &r.metadata.to_string(),
-        ])
-        .map_err(fail)?;
+        ])?;
     }
-    out.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
-}
-
-#[derive(rocket::Responder)]
-struct CsvFile {
-    body: Vec<u8>,
-    content_type: ContentType,
-    disposition: Header<'static>,
+    Ok(out)
 }
 
 #[rocket::get("/dashboard/team/audit.csv?<q..>")]
@@ -211,14 +200,7 @@ async fn audit_csv(member: Member, q: AuditQuery, db: &State<Db>) -> Result<CsvF
     let filter = q.filter()?;
     let org_id = member.org.id.clone();
     let rows = db.read(move |c| list(c, &org_id, &filter, EXPORT_LIMIT)).await?;
-    Ok(CsvFile {
-        body: to_csv(&rows)?,
-        content_type: ContentType::CSV,
-        disposition: Header::new(
-            "Content-Disposition",
-            format!("attachment; filename=\"audit-{}.csv\"", member.org.slug),
-        ),
-    })
+    to_csv(&rows)?.download(&format!("audit-{}.csv", member.org.slug))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

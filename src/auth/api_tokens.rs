@@ -100,3 +100,9 @@ pub fn list(conn: &Connection, user_id: &str, org_id: &str) -> Result<Vec<ApiTok
 pub fn revoke(tx: &Transaction, user_id: &str, id: &str) -> Result<bool, AppError> {
     Ok(tx.execute("DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2", (id, user_id))? == 1)
 }
+
+/// Deletes every token of a user, in every organisation (after a password
+/// reset: whoever knew the old password may have made some); returns how many.
+pub fn revoke_all(tx: &Transaction, user_id: &str) -> Result<usize, AppError> {
+    Ok(tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [user_id])?)
+}

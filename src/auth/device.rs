@@ -1,7 +1,46 @@
-//! A browser's user agent as people read it ("Firefox 140 on Linux"), for
-//! the sessions list and new-sign-in notices; parsed with woothee.
+//! Browsers: a user agent as people read it ("Firefox 140 on Linux"), for
+//! the sessions list and new-sign-in notices (parsed with woothee); and the
+//! known-browser cookie, which lets a browser that signed in to an account
+//! before keep its own sign-in allowance when failures from elsewhere use
+//! up the account's (someone guessing cannot lock the owner out).
 
+use rocket::http::CookieJar;
+use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
+
+const KNOWN_COOKIE: &str = "luneo_known";
+
+/// What the (encrypted) known-browser cookie holds.
+#[derive(Serialize, Deserialize)]
+struct Known {
+    /// The account that signed in from this browser.
+    user: String,
+    /// This browser's random id.
+    device: String,
+}
+
+/// Marks this browser as one `user_id` signed in from (kept a year).
+pub fn remember(jar: &CookieJar<'_>, user_id: &str, secure: bool) {
+    let device = match jar
+        .get_private(KNOWN_COOKIE)
+        .and_then(|c| serde_json::from_str::<Known>(c.value()).ok())
+    {
+        Some(k) if k.user == user_id => k.device,
+        _ => crate::db::ids::random_token(16),
+    };
+    let value = serde_json::to_string(&Known {
+        user: user_id.into(),
+        device,
+    })
+    .expect("serializable");
+    jar.add_private(crate::web::cookies::build(KNOWN_COOKIE, value, secure).max_age(rocket::time::Duration::days(365)));
+}
+
+/// This browser's id if `user_id` signed in from it before.
+pub fn known(jar: &CookieJar<'_>, user_id: &str) -> Option<String> {
+    let known: Known = serde_json::from_str(jar.get_private(KNOWN_COOKIE)?.value()).ok()?;
+    (known.user == user_id).then_some(known.device)
+}
 
 static PARSER: LazyLock<woothee::parser::Parser> = LazyLock::new(woothee::parser::Parser::new);
 

@@ -1,5 +1,7 @@
 //! [`Identity`]: who is making a request, from the session cookie or, on
-//! `/api/`, an `Authorization: Bearer` personal API token.
+//! `/api/` only, an `Authorization: Bearer` personal API token. Anywhere
+//! else the header is ignored: a token never acts on a page (it could
+//! otherwise mint tokens or turn two-factor on for its owner).
 
 use super::{User, api_tokens, session};
 use crate::db::Db;
@@ -42,7 +44,11 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
         .ok_or_else(|| AppError::internal("no database"))?
         .clone();
     let now = req.rocket().state::<SharedClock>().map(|c| c.now()).unwrap_or_default();
-    if let Some(auth) = req.headers().get_one("Authorization") {
+    let bearer = req
+        .headers()
+        .get_one("Authorization")
+        .filter(|_| crate::web::error::is_api(req));
+    if let Some(auth) = bearer {
         let token = auth
             .strip_prefix("Bearer ")
             .map(str::trim)

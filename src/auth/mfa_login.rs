@@ -12,7 +12,7 @@ use crate::web::page::{Html, PageCtx};
 use crate::web::ratelimit::{Limit, RateLimits};
 use askama::Template;
 use rocket::form::Form;
-use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::http::{Cookie, CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::response::status::Custom;
 use rocket::{Either, State};
@@ -29,19 +29,14 @@ struct Pending {
 }
 
 /// Remembers that `user_id` gave the right password and still owes a code.
-pub(super) fn start(jar: &CookieJar<'_>, user_id: &str, next: &str, now: i64) {
+pub(super) fn start(jar: &CookieJar<'_>, user_id: &str, next: &str, now: i64, secure: bool) {
     let pending = Pending {
         user: user_id.into(),
         next: next.into(),
         until: now + WINDOW,
     };
     let value = serde_json::to_string(&pending).expect("serializable");
-    jar.add_private(
-        Cookie::build((COOKIE, value))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .path("/"),
-    );
+    jar.add_private(crate::web::cookies::build(COOKIE, value, secure));
 }
 
 fn pending(jar: &CookieJar<'_>, now: i64) -> Option<Pending> {
@@ -121,6 +116,7 @@ async fn code_submit(
     };
     jar.remove_private(Cookie::build(COOKIE).path("/"));
     session::set_cookie(jar, token, config.https());
+    super::device::remember(jar, &p.user, config.https());
     Ok(Either::Left(Redirect::to(if p.next == "/" {
         "/dashboard".to_string()
     } else {

@@ -493,11 +493,17 @@ async fn login_submit(
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_string();
     limits.check(Limit::LoginPerIp, client.ip.as_deref().unwrap_or("unknown"))?;
-    limits.check(Limit::LoginPerAccount, &email)?;
     let found = {
         let email = email.clone();
         db.read(move |c| super::find_by_email(c, &email)).await?
     };
+    // A browser this account signed in from before has an allowance of its
+    // own: failures from elsewhere cannot lock its owner out.
+    let account_key = match found.as_ref().and_then(|u| super::device::known(jar, &u.id)) {
+        Some(device) => format!("{email}|{device}"),
+        None => email.clone(),
+    };
+    limits.check(Limit::LoginPerAccount, &account_key)?;
     let password = form.password.clone();
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref())).await?;
@@ -507,15 +513,16 @@ async fn login_submit(
     };
     let now = clock.now();
     if user.two_factor {
-        super::mfa_login::start(jar, &user.id, &next, now);
+        super::mfa_login::start(jar, &user.id, &next, now, config.https());
         return Ok(Either::Left(Redirect::to("/login/2fa")));
     }
     let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
-    let base = config.base_url.clone();
+    let (base, user_id) = (config.base_url.clone(), user.id.clone());
     let token = db
         .write(move |tx| sign_in(tx, &user, old.as_deref(), (&client.ip, &client.user_agent), now, &base))
         .await?;
     session::set_cookie(jar, token, config.https());
+    super::device::remember(jar, &user_id, config.https());
     Ok(Either::Left(Redirect::to(if next == "/" {
         "/dashboard".to_string()
     } else {

@@ -168,9 +168,11 @@ async fn reset_submit(
         .write(move |tx| {
             mail_tokens::consume(tx, &t, Purpose::Reset, now)?.ok_or(AppError::NotFound)?;
             tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", (&user.id, &hash))?;
-            // The mail reached the address: it is verified, and every session ends.
+            // The mail reached the address: it is verified, and every session
+            // and API token ends (whoever knew the old password may hold some).
             super::mark_verified(tx, &user.id, now)?;
             let ended = session::revoke_others(tx, &user.id, None)?;
+            let tokens_revoked = super::api_tokens::revoke_all(tx, &user.id)?;
             let org = crate::orgs::memberships_of(tx, &user.id)?
                 .into_iter()
                 .next()
@@ -182,7 +184,7 @@ async fn reset_submit(
                 &ctx,
                 "user.password_reset",
                 Some(("user", &user.id)),
-                serde_json::json!({ "sessions_ended": ended }),
+                serde_json::json!({ "sessions_ended": ended, "tokens_revoked": tokens_revoked }),
             )?;
             if let Some(org_id) = &org {
                 let notice = crate::notifications::Notice {

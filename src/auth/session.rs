@@ -6,7 +6,7 @@
 use super::User;
 use crate::db::ids::{hash_token, new_id, random_token};
 use crate::web::error::AppError;
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::{Cookie, CookieJar};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
@@ -61,12 +61,8 @@ pub fn create(
 
 /// Puts the session token in the cookie jar.
 pub fn set_cookie(jar: &CookieJar<'_>, token: String, secure: bool) {
-    let cookie = Cookie::build((COOKIE, token))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .path("/")
-        .max_age(rocket::time::Duration::seconds(ABSOLUTE_SECONDS));
+    let cookie =
+        crate::web::cookies::build(COOKIE, token, secure).max_age(rocket::time::Duration::seconds(ABSOLUTE_SECONDS));
     jar.add(cookie);
 }
 

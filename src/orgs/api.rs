@@ -3,6 +3,7 @@
 //! or token; another org's ids answer 404.
 
 use super::Member;
+use super::escalation::guarded;
 use super::perms::{Area, Level};
 use super::team::{self, Invitation, MemberRow};
 use crate::audit::pages::AuditQuery;
@@ -98,21 +99,21 @@ async fn change_member(
 ) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let base = config.base_url.clone();
-    let (audit, org_id, actor_role, user_id) = (
+    let (audit, org_id, actor, user_id) = (
         member.audit(clock.now()),
         member.org.id.clone(),
-        member.role.key.clone(),
+        member.acting(),
         id.to_string(),
     );
-    let row = db
-        .write(move |tx| {
-            team::change_role(tx, &audit, &actor_role, &org_id, &user_id, &body.0.role, &base)?;
-            team::members(tx, &org_id)?
-                .into_iter()
-                .find(|m| m.user_id == user_id)
-                .ok_or(AppError::NotFound)
-        })
-        .await?;
+    let target = ("user", user_id.clone());
+    let row = guarded(db, audit.clone(), "member.role_change_refused", target, move |tx| {
+        team::change_role(tx, &audit, &actor, &org_id, &user_id, &body.0.role, &base)?;
+        team::members(tx, &org_id)?
+            .into_iter()
+            .find(|m| m.user_id == user_id)
+            .ok_or(AppError::NotFound)
+    })
+    .await?;
     Ok(Json(member_json(&row)))
 }
 
@@ -124,14 +125,17 @@ async fn remove_member(
     clock: &State<SharedClock>,
 ) -> Result<Status, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let (audit, org_id, actor_role, user_id) = (
+    let (audit, org_id, actor, user_id) = (
         member.audit(clock.now()),
         member.org.id.clone(),
-        member.role.key.clone(),
+        member.acting(),
         id.to_string(),
     );
-    db.write(move |tx| team::remove_member(tx, &audit, &actor_role, &org_id, &user_id))
-        .await?;
+    let target = ("user", user_id.clone());
+    guarded(db, audit.clone(), "member.removal_refused", target, move |tx| {
+        team::remove_member(tx, &audit, &actor, &org_id, &user_id)
+    })
+    .await?;
     Ok(Status::NoContent)
 }
 
@@ -163,15 +167,12 @@ async fn invite(
         ));
     }
     let now = clock.now();
-    let (audit, org, inviter, base) = (
-        member.audit(now),
-        member.org.clone(),
-        member.user.clone(),
-        config.base_url.clone(),
-    );
-    let invitation = db
-        .write(move |tx| team::invite(tx, &audit, &org, &inviter, &body.0.email, &body.0.role, &base))
-        .await?;
+    let (audit, org, base) = (member.audit(now), member.org.clone(), config.base_url.clone());
+    let (actor, target) = (member.acting(), ("email", body.0.email.trim().to_string()));
+    let invitation = guarded(db, audit.clone(), "invitation.refused", target, move |tx| {
+        team::invite(tx, &audit, &org, &actor, &body.0.email, &body.0.role, &base)
+    })
+    .await?;
     outbox.wake();
     Ok(created(invitation_json(&invitation)))
 }

@@ -4,6 +4,7 @@
 //! allows. Permission checks happen here, on the server.
 
 pub mod api;
+pub mod escalation;
 mod mails;
 pub mod perms;
 mod roles;
@@ -231,6 +232,15 @@ impl Member {
         self.role.grants.allows(Perm(area, level))
     }
 
+    /// Who is acting, for the rules of [`escalation`].
+    pub fn acting(&self) -> escalation::Acting {
+        escalation::Acting {
+            user_id: self.user.id.clone(),
+            name: self.user.name.clone(),
+            role: self.role.clone(),
+        }
+    }
+
     /// Fails with 403 naming the missing permission.
     pub fn require(&self, area: Area, level: Level) -> Result<(), AppError> {
         if self.can(area, level) {
@@ -283,10 +293,16 @@ async fn resolve(req: &Request<'_>, identity: Identity) -> Result<Member, AppErr
     let Some((org, role)) = chosen.cloned() else {
         return Err(AppError::Forbidden("You do not belong to any organisation.".into()));
     };
-    // An org that requires two-factor lets its members in only to turn it on.
+    // An org that requires two-factor lets its members without it do one
+    // thing: turn it on (or go to another org, or sign out). Their API
+    // tokens are refused until then.
     let path = req.uri().path();
-    let exempt = path.starts_with("/dashboard/account") || path == "/logout" || path == "/dashboard/switch-org";
-    if org.require_2fa && !identity.user.two_factor && matches!(identity.via, Via::Session { .. }) && !exempt {
+    let exempt = matches!(identity.via, Via::Session { .. })
+        && (path == "/dashboard/account/2fa"
+            || path.starts_with("/dashboard/account/2fa/")
+            || path == "/logout"
+            || path == "/dashboard/switch-org");
+    if org.require_2fa && !identity.user.two_factor && !exempt {
         return Err(AppError::TwoFactorRequired);
     }
     if let (Via::Session { id }, None) = (&identity.via, &identity.org_id) {

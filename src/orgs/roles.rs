@@ -2,6 +2,7 @@
 //! are shown as they are; admins create custom roles, set each area's level
 //! and delete a role nobody holds. Needs `team:manage` to change anything.
 
+use super::escalation::{self, guarded};
 use super::perms::{Area, Grants, Level};
 use super::{Member, Role, team};
 use crate::audit;
@@ -35,6 +36,8 @@ struct RolesPage {
     rows: Vec<MatrixRow>,
     levels: [&'static str; 3],
     can_manage: bool,
+    /// The role the viewer holds: nobody edits their own (shown, not editable).
+    held_role: String,
     form: FormState,
 }
 
@@ -59,6 +62,7 @@ async fn page(ctx: PageCtx, member: &Member, db: &Db, form: FormState) -> Result
         rows,
         levels: [Level::View.key(), Level::Edit.key(), Level::Manage.key()],
         can_manage: member.can(Area::Team, Level::Manage),
+        held_role: member.role.id.clone(),
         form,
     })
 }
@@ -93,7 +97,7 @@ async fn create(
     } else {
         None
     };
-    let (audit, org_id) = (member.audit(clock.now()), member.org.id.clone());
+    let (audit, org_id, actor) = (member.audit(clock.now()), member.org.id.clone(), member.acting());
     let result =
         match problem {
             Some(p) => Err(AppError::invalid("name", p)),
@@ -109,8 +113,9 @@ async fn create(
                         return Err(AppError::invalid("name", "roles.error.taken"));
                     }
                     let id = new_id("rol");
-                    // A new role starts with viewing everything but billing, like a viewer.
-                    let grants = super::perms::Preset::Viewer.grants();
+                    // A new role starts like a viewer (everything but billing), cut
+                    // down to what its creator holds: nobody grants more than that.
+                    let grants = escalation::within_reach(&actor, super::perms::Preset::Viewer.grants());
                     tx.execute(
                     "INSERT INTO roles (id, org_id, key, name, builtin, permissions) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
                     rusqlite::params![id, org_id, k, n, serde_json::to_string(&grants).expect("grants serialize")],
@@ -172,15 +177,23 @@ async fn update(
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let grants = parse_grants(&form.levels)?;
-    let (audit, org_id, id) = (member.audit(clock.now()), member.org.id.clone(), id.to_string());
-    db.write(move |tx| {
-        let changed = tx.execute(
+    let (audit, org_id, id, actor) = (
+        member.audit(clock.now()),
+        member.org.id.clone(),
+        id.to_string(),
+        member.acting(),
+    );
+    let target = ("role", id.clone());
+    guarded(db, audit.clone(), "role.change_refused", target, move |tx| {
+        let role = team::roles(tx, &org_id)?
+            .into_iter()
+            .find(|r| r.id == id && !r.builtin)
+            .ok_or(AppError::NotFound)?;
+        escalation::check_role_edit(&actor, &role, &grants)?;
+        tx.execute(
             "UPDATE roles SET permissions = ?3 WHERE org_id = ?1 AND id = ?2 AND builtin = 0",
             rusqlite::params![org_id, id, serde_json::to_string(&grants).expect("grants serialize")],
         )?;
-        if changed == 0 {
-            return Err(AppError::NotFound);
-        }
         audit::record(
             tx,
             &audit,

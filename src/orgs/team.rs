@@ -2,6 +2,7 @@
 //! always one owner left) and invitations (create within the seat limit,
 //! resend, revoke, accept). Every change writes its audit row.
 
+use super::escalation::{self, Acting};
 use super::{Org, Role};
 use crate::audit::{self, AuditCtx};
 use crate::db::ids::{hash_token, new_id, random_token};
@@ -75,36 +76,39 @@ fn owner_count(tx: &Connection, org_id: &str) -> Result<i64, AppError> {
 }
 
 fn member_role(tx: &Connection, org_id: &str, user_id: &str) -> Result<String, AppError> {
+    Ok(held_role(tx, org_id, user_id)?.key)
+}
+
+/// The role `user_id` holds in the org.
+fn held_role(tx: &Connection, org_id: &str, user_id: &str) -> Result<Role, AppError> {
     tx.query_row(
-        "SELECT r.key FROM memberships m JOIN roles r ON r.id = m.role_id WHERE m.org_id = ?1 AND m.user_id = ?2",
+        "SELECT r.id, r.key, r.name, r.builtin, r.permissions FROM memberships m JOIN roles r ON r.id = m.role_id
+         WHERE m.org_id = ?1 AND m.user_id = ?2",
         (org_id, user_id),
-        |r| r.get(0),
+        |r| super::role_at(r, 0),
     )
     .optional()?
     .ok_or(AppError::NotFound)
 }
 
-/// Gives a member another role. Only owners hand out or take away `owner`,
-/// and the last owner keeps it.
+/// Gives a member another role, within the rules of [`escalation`]
+/// (nobody raises their own rights); the last owner keeps the role.
 pub fn change_role(
     tx: &Transaction,
     ctx: &AuditCtx,
-    actor_role: &str,
+    actor: &Acting,
     org_id: &str,
     user_id: &str,
     role_key: &str,
     base_url: &reqwest::Url,
 ) -> Result<(), AppError> {
-    let current = member_role(tx, org_id, user_id)?;
+    let held = held_role(tx, org_id, user_id)?;
+    let current = held.key.clone();
     let role = role_by_key(tx, org_id, role_key)?;
-    if (current == "owner" || role_key == "owner") && actor_role != "owner" {
-        return Err(AppError::Forbidden(
-            "Only an owner can give or take the owner role.".into(),
-        ));
-    }
     if current == "owner" && role_key != "owner" && owner_count(tx, org_id)? <= 1 {
         return Err(AppError::Conflict("team.error.last_owner".into()));
     }
+    escalation::check_assignment(actor, user_id, &held, &role)?;
     tx.execute(
         "UPDATE memberships SET role_id = ?3 WHERE org_id = ?1 AND user_id = ?2",
         (org_id, user_id, &role.id),
@@ -132,14 +136,13 @@ pub fn change_role(
 pub fn remove_member(
     tx: &Transaction,
     ctx: &AuditCtx,
-    actor_role: &str,
+    actor: &Acting,
     org_id: &str,
     user_id: &str,
 ) -> Result<(), AppError> {
-    let current = member_role(tx, org_id, user_id)?;
-    if current == "owner" && actor_role != "owner" {
-        return Err(AppError::Forbidden("Only an owner can remove an owner.".into()));
-    }
+    let held = held_role(tx, org_id, user_id)?;
+    escalation::check_acting_on(actor, &held)?;
+    let current = held.key;
     if current == "owner" && owner_count(tx, org_id)? <= 1 {
         return Err(AppError::Conflict("team.error.last_owner".into()));
     }
@@ -215,12 +218,12 @@ pub fn invite(
     tx: &Transaction,
     ctx: &AuditCtx,
     org: &Org,
-    inviter: &crate::auth::User,
+    actor: &Acting,
     email: &str,
     role_key: &str,
     base_url: &reqwest::Url,
 ) -> Result<Invitation, AppError> {
-    let inviter_id = &inviter.id;
+    let inviter_id = &actor.user_id;
     let email = email.trim();
     if !crate::auth::valid_email(email) {
         return Err(AppError::invalid("email", "auth.error.email_invalid"));
@@ -229,6 +232,7 @@ pub fn invite(
     if role.key == "owner" {
         return Err(AppError::invalid("role", "team.error.invite_owner"));
     }
+    escalation::check_offer(actor, &role)?;
     let member: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1 AND u.email = ?2)",
         (&org.id, email),
@@ -269,7 +273,7 @@ pub fn invite(
         serde_json::json!({ "email": email, "role": role.key }),
     )?;
     let invitation = invitation(tx, &org.id, &id, now)?.ok_or(AppError::NotFound)?;
-    send(tx, org, &inviter.name, &invitation, &token, ctx.now, base_url)?;
+    send(tx, org, &actor.name, &invitation, &token, ctx.now, base_url)?;
     Ok(invitation)
 }
 

@@ -2,6 +2,7 @@
 //! page an invitation link opens (`/invitations/<token>`), where the
 //! invitee joins with their account or creates one.
 
+use super::escalation::guarded;
 use super::perms::{Area, Level};
 use super::team::{self, Invitation, MemberRow, OpenInvitation};
 use super::{Member, Role};
@@ -109,16 +110,13 @@ async fn invite(
         ));
     }
     let (email, role) = (form.email.trim().to_string(), form.role.clone());
-    let (audit, org, inviter, base) = (
-        member.audit(now),
-        member.org.clone(),
-        member.user.clone(),
-        config.base_url.clone(),
-    );
-    let sent_to = email.clone();
-    let result = db
-        .write(move |tx| team::invite(tx, &audit, &org, &inviter, &email, &role, &base).map(|_| ()))
-        .await;
+    let (audit, org, base) = (member.audit(now), member.org.clone(), config.base_url.clone());
+    let (sent_to, actor) = (email.clone(), member.acting());
+    let target = ("email", email.clone());
+    let result = guarded(db, audit.clone(), "invitation.refused", target, move |tx| {
+        team::invite(tx, &audit, &org, &actor, &email, &role, &base).map(|_| ())
+    })
+    .await;
     match result {
         Ok(()) => {
             outbox.wake();
@@ -188,15 +186,18 @@ async fn change_role(
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let base = config.base_url.clone();
-    let (audit, org_id, actor_role, user_id, role) = (
+    let (audit, org_id, actor, user_id, role) = (
         member.audit(clock.now()),
         member.org.id.clone(),
-        member.role.key.clone(),
+        member.acting(),
         user_id.to_string(),
         form.role.clone(),
     );
-    db.write(move |tx| team::change_role(tx, &audit, &actor_role, &org_id, &user_id, &role, &base))
-        .await?;
+    let target = ("user", user_id.clone());
+    guarded(db, audit.clone(), "member.role_change_refused", target, move |tx| {
+        team::change_role(tx, &audit, &actor, &org_id, &user_id, &role, &base)
+    })
+    .await?;
     Ok(Flash::success(
         Redirect::to("/dashboard/team"),
         ctx.t("team.role_changed"),
@@ -212,14 +213,17 @@ async fn remove(
     clock: &State<SharedClock>,
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let (audit, org_id, actor_role, user_id) = (
+    let (audit, org_id, actor, user_id) = (
         member.audit(clock.now()),
         member.org.id.clone(),
-        member.role.key.clone(),
+        member.acting(),
         user_id.to_string(),
     );
-    db.write(move |tx| team::remove_member(tx, &audit, &actor_role, &org_id, &user_id))
-        .await?;
+    let target = ("user", user_id.clone());
+    guarded(db, audit.clone(), "member.removal_refused", target, move |tx| {
+        team::remove_member(tx, &audit, &actor, &org_id, &user_id)
+    })
+    .await?;
     Ok(Flash::success(Redirect::to("/dashboard/team"), ctx.t("team.removed")))
 }
 

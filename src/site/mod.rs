@@ -9,7 +9,7 @@ use crate::web::page::{Html, PageCtx};
 use askama::Template;
 use rocket::State;
 use rocket::form::Form;
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::CookieJar;
 use rocket::response::{Flash, Redirect};
 
 #[derive(Template)]
@@ -36,6 +36,7 @@ async fn set_language(
     me: MaybeIdentity,
     db: &State<Db>,
     clock: &State<crate::db::time::SharedClock>,
+    config: &State<crate::config::Config>,
 ) -> Result<Flash<Redirect>, AppError> {
     let next = crate::web::safe_next(form.next);
     let Some(lang) = Lang::parse(form.lang) else {
@@ -61,9 +62,7 @@ async fn set_language(
         })
         .await?;
     }
-    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
-        .path("/")
-        .same_site(SameSite::Lax)
+    let cookie = crate::web::cookies::build(LANG_COOKIE, lang.code().to_string(), config.https())
         .max_age(rocket::time::Duration::days(365));
     jar.add(cookie);
     Ok(Flash::success(Redirect::to(next), lang.t("language.changed")))

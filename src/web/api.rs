@@ -76,26 +76,38 @@ impl<'r, T: DeserializeOwned> FromData<'r> for ApiJson<T> {
             Ok(_) => return Outcome::Error((stash(req, AppError::TooLarge), ())),
             Err(e) => return Outcome::Error((stash(req, AppError::BadRequest(e.to_string())), ())),
         };
-        let de = &mut serde_json::Deserializer::from_str(&body);
-        match serde_path_to_error::deserialize::<_, T>(de) {
+        match parse_body::<T>(&body) {
             Ok(v) => Outcome::Success(ApiJson(v)),
-            Err(err) => {
-                let path = err.path().to_string();
-                let inner = err.into_inner();
-                let msg = inner.to_string();
-                // serde names a missing/unknown field in the message, not the path.
-                let field = msg
-                    .split('`')
-                    .nth(1)
-                    .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"))
-                    .map(str::to_string)
-                    .unwrap_or(if path == "." { String::new() } else { path });
-                let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                let e = AppError::Invalid(vec![FieldError { field, message }]);
-                Outcome::Error((stash(req, e), ()))
-            }
+            Err(e) => Outcome::Error((stash(req, e), ())),
         }
     }
+}
+
+/// Reads one JSON document and nothing after it; a problem names the field
+/// by its whole path (`keys.p256dh`).
+pub fn parse_body<T: DeserializeOwned>(body: &str) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_str(body);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut *de).map_err(|err| {
+        let path = err.path().to_string();
+        let msg = err.into_inner().to_string();
+        // A missing field is named in the message, under the path of its object.
+        let missing = msg.split('`').nth(1).filter(|_| msg.starts_with("missing field"));
+        let field = match (missing, path.as_str()) {
+            (Some(name), ".") => name.to_string(),
+            (Some(name), parent) => format!("{parent}.{name}"),
+            (None, ".") => String::new(),
+            (None, path) => path.to_string(),
+        };
+        let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        AppError::Invalid(vec![FieldError { field, message }])
+    })?;
+    de.end().map_err(|_| {
+        AppError::Invalid(vec![FieldError {
+            field: String::new(),
+            message: "there is more after the JSON document; send exactly one".into(),
+        }])
+    })?;
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 
 use super::error::AppError;
 use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Method;
 use rocket::http::uri::Origin;
-use rocket::http::{Cookie, Method, SameSite};
 use rocket::{Data, Request};
 use subtle::ConstantTimeEq;
 
@@ -29,12 +29,7 @@ pub fn token(req: &Request<'_>) -> String {
         }
         let value = crate::db::ids::random_token(32);
         let secure = req.rocket().state::<crate::config::Config>().is_some_and(|c| c.https());
-        let cookie = Cookie::build((COOKIE, value.clone()))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(secure)
-            .path("/");
-        jar.add_private(cookie);
+        jar.add_private(crate::web::cookies::build(COOKIE, value.clone(), secure));
         RequestToken(value)
     })
     .0

@@ -16,6 +16,21 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// A request refused by a rule (not by a missing permission): the rule's
+/// catalogue key, and the permission it is about, if any (`{permission}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub rule: &'static str,
+    pub permission: Option<String>,
+}
+
+impl Refusal {
+    /// The rule, worded in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        lang.tf(self.rule, &[("permission", self.permission.as_deref().unwrap_or(""))])
+    }
+}
+
 /// Everything a handler can fail with.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
@@ -29,6 +44,8 @@ pub enum AppError {
     TwoFactorRequired,
     #[error("forbidden: this needs the permission {0}")]
     MissingPermission(String),
+    #[error("forbidden: {}", .0.rule)]
+    Refused(Refusal),
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
     #[error("bad request: {0}")]
@@ -59,7 +76,10 @@ impl AppError {
     pub fn status(&self) -> Status {
         match self {
             AppError::NotFound => Status::NotFound,
-            AppError::Forbidden(_) | AppError::MissingPermission(_) | AppError::TwoFactorRequired => Status::Forbidden,
+            AppError::Forbidden(_)
+            | AppError::MissingPermission(_)
+            | AppError::Refused(_)
+            | AppError::TwoFactorRequired => Status::Forbidden,
             AppError::Unauthenticated => Status::Unauthorized,
             AppError::Invalid(_) => Status::UnprocessableEntity,
             AppError::BadRequest(_) => Status::BadRequest,
@@ -75,6 +95,7 @@ impl AppError {
         match self {
             AppError::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
             AppError::Invalid(_) => "Some fields are not valid.".into(),
+            AppError::TwoFactorRequired => "error.two_factor_required".into(),
             other => {
                 let s = other.to_string();
                 s.split_once(": ").map(|(_, d)| d.to_string()).unwrap_or(s)
@@ -152,7 +173,11 @@ impl<'r> Responder<'r, 'static> for AppError {
         if is_api(req) {
             // Messages may be catalogue keys: answer in the client's language.
             let lang = PageCtx::for_request(req).lang;
-            let mut problem = Problem::new(status, lang.t(&self.public_detail()).to_string());
+            let detail = match &self {
+                AppError::Refused(refusal) => refusal.message(lang),
+                other => lang.t(&other.public_detail()).to_string(),
+            };
+            let mut problem = Problem::new(status, detail);
             if let AppError::Invalid(errors) = self {
                 problem.kind = "urn:luneo:problem:validation".into();
                 problem.errors = errors
@@ -182,6 +207,7 @@ impl<'r> Responder<'r, 'static> for AppError {
             AppError::MissingPermission(perm) => {
                 Detail::Localized(ctx.lang.tf("error.missing_permission", &[("permission", perm)]))
             }
+            AppError::Refused(refusal) => Detail::Localized(refusal.message(ctx.lang)),
             other => {
                 let detail = other.public_detail();
                 if Lang::has(&detail) {

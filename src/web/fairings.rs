@@ -102,5 +102,14 @@ impl Fairing for SecurityHeaders {
         if self.https {
             res.set_header(Header::new("Strict-Transport-Security", "max-age=31536000"));
         }
+        // Every cookie leaves with the house attributes, whoever set it.
+        let set: Vec<String> = res.headers().get("Set-Cookie").map(str::to_string).collect();
+        if !set.is_empty() {
+            res.remove_header("Set-Cookie");
+            for value in set {
+                let value = super::cookies::harden(&value, self.https).unwrap_or(value);
+                res.adjoin_header(Header::new("Set-Cookie", value));
+            }
+        }
     }
 }

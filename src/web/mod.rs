@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod assets;
+pub mod cookies;
 pub mod csrf;
+pub mod csv;
 pub mod error;
 pub mod fairings;
 pub mod forms;
@@ -12,12 +14,20 @@ pub mod page;
 pub mod ratelimit;
 pub mod when;
 
-/// A `next` target that stays inside this site (`/…` but not `//…`), else `/`.
+/// A `next` target that stays inside this site, else `/`: a path that
+/// parses as a local origin URI (one leading `/`, no scheme or authority),
+/// with no backslash and no control character (browsers drop tabs and
+/// newlines, so `/\t/evil.example` would leave the site).
 pub fn safe_next(next: Option<&str>) -> String {
+    let local = |n: &str| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(char::is_control)
+            && rocket::http::uri::Origin::parse(n).is_ok()
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.contains(['\r', '\n']) => {
-            n.to_string()
-        }
+        Some(n) if local(n) => n.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -32,6 +42,10 @@ mod tests {
             "https://evil.example",
             "/\\evil",
             "javascript:alert(1)",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/a\\b",
+            "/a b",
         ] {
             assert_eq!(super::safe_next(Some(bad)), "/");
         }

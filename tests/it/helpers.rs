@@ -258,6 +258,13 @@ impl TestApp {
         assert_eq!(res.status(), 303);
     }
 
+    /// A new API token of `email` for their first org, made with the CLI.
+    pub fn api_token(&self, email: &str) -> String {
+        let (code, out, err) = self.cli(&["token", "create", "--email", email], &[]);
+        assert_eq!(code, 0, "{err}");
+        out.trim().to_string()
+    }
+
     /// A page's HTML fetched by `client` (a signed-in visitor).
     pub async fn page_as(&self, client: &reqwest::Client, path: &str) -> String {
         client.get(self.url(path)).send().await.unwrap().text().await.unwrap()
@@ -420,4 +427,52 @@ impl SmtpServer {
 /// The SMTP URL of a port nothing listens on yet.
 pub fn smtp_url_on(port: u16) -> String {
     format!("smtp://127.0.0.1:{port}")
+}
+
+/// A cookie store that sends every cookie back, `Secure` ones included, over
+/// the plain http the test server listens on (its public URL may be https),
+/// and keeps every `Set-Cookie` header it saw so a test can check them.
+#[derive(Default)]
+pub struct LaxJar {
+    cookies: Mutex<std::collections::BTreeMap<String, String>>,
+    pub seen: Mutex<Vec<String>>,
+}
+
+impl reqwest::cookie::CookieStore for LaxJar {
+    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &reqwest::header::HeaderValue>, _: &reqwest::Url) {
+        for header in headers {
+            let Ok(text) = header.to_str() else { continue };
+            self.seen.lock().unwrap().push(text.to_string());
+            let Ok(cookie) = rocket::http::Cookie::parse(text.to_string()) else {
+                continue;
+            };
+            let gone = cookie.max_age().is_some_and(|a| a.is_zero() || a.is_negative()) || cookie.value().is_empty();
+            let mut jar = self.cookies.lock().unwrap();
+            if gone {
+                jar.remove(cookie.name());
+            } else {
+                jar.insert(cookie.name().to_string(), cookie.value().to_string());
+            }
+        }
+    }
+
+    fn cookies(&self, _: &reqwest::Url) -> Option<reqwest::header::HeaderValue> {
+        let jar = self.cookies.lock().unwrap();
+        let line = jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        (!line.is_empty()).then(|| line.parse().unwrap())
+    }
+}
+
+/// A client like [`client`] whose cookies live in `jar`.
+pub fn client_with(jar: Arc<LaxJar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
 }

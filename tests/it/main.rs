@@ -17,6 +17,7 @@ mod notifications;
 mod ops;
 mod password;
 mod push;
+mod security;
 mod team;
 mod team_api;
 mod two_factor;

@@ -347,3 +347,75 @@ async fn one_person_cannot_subscribe_endless_browsers_but_may_renew_one() {
     assert_eq!(res.status(), 204);
     assert_eq!(subscribe(sink.url("/push/one-too-many")).await, 201);
 }
+
+#[tokio::test]
+async fn a_browser_registered_by_someone_else_is_a_409_never_taken_over() {
+    let shop = shop_with_push().await;
+    let (app, sink) = (&shop.app, &shop.sink);
+    let victim = Browser::new();
+    let endpoint = sink.url("/push/max-phone");
+    let (max, max_csrf) = session(app, "m@shop.test").await;
+    let res = max
+        .post(app.url("/api/v1/push/subscriptions"))
+        .header("X-CSRF-Token", &max_csrf)
+        .json(&victim.subscription(&endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    // The owner learns Max's endpoint and registers it with keys of their own.
+    let attacker = Browser::new();
+    let (owner, owner_csrf) = session(app, "owner@shop.test").await;
+    let res = owner
+        .post(app.url("/api/v1/push/subscriptions"))
+        .header("X-CSRF-Token", &owner_csrf)
+        .json(&attacker.subscription(&endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    let problem: Value = res.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("another account"),
+        "{problem}"
+    );
+    let (holder, p256dh): (String, String) = app
+        .db
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT user_id, p256dh FROM push_subscriptions WHERE endpoint = ?1",
+                [&endpoint],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(holder, shop.max_id, "the subscription is still Max's");
+    assert_eq!(p256dh, victim.public.trim_end_matches('='), "with Max's keys");
+    let theirs: Value = app.json_as(&owner, "/api/v1/push/subscriptions").await;
+    assert_eq!(theirs["data"].as_array().unwrap().len(), 0);
+
+    // Max's browser still gets Max's notifications, encrypted for Max's keys.
+    app.change_role(&shop.max_id, "viewer").await;
+    assert!(app.eventually(|| sink.hits().len() == 1).await);
+    let message = victim.open(&sink.hits()[0]);
+    assert!(message.to_string().contains("role"), "{message}");
+}
+
+#[tokio::test]
+async fn a_missing_nested_key_is_named_by_its_whole_path() {
+    let shop = shop_with_push().await;
+    let (app, sink) = (&shop.app, &shop.sink);
+    let (max, csrf) = session(app, "m@shop.test").await;
+    let res = max
+        .post(app.url("/api/v1/push/subscriptions"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({ "endpoint": sink.url("/push/x"), "keys": { "auth": "abc" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "keys.p256dh", "{problem}");
+}

@@ -10,7 +10,7 @@ fn secret_in(html: &str) -> String {
     html[start..start + html[start..].find('<').unwrap()].to_string()
 }
 
-async fn turn_on(app: &TestApp) -> (String, Vec<String>) {
+pub async fn turn_on(app: &TestApp) -> (String, Vec<String>) {
     let (_, html) = app.page("/dashboard/account/2fa").await;
     assert!(html.contains("<svg") && !html.contains("<?xml"), "an inline QR code");
     let secret = secret_in(&html);
@@ -43,7 +43,7 @@ async fn turn_on(app: &TestApp) -> (String, Vec<String>) {
     (secret, codes)
 }
 
-async fn password_step(app: &TestApp, client: &reqwest::Client) -> String {
+pub async fn password_step(app: &TestApp, client: &reqwest::Client) -> String {
     let page = app.page_as(client, "/login").await;
     let token = csrf_token(&page);
     let res = client

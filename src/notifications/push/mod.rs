@@ -15,7 +15,7 @@ use crate::jobs::outbox::{self, Deliver, Failure};
 use crate::web::error::AppError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -182,7 +182,8 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-/// Saves (or moves to `user_id`) the subscription of one browser.
+/// Saves the subscription of one browser for `user_id` (again: new keys).
+/// An endpoint another person registered is a conflict, never moved.
 pub fn subscribe(
     tx: &Transaction,
     user_id: &str,
@@ -203,12 +204,24 @@ pub fn subscribe(
             format!("you already receive notifications in {MAX_PER_PERSON} browsers; turn one off first"),
         ));
     }
+    // An endpoint is one browser's address; another person's stays theirs.
+    let owner: Option<String> = tx
+        .query_row(
+            "SELECT user_id FROM push_subscriptions WHERE endpoint = ?1",
+            [endpoint],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if owner.is_some_and(|o| o != user_id) {
+        return Err(AppError::Conflict("notifications.push.endpoint_taken".into()));
+    }
     let id = new_id("psb");
     Ok(tx.query_row(
         "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, user_agent, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh,
+         ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh,
            auth = excluded.auth, user_agent = excluded.user_agent
+         WHERE push_subscriptions.user_id = excluded.user_id
          RETURNING id",
         rusqlite::params![
             id,
