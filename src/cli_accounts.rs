@@ -5,8 +5,8 @@ use crate::audit::{self, AuditCtx};
 use crate::auth::{self, NewUser, api_tokens, password};
 use crate::config::Config;
 use crate::db::time::system_clock;
+use crate::error::{AppError, Message};
 use crate::orgs;
-use crate::web::error::AppError;
 
 fn read_password() -> Result<String, String> {
     if let Ok(p) = std::env::var("LUNEO_PASSWORD") {
@@ -20,13 +20,15 @@ fn read_password() -> Result<String, String> {
 }
 
 fn message(e: AppError) -> String {
+    let lang = crate::web::i18n::Lang::En;
     match e {
         AppError::Invalid(errors) => errors
             .into_iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
+            .map(|e| format!("{}: {}", e.field, lang.msg(&e.message)))
             .collect::<Vec<_>>()
             .join("; "),
-        other => other.to_string(),
+        AppError::Internal(detail) => detail,
+        other => lang.msg(&other.message()),
     }
 }
 
@@ -99,10 +101,11 @@ pub fn user_add(
                         |r| r.get(0),
                     )?;
                     if member {
-                        return Err(AppError::Conflict(format!(
-                            "{} is already a member of {}",
-                            user.email, existing.name
-                        )));
+                        return Err(AppError::conflict(
+                            Message::new("cli.error.already_member")
+                                .with("email", &user.email)
+                                .with("org", &existing.name),
+                        ));
                     }
                     orgs::add_member(tx, &ctx, &existing.id, &user.id, role)?;
                     Ok(format!(
@@ -114,7 +117,7 @@ pub fn user_add(
                     if role.is_some() {
                         return Err(AppError::invalid(
                             "org",
-                            format!("there is no organisation {org:?} to add a role in"),
+                            Message::new("cli.error.no_org_for_role").with("org", &org),
                         ));
                     }
                     let created = orgs::create_org(tx, &ctx, &org, &user, "en")?;
@@ -137,21 +140,34 @@ pub fn token_create(config: &Config, email: &str, org: Option<&str>, name: &str)
     let (email, org, name) = (email.to_string(), org.map(str::to_string), name.to_string());
     let secret = db
         .write_blocking(move |tx| {
-            let user = auth::find_by_email(tx, &email)?
-                .ok_or_else(|| AppError::invalid("email", format!("no account for {email}")))?;
+            let user = auth::find_by_email(tx, &email)?.ok_or_else(|| {
+                AppError::invalid("email", Message::new("cli.error.no_account").with("email", &email))
+            })?;
             let memberships = orgs::memberships_of(tx, &user.id)?;
             let target = match &org {
                 Some(key) => memberships
                     .iter()
                     .find(|(o, _)| &o.slug == key || &o.name == key)
-                    .ok_or_else(|| AppError::invalid("org", format!("{email} is not a member of {key:?}")))?,
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "org",
+                            Message::new("cli.error.not_member")
+                                .with("email", &email)
+                                .with("org", key),
+                        )
+                    })?,
                 None => match memberships.as_slice() {
                     [one] => one,
-                    [] => return Err(AppError::invalid("org", format!("{email} belongs to no organisation"))),
+                    [] => {
+                        return Err(AppError::invalid(
+                            "org",
+                            Message::new("cli.error.no_membership").with("email", &email),
+                        ));
+                    }
                     _ => {
                         return Err(AppError::invalid(
                             "org",
-                            format!("{email} belongs to several organisations: pass --org"),
+                            Message::new("cli.error.several_orgs").with("email", &email),
                         ));
                     }
                 },

@@ -10,6 +10,7 @@ mod cli_accounts;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod error;
 pub mod files;
 pub mod jobs;
 pub mod mail;

@@ -5,10 +5,10 @@
 use crate::dashboard::Shell;
 use crate::db::Db;
 use crate::db::time::SharedClock;
+use crate::error::AppError;
 use crate::jobs::outbox::{self, Outbox, OutboxRow};
 use crate::jobs::{self, JobRow};
 use crate::orgs::Member;
-use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
 use crate::web::when::{Clockface, When};
 use askama::Template;
@@ -28,7 +28,7 @@ impl<'r> FromRequest<'r> for InstanceAdmin {
         match req.guard::<Member>().await {
             Outcome::Success(m) if m.user.is_instance_admin => Outcome::Success(InstanceAdmin(m)),
             Outcome::Success(_) => {
-                let err = AppError::Forbidden("Only instance admins may see this page.".into());
+                let err = AppError::Forbidden("error.instance_admins_only".into());
                 Outcome::Error((crate::web::error::stash(req, err), ()))
             }
             Outcome::Error(e) => Outcome::Error(e),

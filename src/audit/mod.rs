@@ -6,7 +6,7 @@
 pub mod pages;
 
 use crate::db::ids::new_id;
-use crate::web::error::AppError;
+use crate::error::AppError;
 use rusqlite::Transaction;
 use serde::Serialize;
 

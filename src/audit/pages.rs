@@ -6,10 +6,10 @@ use super::{AuditEntry, AuditFilter, list};
 use crate::dashboard::Shell;
 use crate::db::Db;
 use crate::db::time::SharedClock;
+use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::csv::{CsvExport, CsvFile};
-use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
 use crate::web::when::When;
 use askama::Template;
@@ -120,7 +120,7 @@ async fn audit_page(
     member.require(Area::Team, Level::Manage)?;
     let (filter, error) = match q.filter() {
         Ok(f) => (f, None),
-        Err(AppError::Invalid(e)) => (AuditFilter::default(), e.first().map(|e| ctx.t(&e.message).to_string())),
+        Err(AppError::Invalid(e)) => (AuditFilter::default(), e.first().map(|e| ctx.msg(&e.message))),
         Err(other) => return Err(other),
     };
     let org_id = member.org.id.clone();

@@ -4,7 +4,7 @@
 
 use super::User;
 use crate::db::ids::{hash_token, new_id, random_token};
-use crate::web::error::AppError;
+use crate::error::AppError;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 

@@ -6,7 +6,8 @@
 use super::{User, api_tokens, session};
 use crate::db::Db;
 use crate::db::time::SharedClock;
-use crate::web::error::{AppError, stash};
+use crate::error::AppError;
+use crate::web::error::stash;
 use rocket::request::{FromRequest, Outcome, Request};
 use serde::Serialize;
 
@@ -77,9 +78,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
     // A write to the API with the session cookie must prove it comes from our pages.
     let unsafe_method = !matches!(req.method(), rocket::http::Method::Get | rocket::http::Method::Head);
     if unsafe_method && crate::web::error::is_api(req) && !crate::web::csrf::header_valid(req) {
-        return Err(AppError::Forbidden(
-            "API writes with a session need the X-CSRF-Token header.".into(),
-        ));
+        return Err(AppError::Forbidden("api.error.csrf_header".into()));
     }
     if session::needs_touch(&row, now) {
         let ip = client_ip(req);

@@ -2,7 +2,7 @@
 //! a random token in the link, its hash in `mail_tokens`, an expiry.
 
 use crate::db::ids::{hash_token, random_token};
-use crate::web::error::AppError;
+use crate::error::AppError;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
 /// What a link is for.

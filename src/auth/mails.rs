@@ -1,8 +1,8 @@
 //! The mails of accounts: address verification, and the notice sent when
 //! someone registers with an address that already has an account.
 
+use crate::error::AppError;
 use crate::mail::{Action, OutgoingMail, action_mail};
-use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 
 fn link(base_url: &reqwest::Url, path: &str) -> String {

@@ -6,7 +6,7 @@ use super::{ClientInfo, session, two_factor};
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::time::SharedClock;
-use crate::web::error::AppError;
+use crate::error::AppError;
 use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
 use crate::web::ratelimit::{Limit, RateLimits};

@@ -19,7 +19,7 @@ pub mod two_factor;
 
 pub use guard::{ClientInfo, Identity, MaybeIdentity, Via, client_ip, user_agent};
 
-use crate::web::error::AppError;
+use crate::error::AppError;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 

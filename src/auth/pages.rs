@@ -9,8 +9,8 @@ use crate::audit::{self, AuditCtx};
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::time::SharedClock;
+use crate::error::{AppError, FieldError};
 use crate::jobs::outbox::Outbox;
-use crate::web::error::{AppError, FieldError};
 use crate::web::forms::{Checks, FormState};
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};
@@ -261,9 +261,7 @@ pub fn registration_open(conn: &rusqlite::Connection) -> Result<bool, AppError> 
 #[rocket::get("/register")]
 async fn register_page(ctx: PageCtx, db: &State<Db>) -> Result<Html<RegisterPage>, AppError> {
     if !db.read(registration_open).await? {
-        return Err(AppError::Forbidden(
-            "Registration is closed on this instance: ask for an invitation.".into(),
-        ));
+        return Err(AppError::Forbidden("auth.error.registration_closed".into()));
     }
     Ok(Html(RegisterPage {
         ctx,
@@ -284,9 +282,7 @@ async fn register_submit(
     limits: &State<RateLimits>,
 ) -> PageResult<RegisterPage> {
     if !db.read(registration_open).await? {
-        return Err(AppError::Forbidden(
-            "Registration is closed on this instance: ask for an invitation.".into(),
-        ));
+        return Err(AppError::Forbidden("auth.error.registration_closed".into()));
     }
     if let Err(errors) = form.check() {
         let state = form.state().with_errors(errors);

@@ -3,7 +3,7 @@
 //! SVG QR code, and ten single-use recovery codes stored hashed.
 
 use crate::db::ids::hash_token;
-use crate::web::error::AppError;
+use crate::error::AppError;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use totp_rs::{Algorithm, Secret, TOTP};
 

@@ -10,8 +10,8 @@ use crate::auth::api_tokens::{self, ApiToken};
 use crate::auth::session::{self, SessionRow};
 use crate::db::Db;
 use crate::db::time::SharedClock;
+use crate::error::AppError;
 use crate::orgs::Member;
-use crate::web::error::AppError;
 use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
 use crate::web::when::When;
@@ -192,7 +192,7 @@ async fn revoke_others(
     clock: &State<SharedClock>,
 ) -> Result<Flash<Redirect>, AppError> {
     let Via::Session { id } = &member.via else {
-        return Err(AppError::Forbidden("Use a browser session for this.".into()));
+        return Err(AppError::Forbidden("error.browser_session_only".into()));
     };
     let (audit, user_id, keep) = (member.audit(clock.now()), member.user.id.clone(), id.clone());
     let ended = db

@@ -8,9 +8,9 @@ mod two_factor;
 
 use crate::auth::Via;
 use crate::db::Db;
+use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
-use crate::web::error::AppError;
 use crate::web::page::{Html, PageCtx};
 use askama::Template;
 use rocket::State;
@@ -180,7 +180,7 @@ async fn switch_org(
     db: &State<Db>,
 ) -> Result<Flash<Redirect>, AppError> {
     let Via::Session { id } = &member.via else {
-        return Err(AppError::Forbidden("API tokens belong to one organisation.".into()));
+        return Err(AppError::Forbidden("error.token_one_org".into()));
     };
     // The target must be one of the user's own organisations.
     let target = member

@@ -7,7 +7,7 @@ pub mod ids;
 pub mod migrate;
 pub mod time;
 
-use crate::web::error::AppError;
+use crate::error::AppError;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};

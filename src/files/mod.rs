@@ -4,7 +4,7 @@
 //! year-long immutable cache.
 
 use crate::config::Config;
-use crate::web::error::AppError;
+use crate::error::AppError;
 use rocket::State;
 use rocket::http::{ContentType, Header};
 use sha2::{Digest, Sha256};

@@ -7,8 +7,8 @@ pub mod outbox;
 
 use crate::db::Db;
 use crate::db::time::SharedClock;
+use crate::error::AppError;
 use crate::ops::metrics::Metrics;
-use crate::web::error::AppError;
 use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;

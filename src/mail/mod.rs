@@ -4,8 +4,8 @@
 //! language, and the outbox deliverer of kind `mail`.
 
 use crate::config::Config;
+use crate::error::AppError;
 use crate::jobs::outbox::{self, Deliver, Failure};
-use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use askama::Template;
 use lettre::message::{Mailbox, MultiPart};

@@ -4,10 +4,10 @@ use super::prefs::{complete, grid_json, org_defaults, parse_grid, preferences, s
 use super::{Category, InboxFilter, inbox, mark_read};
 use crate::db::Db;
 use crate::db::time::{SharedClock, rfc3339};
+use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::api::{ApiJson, ListResponse, PageParams};
-use crate::web::error::AppError;
 use rocket::State;
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -23,7 +23,9 @@ async fn list(
     db: &State<Db>,
 ) -> Result<Json<Value>, AppError> {
     let category = match category {
-        Some(c) => Some(Category::parse(c).ok_or_else(|| AppError::invalid("category", "unknown category"))?),
+        Some(c) => {
+            Some(Category::parse(c).ok_or_else(|| AppError::invalid("category", "notifications.error.category"))?)
+        }
         None => None,
     };
     let limit = page.limit()?;

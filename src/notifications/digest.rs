@@ -4,9 +4,9 @@
 //! than `notification_retention_days` (config, 90 by default) are deleted.
 
 use super::{KINDS, texts};
+use crate::error::AppError;
 use crate::jobs::JobDef;
 use crate::mail::{Action, action_mail};
-use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 

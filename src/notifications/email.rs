@@ -6,8 +6,8 @@
 
 use super::{Kind, mail_templates, texts};
 use crate::auth::User;
+use crate::error::AppError;
 use crate::mail::OutgoingMail;
-use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 use askama::Template;
 use rusqlite::Transaction;

@@ -6,7 +6,7 @@
 //! mail escapes all of it, so an override can never inject markup.
 
 use super::{KINDS, Kind};
-use crate::web::error::AppError;
+use crate::error::{AppError, Message};
 use crate::web::i18n::Lang;
 use minijinja::{Environment, UndefinedBehavior};
 use rusqlite::{Connection, OptionalExtension, Transaction};
@@ -122,14 +122,9 @@ pub fn default_template(lang: Lang, kind: &Kind) -> MailTemplate {
 }
 
 /// Checks both parts against the kind's sample data; errors name the field
-/// and give "line N: reason", worded in `lang` for pages (`None`: the API's
-/// English).
-pub fn check(
-    kind: &Kind,
-    template: &MailTemplate,
-    org_name: &str,
-    lang: Option<Lang>,
-) -> Result<MailTemplate, AppError> {
+/// and give the line and the reason (`for_page`: worded to stand beside the
+/// field).
+pub fn check(kind: &Kind, template: &MailTemplate, org_name: &str, for_page: bool) -> Result<MailTemplate, AppError> {
     let vars = sample_vars(kind, org_name, "Sam Sample");
     let mut errors = vec![];
     let mut rendered = MailTemplate {
@@ -141,21 +136,22 @@ pub fn check(
         ("body", &template.body, MAX_BODY, &mut rendered.body),
     ] {
         if source.trim().is_empty() {
-            errors.push((field, "cannot be empty".to_string()));
+            errors.push((field, Message::new("notifications.templates.empty")));
         } else if source.len() > max {
-            errors.push((field, format!("is longer than {max} characters")));
+            errors.push((field, Message::new("notifications.templates.too_long").with("max", max)));
         } else {
             match render(source, &vars) {
                 Ok(text) => *out = text,
+                // Pages say "Line 2: …" beside the field, the API "line 2: …".
                 Err(e) => errors.push((
                     field,
-                    match lang {
-                        Some(l) => l.tf(
-                            "notifications.templates.error_at",
-                            &[("line", &e.line.to_string()), ("reason", &e.reason)],
-                        ),
-                        None => e.to_string(),
-                    },
+                    Message::new(if for_page {
+                        "notifications.templates.error_at"
+                    } else {
+                        "notifications.templates.error_at_api"
+                    })
+                    .with("line", e.line)
+                    .with("reason", &e.reason),
                 )),
             }
         }
@@ -166,7 +162,7 @@ pub fn check(
         Err(AppError::Invalid(
             errors
                 .into_iter()
-                .map(|(field, message)| crate::web::error::FieldError {
+                .map(|(field, message)| crate::error::FieldError {
                     field: field.into(),
                     message,
                 })

@@ -18,7 +18,7 @@ pub mod template_pages;
 pub mod unsubscribe;
 
 use crate::db::ids::new_id;
-use crate::web::error::AppError;
+use crate::error::AppError;
 use crate::web::i18n::Lang;
 use prefs::{Channel, wants};
 use rusqlite::{Connection, Transaction};

@@ -4,7 +4,7 @@
 //! wins over the built-in one.
 
 use super::{Category, KINDS};
-use crate::web::error::AppError;
+use crate::error::AppError;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
 
@@ -135,13 +135,16 @@ pub fn parse_grid(body: &HashMap<String, HashMap<String, bool>>) -> Result<HashM
     let mut on = HashMap::new();
     for (category, channels) in body {
         if Category::parse(category).is_none() {
-            return Err(AppError::invalid(&format!("categories.{category}"), "unknown category"));
+            return Err(AppError::invalid(
+                &format!("categories.{category}"),
+                "notifications.error.category",
+            ));
         }
         for (channel, enabled) in channels {
             if Channel::parse(channel).is_none() {
                 return Err(AppError::invalid(
                     &format!("categories.{category}.{channel}"),
-                    "channel must be in_app, email or push",
+                    "notifications.error.channel",
                 ));
             }
             on.insert(format!("{category}.{channel}"), *enabled);

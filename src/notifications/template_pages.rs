@@ -9,10 +9,10 @@ use super::{Kind, kind, texts};
 use crate::dashboard::Shell;
 use crate::db::Db;
 use crate::db::time::SharedClock;
+use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::api::ApiJson;
-use crate::web::error::AppError;
 use crate::web::forms::FormState;
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};
@@ -164,7 +164,7 @@ async fn save(
         subject: form.subject.clone(),
         body: form.body.replace("\r\n", "\n"),
     };
-    let checked = mt::check(kind, &template, &member.org.name, Some(ctx.lang));
+    let checked = mt::check(kind, &template, &member.org.name, true);
     let org_id = member.org.id.clone();
     let customised = db
         .read(move |c| Ok(mt::get(c, &org_id, kind.key, lang)?.is_some()))
@@ -306,7 +306,7 @@ async fn api_put(
         subject: body.0.subject,
         body: body.0.body,
     };
-    mt::check(kind, &template, &member.org.name, None)?;
+    mt::check(kind, &template, &member.org.name, false)?;
     save_override(&member, kind, lang, template.clone(), db, clock.now()).await?;
     Ok(Json(
         json!({ "kind": kind.key, "language": lang.code(), "customised": true, "subject": template.subject, "body": template.body }),
@@ -326,7 +326,7 @@ async fn api_preview(
         subject: body.0.subject,
         body: body.0.body,
     };
-    let out = mt::check(kind, &template, &member.org.name, None)?;
+    let out = mt::check(kind, &template, &member.org.name, false)?;
     Ok(Json(json!({ "subject": out.subject, "body": out.body })))
 }
 

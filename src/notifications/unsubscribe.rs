@@ -7,7 +7,7 @@
 use super::Category;
 use crate::db::Db;
 use crate::db::ids::hash_token;
-use crate::web::error::AppError;
+use crate::error::AppError;
 use crate::web::page::{Html, PageCtx};
 use askama::Template;
 use rocket::State;

@@ -10,9 +10,9 @@ use crate::audit::pages::AuditQuery;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::time::{SharedClock, rfc3339};
+use crate::error::AppError;
 use crate::jobs::outbox::Outbox;
 use crate::web::api::{ApiJson, Created, ListResponse, PageParams, created};
-use crate::web::error::AppError;
 use rocket::State;
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -162,9 +162,7 @@ async fn invite(
 ) -> Result<Created<Value>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     if !member.user.email_verified {
-        return Err(AppError::Forbidden(
-            "Confirm your email address before inviting anyone.".into(),
-        ));
+        return Err(AppError::Forbidden("team.error.confirm_email_first".into()));
     }
     let now = clock.now();
     let (audit, org, base) = (member.audit(now), member.org.clone(), config.base_url.clone());
@@ -215,7 +213,7 @@ fn api_time(field: &str, value: &str) -> Result<Option<i64>, AppError> {
     let day = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(v, &day)
         .map(|d| Some(d.midnight().assume_utc().unix_timestamp() + if field == "to" { 86_400 } else { 0 }))
-        .map_err(|_| AppError::invalid(field, "must be an RFC 3339 time or a YYYY-MM-DD date"))
+        .map_err(|_| AppError::invalid(field, "api.error.time"))
 }
 
 #[rocket::get("/api/v1/audit-log?<limit>&<q..>")]

@@ -16,7 +16,7 @@ use super::Role;
 use super::perms::{Area, Grants, Perm};
 use crate::audit::{self, AuditCtx};
 use crate::db::Db;
-use crate::web::error::{AppError, Refusal};
+use crate::error::{AppError, Message};
 use rusqlite::Transaction;
 
 /// Who is acting: their user id, name and the role they hold in the org.
@@ -43,14 +43,11 @@ impl Acting {
 }
 
 fn refuse(rule: &'static str) -> AppError {
-    AppError::Refused(Refusal { rule, permission: None })
+    AppError::Refused(Message::new(rule))
 }
 
 fn refuse_perm(rule: &'static str, perm: Perm) -> AppError {
-    AppError::Refused(Refusal {
-        rule,
-        permission: Some(perm.to_string()),
-    })
+    AppError::Refused(Message::new(rule).with("permission", perm))
 }
 
 /// May `actor` give the member `target_user` (holding `current`) the role `new`?
@@ -147,7 +144,7 @@ where
     if let Err(AppError::Refused(refusal)) = &result {
         let refusal = refusal.clone();
         db.write(move |tx| {
-            let meta = serde_json::json!({ "rule": refusal.rule, "permission": refusal.permission });
+            let meta = serde_json::json!({ "rule": refusal.key, "permission": refusal.arg("permission") });
             audit::record(tx, &audit, action, Some((target.0, &target.1)), meta)
         })
         .await?;
@@ -180,11 +177,11 @@ mod tests {
         }
     }
 
-    fn rule(r: Result<(), AppError>) -> &'static str {
+    fn rule(r: Result<(), AppError>) -> String {
         match r {
-            Err(AppError::Refused(x)) => x.rule,
+            Err(AppError::Refused(x)) => x.key,
             Err(other) => panic!("{other:?}"),
-            Ok(()) => "allowed",
+            Ok(()) => "allowed".into(),
         }
     }
 

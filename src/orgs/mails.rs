@@ -1,8 +1,8 @@
 //! The mails of the team: invitations.
 
 use super::Org;
+use crate::error::AppError;
 use crate::mail::{Action, OutgoingMail, action_mail};
-use crate::web::error::AppError;
 use crate::web::i18n::Lang;
 
 /// "Join ORG on Luneo": sent in the org's default language (the invitee has no account yet).

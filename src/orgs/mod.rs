@@ -16,7 +16,8 @@ use crate::audit::{self, Actor, AuditCtx};
 use crate::auth::{Identity, User, Via};
 use crate::db::Db;
 use crate::db::ids::new_id;
-use crate::web::error::{AppError, stash};
+use crate::error::AppError;
+use crate::web::error::stash;
 use perms::{Area, Grants, Level, Perm, Preset};
 use rocket::request::{FromRequest, Outcome, Request};
 use rusqlite::{Connection, OptionalExtension, Transaction};
@@ -145,7 +146,12 @@ pub fn add_member(
             |r| r.get(0),
         )
         .optional()?
-        .ok_or_else(|| AppError::invalid("role", format!("there is no role {role_key:?}")))?;
+        .ok_or_else(|| {
+            AppError::invalid(
+                "role",
+                crate::error::Message::new("team.error.no_such_role").with("role", role_key),
+            )
+        })?;
     tx.execute(
         "INSERT INTO memberships (org_id, user_id, role_id, created_at) VALUES (?1, ?2, ?3, ?4)",
         (org_id, user_id, &role_id, ctx.now),
@@ -291,7 +297,7 @@ async fn resolve(req: &Request<'_>, identity: Identity) -> Result<Member, AppErr
         None => all.first(),
     };
     let Some((org, role)) = chosen.cloned() else {
-        return Err(AppError::Forbidden("You do not belong to any organisation.".into()));
+        return Err(AppError::Forbidden("error.no_org".into()));
     };
     // An org that requires two-factor lets its members without it do one
     // thing: turn it on (or go to another org, or sign out). Their API

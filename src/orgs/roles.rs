@@ -10,7 +10,7 @@ use crate::dashboard::Shell;
 use crate::db::Db;
 use crate::db::ids::new_id;
 use crate::db::time::SharedClock;
-use crate::web::error::AppError;
+use crate::error::AppError;
 use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
 use askama::Template;

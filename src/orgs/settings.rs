@@ -8,7 +8,7 @@ use crate::audit;
 use crate::dashboard::Shell;
 use crate::db::Db;
 use crate::db::time::SharedClock;
-use crate::web::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 use crate::web::forms::{Checks, FormState};
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};

@@ -6,7 +6,7 @@ use super::escalation::{self, Acting};
 use super::{Org, Role};
 use crate::audit::{self, AuditCtx};
 use crate::db::ids::{hash_token, new_id, random_token};
-use crate::web::error::AppError;
+use crate::error::AppError;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
@@ -439,7 +439,7 @@ pub fn transfer_ownership(
     to_user: &str,
 ) -> Result<(), AppError> {
     if member_role(tx, org_id, from_user)? != "owner" {
-        return Err(AppError::Forbidden("Only an owner can transfer ownership.".into()));
+        return Err(AppError::Forbidden("team.error.owner_transfers".into()));
     }
     if from_user == to_user {
         return Err(AppError::invalid("user_id", "team.error.transfer_self"));

@@ -11,8 +11,8 @@ use crate::config::Config;
 use crate::dashboard::Shell;
 use crate::db::Db;
 use crate::db::time::SharedClock;
+use crate::error::AppError;
 use crate::jobs::outbox::Outbox;
-use crate::web::error::AppError;
 use crate::web::forms::{Checks, FormState};
 use crate::web::page::{Html, PageCtx};
 use askama::Template;
@@ -105,9 +105,7 @@ async fn invite(
     member.require(Area::Team, Level::Manage)?;
     let now = clock.now();
     if !member.user.email_verified {
-        return Err(AppError::Forbidden(
-            "Confirm your email address before inviting anyone.".into(),
-        ));
+        return Err(AppError::Forbidden("team.error.confirm_email_first".into()));
     }
     let (email, role) = (form.email.trim().to_string(), form.role.clone());
     let (audit, org, base) = (member.audit(now), member.org.clone(), config.base_url.clone());
@@ -349,9 +347,7 @@ async fn accept(
     if let Some(identity) = &me.0 {
         // Signed in: only the account the invitation was sent to may take it.
         if !identity.user.email.eq_ignore_ascii_case(&invitation.email) {
-            return Err(AppError::Forbidden(
-                "This invitation was sent to another address: sign out first.".into(),
-            ));
+            return Err(AppError::Forbidden("team.error.invitation_other_address".into()));
         }
         let (user, inv) = (identity.user.clone(), invitation.clone());
         let audit = crate::audit::AuditCtx::by_user(

@@ -3,7 +3,7 @@
 
 use crate::auth::MaybeIdentity;
 use crate::db::Db;
-use crate::web::error::AppError;
+use crate::error::AppError;
 use crate::web::i18n::{LANG_COOKIE, Lang};
 use crate::web::page::{Html, PageCtx};
 use askama::Template;

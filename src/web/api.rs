@@ -3,7 +3,8 @@
 //! create, and [`ApiJson`] bodies whose errors become 422 problem+json
 //! naming the field.
 
-use super::error::{AppError, FieldError, stash};
+use super::error::stash;
+use crate::error::{AppError, FieldError, Message};
 use rocket::data::{Data, FromData, Outcome};
 use rocket::http::Status;
 use rocket::request::Request;
@@ -34,7 +35,10 @@ impl PageParams {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+            Some(_) => Err(AppError::invalid(
+                "limit",
+                Message::new("api.error.limit").with("max", MAX_LIMIT),
+            )),
         }
     }
 }
@@ -74,7 +78,7 @@ impl<'r, T: DeserializeOwned> FromData<'r> for ApiJson<T> {
         let body = match data.open(limit).into_string().await {
             Ok(s) if s.is_complete() => s.into_inner(),
             Ok(_) => return Outcome::Error((stash(req, AppError::TooLarge), ())),
-            Err(e) => return Outcome::Error((stash(req, AppError::BadRequest(e.to_string())), ())),
+            Err(_) => return Outcome::Error((stash(req, AppError::bad_request("api.error.unreadable")), ())),
         };
         match parse_body::<T>(&body) {
             Ok(v) => Outcome::Success(ApiJson(v)),
@@ -98,13 +102,15 @@ pub fn parse_body<T: DeserializeOwned>(body: &str) -> Result<T, AppError> {
             (None, ".") => String::new(),
             (None, path) => path.to_string(),
         };
-        let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        // serde's own words (English) name what is wrong with the value.
+        let detail = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        let message = Message::new("api.error.json").with("detail", detail);
         AppError::Invalid(vec![FieldError { field, message }])
     })?;
     de.end().map_err(|_| {
         AppError::Invalid(vec![FieldError {
             field: String::new(),
-            message: "there is more after the JSON document; send exactly one".into(),
+            message: Message::new("api.error.trailing"),
         }])
     })?;
     Ok(value)

@@ -4,7 +4,7 @@
 //! `X-CSRF-Token` header), plus an Origin check. A request that fails is
 //! rerouted to a 403 before any handler runs, so nothing changes.
 
-use super::error::AppError;
+use crate::error::AppError;
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Method;
 use rocket::http::uri::Origin;
@@ -114,7 +114,7 @@ impl Fairing for CsrfFairing {
 
 #[rocket::get("/__luneo/csrf-rejected")]
 fn rejected() -> AppError {
-    AppError::Forbidden("The form had expired or did not come from this site. Reload the page and try again.".into())
+    AppError::Forbidden("error.csrf".into())
 }
 
 pub fn routes() -> Vec<rocket::Route> {

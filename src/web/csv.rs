@@ -4,7 +4,7 @@
 //! tab or a carriage return) are written with a leading `'`, as OWASP's
 //! CSV-injection advice says, so they open as text.
 
-use super::error::AppError;
+use crate::error::AppError;
 use rocket::http::{ContentType, Header};
 use std::borrow::Cow;
 

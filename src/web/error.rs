@@ -1,78 +1,17 @@
 //! The one error type of every handler. Pages get an HTML error page;
 //! `/api/*` gets RFC 9457 `application/problem+json` with a stable `type`.
 
-use super::i18n::Lang;
-use super::page::{Detail, ErrorPage, PageCtx};
+use super::page::{ErrorPage, PageCtx};
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use serde::Serialize;
 use std::io::Cursor;
 
-/// One invalid input field and what is wrong with it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-/// A request refused by a rule (not by a missing permission): the rule's
-/// catalogue key, and the permission it is about, if any (`{permission}`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub rule: &'static str,
-    pub permission: Option<String>,
-}
-
-impl Refusal {
-    /// The rule, worded in `lang`.
-    pub fn message(&self, lang: Lang) -> String {
-        lang.tf(self.rule, &[("permission", self.permission.as_deref().unwrap_or(""))])
-    }
-}
-
-/// Everything a handler can fail with.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum AppError {
-    #[error("not found: there is nothing at this address")]
-    NotFound,
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    #[error("unauthenticated: sign in first")]
-    Unauthenticated,
-    #[error("forbidden: this organisation requires two-factor authentication")]
-    TwoFactorRequired,
-    #[error("forbidden: this needs the permission {0}")]
-    MissingPermission(String),
-    #[error("forbidden: {}", .0.rule)]
-    Refused(Refusal),
-    #[error("invalid input")]
-    Invalid(Vec<FieldError>),
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("payload too large")]
-    TooLarge,
-    #[error("too many requests")]
-    TooManyRequests { retry_after: u64 },
-    #[error("internal error: {0}")]
-    Internal(String),
-}
+use crate::error::AppError;
 
 impl AppError {
-    pub fn internal(msg: impl Into<String>) -> AppError {
-        AppError::Internal(msg.into())
-    }
-
-    /// A single-field validation error.
-    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
-    }
-
+    /// The HTTP status this error is answered with.
     pub fn status(&self) -> Status {
         match self {
             AppError::NotFound => Status::NotFound,
@@ -89,31 +28,13 @@ impl AppError {
             AppError::Internal(_) => Status::InternalServerError,
         }
     }
-
-    /// What a person may be told (internal details stay in the log).
-    fn public_detail(&self) -> String {
-        match self {
-            AppError::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
-            AppError::Invalid(_) => "Some fields are not valid.".into(),
-            AppError::TwoFactorRequired => "error.two_factor_required".into(),
-            other => {
-                let s = other.to_string();
-                s.split_once(": ").map(|(_, d)| d.to_string()).unwrap_or(s)
-            }
-        }
-    }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> Self {
-        AppError::Internal(format!("database: {e}"))
-    }
-}
-
-impl From<tokio::task::JoinError> for AppError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        AppError::Internal(format!("blocking task: {e}"))
-    }
+/// One field of a problem's `errors`, worded for the reader.
+#[derive(Debug, Serialize)]
+pub struct ProblemField {
+    pub field: String,
+    pub message: String,
 }
 
 /// An RFC 9457 problem document.
@@ -125,7 +46,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ProblemField>,
 }
 
 impl Problem {
@@ -171,19 +92,15 @@ impl<'r> Responder<'r, 'static> for AppError {
             _ => None,
         };
         if is_api(req) {
-            // Messages may be catalogue keys: answer in the client's language.
+            // Answered in the client's language.
             let lang = PageCtx::for_request(req).lang;
-            let detail = match &self {
-                AppError::Refused(refusal) => refusal.message(lang),
-                other => lang.t(&other.public_detail()).to_string(),
-            };
-            let mut problem = Problem::new(status, detail);
+            let mut problem = Problem::new(status, lang.msg(&self.message()));
             if let AppError::Invalid(errors) = self {
                 problem.kind = "urn:luneo:problem:validation".into();
                 problem.errors = errors
                     .into_iter()
-                    .map(|e| FieldError {
-                        message: lang.t(&e.message).to_string(),
+                    .map(|e| ProblemField {
+                        message: lang.msg(&e.message),
                         field: e.field,
                     })
                     .collect();
@@ -200,24 +117,7 @@ impl<'r> Responder<'r, 'static> for AppError {
             return rocket::response::Redirect::to("/dashboard/account/2fa").respond_to(req);
         }
         let ctx = PageCtx::for_request(req);
-        let detail = match &self {
-            AppError::TooManyRequests { retry_after } => {
-                Detail::Localized(ctx.lang.tf("error.retry_in", &[("seconds", &retry_after.to_string())]))
-            }
-            AppError::MissingPermission(perm) => {
-                Detail::Localized(ctx.lang.tf("error.missing_permission", &[("permission", perm)]))
-            }
-            AppError::Refused(refusal) => Detail::Localized(refusal.message(ctx.lang)),
-            other => {
-                let detail = other.public_detail();
-                if Lang::has(&detail) {
-                    Detail::Localized(ctx.t(&detail).to_string())
-                } else {
-                    Detail::English(detail)
-                }
-            }
-        };
-        let page = ErrorPage::new(ctx, status, detail);
+        let page = ErrorPage::new(ctx, status, &self.message());
         let mut res = page.respond_to(req)?;
         res.set_status(status);
         if let Some(h) = retry {
@@ -262,12 +162,12 @@ fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
     match status.code {
         404 => AppError::NotFound,
         401 => AppError::Unauthenticated,
-        403 => AppError::Forbidden("You may not do this.".into()),
+        403 => AppError::forbidden("error.forbidden_detail"),
         413 => AppError::TooLarge,
         422 => AppError::Invalid(vec![]),
-        400 => AppError::BadRequest("The request could not be read.".into()),
+        400 => AppError::bad_request("error.bad_request_detail"),
         429 => AppError::TooManyRequests { retry_after: 60 },
         500..=599 => AppError::Internal(format!("status {}", status.code)),
-        _ => AppError::BadRequest(status.reason_lossy().to_string()),
+        _ => AppError::bad_request("error.bad_request_detail"),
     }
 }

@@ -1,7 +1,7 @@
 //! What a page form needs after a failed POST: the values typed (never
-//! passwords) and the errors per field, as catalogue keys or plain text.
+//! passwords) and the errors per field, as catalogue messages.
 
-use super::error::FieldError;
+use crate::error::{FieldError, Message};
 use std::collections::HashMap;
 
 #[derive(Debug, Default, Clone)]
@@ -21,7 +21,7 @@ impl FormState {
         FormState { values, errors: vec![] }
     }
 
-    pub fn error_on(mut self, field: &str, message: &str) -> FormState {
+    pub fn error_on(mut self, field: &str, message: impl Into<Message>) -> FormState {
         self.errors.push(FieldError {
             field: field.into(),
             message: message.into(),
@@ -38,9 +38,9 @@ impl FormState {
         self.values.get(name).map(String::as_str).unwrap_or("")
     }
 
-    /// The first error on `name` (a catalogue key or text).
-    pub fn error(&self, name: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == name).map(|e| e.message.as_str())
+    /// The first error on `name`.
+    pub fn error(&self, name: &str) -> Option<&Message> {
+        self.errors.iter().find(|e| e.field == name).map(|e| &e.message)
     }
 
     pub fn errors(&self) -> &[FieldError] {
@@ -57,7 +57,7 @@ impl FormState {
 pub struct Checks(pub Vec<FieldError>);
 
 impl Checks {
-    pub fn check(&mut self, ok: bool, field: &str, message: &str) -> &mut Self {
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<Message>) -> &mut Self {
         if !ok && !self.0.iter().any(|e| e.field == field) {
             self.0.push(FieldError {
                 field: field.into(),

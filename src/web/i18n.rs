@@ -71,6 +71,12 @@ impl Lang {
         CATALOGUES.get(&Lang::En).is_some_and(|c| c.contains_key(key))
     }
 
+    /// A [`crate::error::Message`] worded in this language.
+    pub fn msg(self, message: &crate::error::Message) -> String {
+        let args: Vec<(&str, &str)> = message.args.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        self.tf(&message.key, &args)
+    }
+
     /// [`Lang::t`] with `{name}` placeholders replaced by `args`.
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
         let mut out = self.t(key).to_string();
@@ -126,6 +132,86 @@ mod tests {
         let missing_en: Vec<_> = fr.keys().filter(|k| !en.contains_key(*k)).collect();
         assert!(missing_fr.is_empty(), "missing in fr: {missing_fr:?}");
         assert!(missing_en.is_empty(), "missing in en: {missing_en:?}");
+    }
+
+    /// Every catalogue key the code or a template names, at the places that
+    /// name one: `t("…")`, `tf("…"`, `Message::new("…")`, the error
+    /// constructors, form errors and checks, the escalation rules.
+    fn keys_used() -> Vec<(String, String)> {
+        let patterns = [
+            r#"\.tf?\(\s*"([a-z_]+(?:\.[a-z0-9_]+)+)""#,
+            r#"Message::new\(\s*"([a-z_]+(?:\.[a-z0-9_]+)+)""#,
+            r#"(?:invalid|error_on)\(\s*[^,()]+,\s*"([a-z_]+(?:\.[a-z0-9_]+)+)""#,
+            r#"(?:forbidden|conflict|bad_request|Forbidden|Conflict|BadRequest)\(\s*"([a-z_]+(?:\.[a-z0-9_]+)+)""#,
+            r#"refuse(?:_perm)?\(\s*"([a-z_]+(?:\.[a-z0-9_]+)+)""#,
+            r#"\.check\([^;]*?,\s*"[a-z_]+",\s*"([a-z_]+(?:\.[a-z0-9_]+)+)""#,
+        ]
+        .map(|p| regex::Regex::new(p).unwrap());
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![];
+        let mut dirs = vec![root.join("src"), root.join("templates")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs" || e == "html" || e == "txt") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut used = vec![];
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for re in &patterns {
+                for c in re.captures_iter(&text) {
+                    used.push((c[1].to_string(), file.display().to_string()));
+                }
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn errors_are_never_worded_in_the_code() {
+        let re = regex::Regex::new(
+            r#"(?:invalid|error_on)\(\s*[^,()]+,\s*"([^"]*)"|(?:forbidden|conflict|bad_request|Forbidden|Conflict|BadRequest)\(\s*"([^"]*)""#,
+        )
+        .unwrap();
+        let key = regex::Regex::new(r"^[a-z_]+(\.[a-z0-9_]+)+$").unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut dirs = vec![root];
+        let mut worded = vec![];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for c in re.captures_iter(&text) {
+                        let literal = c.get(1).or(c.get(2)).unwrap().as_str();
+                        if !key.is_match(literal) && !path.ends_with("i18n.rs") {
+                            worded.push(format!("{}: {literal}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(worded.is_empty(), "messages must be catalogue keys: {worded:#?}");
+    }
+
+    #[test]
+    fn every_key_the_code_and_templates_use_is_in_both_catalogues() {
+        let used = keys_used();
+        assert!(used.len() > 300, "the scan finds the keys ({} found)", used.len());
+        for lang in Lang::ALL {
+            let missing: Vec<_> = used
+                .iter()
+                .filter(|(k, _)| !CATALOGUES[&lang].contains_key(k))
+                .collect();
+            assert!(missing.is_empty(), "missing in {}: {missing:?}", lang.code());
+        }
     }
 
     #[test]

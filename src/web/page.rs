@@ -4,6 +4,7 @@
 
 use super::csrf;
 use super::i18n::{LANG_COOKIE, Lang};
+use crate::error::Message;
 use askama::Template;
 use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
@@ -39,6 +40,11 @@ impl PageCtx {
     /// A message from the catalogue in the page's language.
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
         self.lang.t(key)
+    }
+
+    /// A [`Message`] (key + arguments) in the reader's language.
+    pub fn msg(&self, message: &Message) -> String {
+        self.lang.msg(message)
     }
 
     /// The fingerprinted URL of a static asset.
@@ -89,14 +95,6 @@ impl<'r, T: Template> Responder<'r, 'static> for Html<T> {
     }
 }
 
-/// The explanation on an error page.
-pub enum Detail {
-    /// Written in English by the code; replaced by the catalogue's text in other languages.
-    English(String),
-    /// Already in the reader's language.
-    Localized(String),
-}
-
 /// The HTML page for an error status.
 #[derive(Template)]
 #[template(path = "layout/error.html")]
@@ -108,7 +106,8 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
-    pub fn new(ctx: PageCtx, status: Status, detail: Detail) -> ErrorPage {
+    /// The page for `status`, explained by `detail` (worded in the reader's language).
+    pub fn new(ctx: PageCtx, status: Status, detail: &Message) -> ErrorPage {
         let key = match status.code {
             403 => "error.forbidden",
             404 => "error.not_found",
@@ -119,13 +118,7 @@ impl ErrorPage {
             _ => "error.bad_request",
         };
         let title = ctx.t(key).to_string();
-        // Our own details are English; the page explains in the reader's
-        // language, unless the detail was written in it already.
-        let detail = match detail {
-            Detail::Localized(d) => Some(d),
-            Detail::English(d) if ctx.lang == Lang::En => Some(d),
-            _ => Some(ctx.t(&format!("{key}_detail")).to_string()),
-        };
+        let detail = Some(ctx.msg(detail));
         ErrorPage {
             ctx,
             status: status.code,

@@ -3,7 +3,7 @@
 //! refused attempt is `AppError::TooManyRequests` (429 with `Retry-After`).
 //! Every 1,000 attempts, keys back to a full allowance are forgotten.
 
-use super::error::AppError;
+use crate::error::AppError;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;

@@ -2,8 +2,8 @@
 //! routes built only from the shared helpers (`luneo::web::api`).
 
 use crate::helpers::{Spawn, TestApp};
+use luneo::error::AppError;
 use luneo::web::api::{ApiJson, Created, ListResponse, PageParams, created};
-use luneo::web::error::AppError;
 use rocket::serde::json::Json;
 use serde::{Deserialize, Serialize};
 

@@ -76,7 +76,7 @@ async fn a_restart_keeps_the_schedule_and_a_failed_run_is_recorded() {
     let app = TestApp::spawn_with(Spawn {
         start_workers: false,
         extra_jobs: vec![JobDef::new("test.failing", "0 0 * * * *", |_| async {
-            Err(luneo::web::error::AppError::internal("the printer is on fire"))
+            Err(luneo::error::AppError::internal("the printer is on fire"))
         })],
         ..Spawn::default()
     })

@@ -165,7 +165,7 @@ async fn a_change_rolled_back_leaves_no_mail_behind() {
         .db
         .write(move |tx| {
             luneo::mail::queue(tx, 0, None, &mail)?;
-            Err::<(), _>(luneo::web::error::AppError::invalid("name", "taken"))
+            Err::<(), _>(luneo::error::AppError::invalid("name", "taken"))
         })
         .await;
     assert!(result.is_err());

@@ -621,3 +621,52 @@ async fn a_password_reset_revokes_the_api_tokens_and_says_so() {
     .await;
     assert_eq!(told, 1, "the mail says so");
 }
+
+#[tokio::test]
+async fn a_french_reader_gets_the_specific_refusal_in_french_on_pages_and_in_problems() {
+    let app = TestApp::spawn().await;
+    let (lea, lea_id, _, lead_role) = shop_with_a_team_lead(&app).await;
+    let page = app.page_as(&lea, "/dashboard/team/roles").await;
+    let res = lea
+        .post(app.url("/language"))
+        .form(&[
+            ("csrf_token", csrf_token(&page).as_str()),
+            ("lang", "fr"),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = app.page_as(&lea, "/dashboard/team/roles").await;
+    let res = lea
+        .post(app.url(&format!("/dashboard/team/roles/{lead_role}")))
+        .form(&[
+            ("csrf_token", csrf_token(&page).as_str()),
+            ("levels[billing]", "manage"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Personne ne change les permissions d’un rôle qu’il détient"),
+        "{html}"
+    );
+
+    let res = reqwest::Client::new()
+        .patch(app.url(&format!("/api/v1/members/{lea_id}")))
+        .bearer_auth(app.api_token("lea@shop.test"))
+        .header("Accept-Language", "fr-FR, fr;q=0.9")
+        .json(&json!({ "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(
+        problem["detail"],
+        "Personne ne change son propre rôle : demandez à un autre administrateur ou au propriétaire."
+    );
+}

@@ -8,9 +8,9 @@ use crate::auth::ClientInfo;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::time::SharedClock;
+use crate::error::AppError;
 use crate::orgs::Member;
 use crate::web::api::{ApiJson, Created, created};
-use crate::web::error::AppError;
 use rocket::State;
 use rocket::http::{Header, Status};
 use rocket::serde::json::Json;
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 fn off() -> AppError {
-    AppError::Conflict("web push is off on this server: the operator has not set LUNEO_VAPID_PRIVATE_KEY".into())
+    AppError::Conflict("notifications.push.error.off".into())
 }
 
 #[rocket::get("/api/v1/push/vapid-public-key")]

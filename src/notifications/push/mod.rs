@@ -11,8 +11,8 @@ pub mod vapid;
 use crate::db::Db;
 use crate::db::ids::new_id;
 use crate::db::time::SharedClock;
+use crate::error::AppError;
 use crate::jobs::outbox::{self, Deliver, Failure};
-use crate::web::error::AppError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use rusqlite::{Connection, OptionalExtension, Transaction};
@@ -103,10 +103,10 @@ pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str, insecure: bo
     let url = reqwest::Url::parse(endpoint)
         .ok()
         .filter(|_| endpoint.len() <= 1_000)
-        .ok_or_else(|| AppError::invalid("endpoint", "must be the push service URL the browser gave"))?;
+        .ok_or_else(|| AppError::invalid("endpoint", "notifications.push.error.endpoint"))?;
     if !insecure {
         if url.scheme() != "https" {
-            return Err(AppError::invalid("endpoint", "must be an https:// URL"));
+            return Err(AppError::invalid("endpoint", "notifications.push.error.https"));
         }
         let host = url.host_str().unwrap_or("localhost");
         let private = match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
@@ -114,23 +114,17 @@ pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str, insecure: bo
             Err(_) => host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost"),
         };
         if private {
-            return Err(AppError::invalid("endpoint", "must be a public push service"));
+            return Err(AppError::invalid("endpoint", "notifications.push.error.public"));
         }
     } else if !matches!(url.scheme(), "http" | "https") {
-        return Err(AppError::invalid("endpoint", "must be an http(s) URL"));
+        return Err(AppError::invalid("endpoint", "notifications.push.error.http"));
     }
     let key = B64.decode(p256dh.trim_end_matches('=')).ok();
     if key.and_then(|k| p256::PublicKey::from_sec1_bytes(&k).ok()).is_none() {
-        return Err(AppError::invalid(
-            "keys.p256dh",
-            "must be the browser's P-256 public key",
-        ));
+        return Err(AppError::invalid("keys.p256dh", "notifications.push.error.p256dh"));
     }
     if B64.decode(auth.trim_end_matches('=')).map(|a| a.len()).ok() != Some(16) {
-        return Err(AppError::invalid(
-            "keys.auth",
-            "must be the browser's 16-byte auth secret",
-        ));
+        return Err(AppError::invalid("keys.auth", "notifications.push.error.auth"));
     }
     Ok(())
 }
@@ -201,7 +195,7 @@ pub fn subscribe(
     if !known && count >= MAX_PER_PERSON {
         return Err(AppError::invalid(
             "endpoint",
-            format!("you already receive notifications in {MAX_PER_PERSON} browsers; turn one off first"),
+            crate::error::Message::new("notifications.push.error.too_many").with("max", MAX_PER_PERSON),
         ));
     }
     // An endpoint is one browser's address; another person's stays theirs.
@@ -364,7 +358,7 @@ mod tests {
     fn field(endpoint: &str, insecure: bool) -> Option<String> {
         match check_subscription(endpoint, KEY, AUTH, insecure) {
             Ok(()) => None,
-            Err(crate::web::error::AppError::Invalid(e)) => Some(e[0].field.clone()),
+            Err(crate::error::AppError::Invalid(e)) => Some(e[0].field.clone()),
             Err(other) => panic!("{other}"),
         }
     }
