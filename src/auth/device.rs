@@ -4,11 +4,57 @@
 //! before keep its own sign-in allowance when failures from elsewhere use
 //! up the account's (someone guessing cannot lock the owner out).
 
+use crate::error::AppError;
 use rocket::http::CookieJar;
+use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
 const KNOWN_COOKIE: &str = "luneo_known";
+
+/// A browser not seen for this long is forgotten (`known_browsers`).
+pub const BROWSER_RETENTION_SECONDS: i64 = 365 * 86_400;
+
+/// What a sign-in from `user_agent` means for the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Their first sign-in (or the first in a year): not news.
+    First,
+    /// A browser they signed in from before.
+    Known,
+    /// A browser never seen, though they signed in before: tell them.
+    New,
+}
+
+/// Records a sign-in of `user_id` from `user_agent` in `known_browsers`
+/// (the auth feature's table) and says whether the browser is new.
+pub fn record_sign_in(tx: &Transaction, user_id: &str, user_agent: Option<&str>, now: i64) -> Result<Seen, AppError> {
+    let agent = user_agent.unwrap_or("");
+    let (any, this): (bool, bool) = tx.query_row(
+        "SELECT count(*) > 0, coalesce(sum(user_agent = ?2), 0) > 0 FROM known_browsers
+         WHERE user_id = ?1 AND last_seen > ?3 - ?4",
+        rusqlite::params![user_id, agent, now, BROWSER_RETENTION_SECONDS],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    tx.execute(
+        "INSERT INTO known_browsers (user_id, user_agent, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (user_id, user_agent) DO UPDATE SET last_seen = excluded.last_seen",
+        (user_id, agent, now),
+    )?;
+    Ok(match (any, this) {
+        (false, _) => Seen::First,
+        (true, true) => Seen::Known,
+        (true, false) => Seen::New,
+    })
+}
+
+/// Forgets browsers not seen within the retention; returns how many.
+pub fn purge(tx: &Transaction, now: i64) -> Result<usize, AppError> {
+    Ok(tx.execute(
+        "DELETE FROM known_browsers WHERE last_seen <= ?1 - ?2",
+        (now, BROWSER_RETENTION_SECONDS),
+    )?)
+}
 
 /// What the (encrypted) known-browser cookie holds.
 #[derive(Serialize, Deserialize)]

@@ -144,16 +144,18 @@ pub fn routes() -> Vec<rocket::Route> {
     all
 }
 
-/// Housekeeping of accounts: expired sessions and used or expired mail links.
+/// Housekeeping of accounts: expired sessions, used or expired mail links,
+/// browsers not seen for a year.
 pub fn jobs() -> Vec<crate::jobs::JobDef> {
     vec![crate::jobs::JobDef::new(
         "auth.purge",
         "0 0 4 * * *",
         |ctx| async move {
             let now = ctx.clock.now();
-            let (sessions, links) = ctx
+            let (sessions, links, browsers) = ctx
                 .db
                 .write(move |tx| {
+                    let browsers = device::purge(tx, now)?;
                     let sessions = tx.execute(
                         "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?1 - ?2",
                         (now, session::IDLE_SECONDS),
@@ -162,11 +164,11 @@ pub fn jobs() -> Vec<crate::jobs::JobDef> {
                         "DELETE FROM mail_tokens WHERE used_at IS NOT NULL OR expires_at <= ?1",
                         [now],
                     )?;
-                    Ok((sessions, links))
+                    Ok((sessions, links, browsers))
                 })
                 .await?;
             Ok(format!(
-                "removed {sessions} ended sessions and {links} spent mail links"
+                "removed {sessions} ended sessions, {links} spent mail links and {browsers} browsers unseen for a year"
             ))
         },
     )]

@@ -100,8 +100,8 @@ impl AccountForm {
 }
 
 /// Tells `user` about a sign-in from a browser (user agent) they never
-/// signed in with before, unless it is their very first sign-in.
-fn tell_if_new_device(
+/// signed in with before.
+fn tell_new_device(
     tx: &rusqlite::Transaction,
     user: &User,
     org_id: &str,
@@ -109,15 +109,6 @@ fn tell_if_new_device(
     now: i64,
     base_url: &reqwest::Url,
 ) -> Result<(), AppError> {
-    let (before, same_device): (bool, bool) = tx.query_row(
-        "SELECT count(*) > 0, coalesce(sum(user_agent IS ?3), 0) > 0 FROM audit_log
-         WHERE org_id = ?1 AND action = 'user.signed_in' AND actor_id = ?2",
-        (org_id, &user.id, client.1),
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    if !before || same_device {
-        return Ok(());
-    }
     let device = super::device::describe(client.1.as_deref().unwrap_or("?"));
     let notice = crate::notifications::Notice {
         kind: "account.new_sign_in",
@@ -156,8 +147,11 @@ pub(super) fn sign_in(
         client.0.as_deref(),
         client.1.as_deref(),
     )?;
-    if let Some(org_id) = &org {
-        tell_if_new_device(tx, user, org_id, client, now, base_url)?;
+    // Known browsers are remembered on their own (not read back from the
+    // audit log, which its retention empties).
+    let seen = super::device::record_sign_in(tx, &user.id, client.1.as_deref(), now)?;
+    if let (Some(org_id), super::device::Seen::New) = (&org, seen) {
+        tell_new_device(tx, user, org_id, client, now, base_url)?;
     }
     let ctx = AuditCtx::by_user(user, org, client.0.clone(), client.1.clone(), now);
     audit::record(

@@ -229,6 +229,29 @@ impl TestApp {
         visitor
     }
 
+    /// A new visitor signed in as `email` from a browser that calls itself `agent`.
+    pub async fn signed_in_from(&self, email: &str, agent: &str) -> reqwest::Client {
+        let visitor = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(agent)
+            .build()
+            .unwrap();
+        let page = self.page_as(&visitor, "/login").await;
+        let res = visitor
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", csrf_token(&page).as_str()),
+                ("email", email),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{email} signs in");
+        visitor
+    }
+
     /// Adds `email` (password [`PASSWORD`]) to the org `atelier` with `role`
     /// through the CLI; returns their user id.
     pub async fn add_member(&self, email: &str, name: &str, role: &str) -> String {

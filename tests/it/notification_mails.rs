@@ -211,30 +211,7 @@ async fn notification_mails_carry_the_org_name_and_logo() {
 async fn a_sign_in_from_a_new_browser_is_told_but_not_the_first_or_a_known_one() {
     let smtp = SmtpServer::start();
     let (app, _) = shop(&smtp).await;
-    let sign_in = |agent: &'static str| {
-        let app = &app;
-        async move {
-            let visitor = reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(agent)
-                .build()
-                .unwrap();
-            let page = app.page_as(&visitor, "/login").await;
-            let res = visitor
-                .post(app.url("/login"))
-                .form(&[
-                    ("csrf_token", csrf_token(&page).as_str()),
-                    ("email", "m@shop.test"),
-                    ("password", PASSWORD),
-                ])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 303);
-            visitor
-        }
-    };
+    let sign_in = |agent: &'static str| app.signed_in_from("m@shop.test", agent);
     let notices = || async {
         app.db
             .read(|c| {
@@ -269,4 +246,59 @@ async fn a_sign_in_from_a_new_browser_is_told_but_not_the_first_or_a_known_one()
             .contains("Firefox 140 · Linux"),
         "{list}"
     );
+}
+
+#[tokio::test]
+async fn a_new_browser_is_still_told_after_the_audit_log_forgot_the_sign_ins() {
+    let smtp = SmtpServer::start();
+    let (app, _) = shop(&smtp).await;
+    let notices = || async {
+        app.db
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM notifications WHERE kind = 'account.new_sign_in'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .await
+            .unwrap()
+    };
+    app.signed_in_from("m@shop.test", "LaptopBrowser/1.0").await;
+    // The org keeps two days of audit; ten days later the nightly purge ran.
+    app.db
+        .write(|tx| Ok(tx.execute("UPDATE orgs SET audit_retention_days = 2", [])?))
+        .await
+        .unwrap();
+    app.clock.advance(10 * 86_400);
+    let runs = app.scheduler.run_due().await;
+    assert!(runs.iter().any(|r| r.name == "audit.purge" && r.ok), "{runs:?}");
+    let left: i64 = app
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM audit_log WHERE action = 'user.signed_in'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the audit log no longer has the sign-in");
+
+    app.signed_in_from("m@shop.test", "LaptopBrowser/1.0").await;
+    assert_eq!(notices().await, 0, "the laptop is still known");
+    app.signed_in_from("m@shop.test", "PhoneBrowser/2.0").await;
+    assert_eq!(notices().await, 1, "the phone is news");
+
+    // A browser unseen for over a year is forgotten by the nightly purge.
+    app.clock.advance(400 * 86_400);
+    let runs = app.scheduler.run_due().await;
+    assert!(runs.iter().any(|r| r.name == "auth.purge" && r.ok), "{runs:?}");
+    let kept: i64 = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM known_browsers", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
 }
