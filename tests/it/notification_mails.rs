@@ -2,7 +2,7 @@
 //! the line and the reason, save, reset), the org's name and logo in the
 //! mail, and the new-sign-in notice.
 
-use crate::helpers::{PASSWORD, SmtpServer, Spawn, TestApp, csrf_token};
+use crate::helpers::{SmtpServer, Spawn, TestApp, csrf_token};
 use serde_json::{Value, json};
 
 async fn shop(smtp: &SmtpServer) -> (TestApp, String) {
