@@ -62,6 +62,10 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Create (once) the demo shop: org "demo", owner demo@luneo.local
+    /// (password from LUNEO_PASSWORD, else made up and printed once), people
+    /// in each role, some notifications and audit history. Safe to run again.
+    Demo,
     /// Web push keys
     Vapid {
         #[command(subcommand)]
@@ -210,6 +214,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Token {
             action: TokenAction::Create { email, org, name },
         } => crate::cli_accounts::token_create(&config, &email, org.as_deref(), &name),
+        Command::Demo => demo_cmd(&config),
         Command::Vapid { .. } => Ok(()),
     };
     match result {
@@ -393,4 +398,31 @@ fn outbox_cmd(config: &Config, action: OutboxAction) -> Result<(), String> {
             }
         }
     }
+}
+
+/// `luneo demo`.
+fn demo_cmd(config: &Config) -> Result<(), String> {
+    let db = open_db(config)?;
+    let password = std::env::var("LUNEO_PASSWORD").ok().filter(|p| !p.is_empty());
+    let now = crate::db::time::system_clock().now();
+    let report = crate::demo::run(&db, &crate::demo_steps(), password, now, &config.base_url).map_err(|e| match e {
+        crate::error::AppError::Invalid(errors) => errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, crate::web::i18n::Lang::En.msg(&f.message)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
+    for line in &report.lines {
+        println!("{line}");
+    }
+    match report.generated_password {
+        Some(p) => println!(
+            "sign in at {}login as {} with the password {p} (shown once)",
+            config.base_url,
+            crate::demo::OWNER_EMAIL
+        ),
+        None => println!("sign in at {}login as {}", config.base_url, crate::demo::OWNER_EMAIL),
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ mod cli_accounts;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod files;
 pub mod jobs;
@@ -159,6 +160,12 @@ pub fn all_jobs(config: &Config) -> Vec<JobDef> {
         config.notification_retention_days,
     ));
     all
+}
+
+/// Every feature's part of `luneo demo`, run in this order after the demo
+/// org and its people exist.
+pub fn demo_steps() -> Vec<demo::DemoStep> {
+    vec![notifications::demo::step()]
 }
 
 /// Assembles Luneo with the default [`Options`].

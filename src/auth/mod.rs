@@ -92,6 +92,29 @@ pub struct NewUser<'a> {
     pub instance_admin: bool,
 }
 
+/// Makes `user_id` an instance admin when the instance has none (a demo
+/// run on a fresh instance would otherwise leave nobody to run it).
+pub fn make_instance_admin_if_none(
+    tx: &Transaction,
+    ctx: &crate::audit::AuditCtx,
+    user_id: &str,
+) -> Result<bool, AppError> {
+    let changed = tx.execute(
+        "UPDATE users SET is_instance_admin = 1 WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE is_instance_admin = 1)",
+        [user_id],
+    )?;
+    if changed == 1 {
+        crate::audit::record(
+            tx,
+            ctx,
+            "user.made_instance_admin",
+            Some(("user", user_id)),
+            serde_json::json!({}),
+        )?;
+    }
+    Ok(changed == 1)
+}
+
 /// Creates an account; the caller checked that the address is free.
 pub fn create_user(tx: &Transaction, new: &NewUser<'_>, now: i64) -> Result<User, AppError> {
     let id = crate::db::ids::new_id("usr");

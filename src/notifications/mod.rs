@@ -6,6 +6,7 @@
 //! SMTP or push-service outage; live views are told after the commit.
 
 pub mod api;
+pub mod demo;
 pub mod digest;
 pub mod email;
 pub mod history;

@@ -165,6 +165,15 @@ pub fn add_member(
     )
 }
 
+/// Whether `user_id` belongs to the org.
+pub fn is_member(conn: &Connection, org_id: &str, user_id: &str) -> Result<bool, AppError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?1 AND user_id = ?2)",
+        (org_id, user_id),
+        |r| r.get(0),
+    )?)
+}
+
 pub fn org(conn: &Connection, id: &str) -> Result<Option<Org>, AppError> {
     Ok(conn
         .query_row(

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod api;
 mod cli;
+mod demo;
 mod helpers;
 mod http_sink;
 mod invitations;

@@ -1,0 +1,86 @@
+//! `luneo demo`: the demo shop is made once, a second run adds nothing, and
+//! its owner signs in to a shop with people, notifications and history.
+
+use crate::helpers::{PASSWORD, TestApp, client, csrf_token};
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    app.db
+        .read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
+    let app = TestApp::spawn().await;
+    let (code, out, err) = app.cli(&["demo"], &[("LUNEO_PASSWORD", PASSWORD)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("created the org demo owned by demo@luneo.local"), "{out}");
+    assert!(!out.contains("shown once"), "the given password is not printed: {out}");
+    let members = "SELECT count(*) FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE o.slug = 'demo'";
+    let notices = "SELECT count(*) FROM notifications";
+    assert_eq!(count(&app, members).await, 6);
+    assert_eq!(count(&app, notices).await, 3);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM outbox WHERE kind = 'mail'").await,
+        0,
+        "in the app only"
+    );
+
+    let (code, out, err) = app.cli(&["demo"], &[("LUNEO_PASSWORD", PASSWORD)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("the org demo was there already") && out.contains("0 of 5 people added"),
+        "{out}"
+    );
+    assert!(out.contains("notifications: there already"), "{out}");
+    assert_eq!(count(&app, members).await, 6);
+    assert_eq!(count(&app, notices).await, 3);
+
+    let owner = app.signed_in("demo@luneo.local").await;
+    let team = app.page_as(&owner, "/dashboard/team").await;
+    for name in ["Ada Admin", "Max Member", "Vera Viewer"] {
+        assert!(team.contains(name), "{name} is in the team");
+    }
+    let inbox: serde_json::Value = app.json_as(&owner, "/api/v1/notifications").await;
+    assert_eq!(inbox["data"].as_array().unwrap().len(), 3);
+    let audit = app.page_as(&owner, "/dashboard/team/audit").await;
+    assert!(audit.contains("<code>org.created</code>") && audit.contains("<code>member.added</code>"));
+    let res = owner.get(app.url("/admin/jobs")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "on a fresh instance the demo owner runs it");
+}
+
+#[tokio::test]
+async fn without_a_password_the_demo_makes_one_up_and_prints_it_once() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (code, out, err) = app.cli(&["demo"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("shown once"))
+        .expect("the password is printed");
+    let password = line.split("the password ").nth(1).unwrap().split(' ').next().unwrap();
+    let visitor = client();
+    let page = app.page_as(&visitor, "/login").await;
+    let res = visitor
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", csrf_token(&page).as_str()),
+            ("email", "demo@luneo.local"),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/dashboard");
+    let res = visitor.get(app.url("/admin/jobs")).send().await.unwrap();
+    assert_eq!(res.status(), 403, "the instance had an admin already");
+
+    let (_, again, _) = app.cli(&["demo"], &[]);
+    assert!(
+        !again.contains("shown once"),
+        "a second run changes no password: {again}"
+    );
+}
