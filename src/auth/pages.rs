@@ -20,11 +20,18 @@ use askama::Template;
 use rocket::Either;
 use rocket::State;
 use rocket::form::Form;
-use rocket::http::CookieJar;
+use rocket::http::{CookieJar, Status};
+use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
 use std::sync::Arc;
 
-type PageResult<T> = Result<Either<Redirect, Html<T>>, AppError>;
+/// A form handler's answer: on to the next page, or the form again with 422.
+type PageResult<T> = Result<Either<Redirect, Custom<Html<T>>>, AppError>;
+
+/// The form again, with its errors: 422, as the API answers bad input.
+fn refused<T>(page: T) -> Either<Redirect, Custom<Html<T>>> {
+    Either::Right(Custom(Status::UnprocessableEntity, Html(page)))
+}
 
 #[derive(Template)]
 #[template(path = "auth/setup.html")]
@@ -194,14 +201,14 @@ async fn setup_submit(
     }
     if let Err(errors) = form.check() {
         let state = form.state().with_errors(errors);
-        return Ok(Either::Right(Html(SetupPage {
+        return Ok(refused(SetupPage {
             ctx,
             form: state,
             token: form.token.clone(),
-        })));
+        }));
     }
     let form = form.into_inner();
-    let hash = password::hash(&form.password);
+    let hash = password::hash_blocking(form.password.clone()).await?;
     let now = clock.now();
     let lang = ctx.lang.code();
     let base = config.base_url.clone();
@@ -280,12 +287,12 @@ async fn register_submit(
     }
     if let Err(errors) = form.check() {
         let state = form.state().with_errors(errors);
-        return Ok(Either::Right(Html(RegisterPage { ctx, form: state })));
+        return Ok(refused(RegisterPage { ctx, form: state }));
     }
     limits.check(Limit::RegisterPerIp, client.ip.as_deref().unwrap_or("unknown"))?;
     let form = form.into_inner();
     // Hash in every case, so the answer takes as long whether the address exists or not.
-    let hash = password::hash(&form.password);
+    let hash = password::hash_blocking(form.password.clone()).await?;
     let now = clock.now();
     let lang = ctx.lang;
     let base = config.base_url.clone();
@@ -496,10 +503,10 @@ async fn login_submit(
     limits.check(Limit::LoginPerAccount, &account_key)?;
     let password = form.password.clone();
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify(&password, stored.as_deref())).await?;
+    let ok = password::verify_blocking(password, stored).await?;
     let Some(user) = found.filter(|_| ok) else {
         let state = FormState::with_values(&[("email", &email)]).error_on("password", "auth.error.login_failed");
-        return Ok(Either::Right(Html(LoginPage { ctx, form: state, next })));
+        return Ok(refused(LoginPage { ctx, form: state, next }));
     };
     let now = clock.now();
     if user.two_factor {

@@ -18,6 +18,17 @@ pub fn hash(password: &str) -> String {
         .to_string()
 }
 
+/// [`hash`] on the blocking pool, as every request handler must call it
+/// (argon2 takes tens of milliseconds: never on an async worker).
+pub async fn hash_blocking(password: String) -> Result<String, crate::error::AppError> {
+    Ok(tokio::task::spawn_blocking(move || hash(&password)).await?)
+}
+
+/// [`verify`] on the blocking pool.
+pub async fn verify_blocking(password: String, stored: Option<String>) -> Result<bool, crate::error::AppError> {
+    Ok(tokio::task::spawn_blocking(move || verify(&password, stored.as_deref())).await?)
+}
+
 /// A hash to verify against when the account does not exist, so that
 /// answering takes as long either way.
 static DUMMY: LazyLock<String> = LazyLock::new(|| hash("luneo-dummy-password-for-timing"));

@@ -66,16 +66,17 @@ async fn forgot_submit(
     outbox: &State<Arc<Outbox>>,
     limits: &State<RateLimits>,
     client: ClientInfo,
-) -> Result<Html<ForgotPage>, AppError> {
+) -> Result<Custom<Html<ForgotPage>>, AppError> {
     limits.check(Limit::ResetPerIp, client.ip.as_deref().unwrap_or("unknown"))?;
     let email = form.email.trim().to_string();
     if !super::valid_email(&email) {
         let state = FormState::with_values(&[("email", &email)]).error_on("email", "auth.error.email_invalid");
-        return Ok(Html(ForgotPage {
+        let page = ForgotPage {
             ctx,
             form: state,
             sent: false,
-        }));
+        };
+        return Ok(Custom(Status::UnprocessableEntity, Html(page)));
     }
     // Past the per-account limit nothing more is sent, and the answer stays the same.
     if limits.check(Limit::ResetPerAccount, &email).is_ok() {
@@ -92,11 +93,12 @@ async fn forgot_submit(
         .await?;
         outbox.wake();
     }
-    Ok(Html(ForgotPage {
+    let page = ForgotPage {
         ctx,
         form: FormState::default(),
         sent: true,
-    }))
+    };
+    Ok(Custom(Status::Ok, Html(page)))
 }
 
 #[rocket::get("/password/reset/<token>")]
@@ -162,7 +164,7 @@ async fn reset_submit(
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
     let base = config.base_url.clone();
-    let hash = password::hash(&form.password);
+    let hash = password::hash_blocking(form.password.clone()).await?;
     let t = token.to_string();
     let cookie = db
         .write(move |tx| {

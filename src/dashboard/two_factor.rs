@@ -148,7 +148,7 @@ async fn disable(
     clock: &State<SharedClock>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<TwoFactorPage>>>, AppError> {
     let (pw, stored) = (form.password.clone(), member.user.password_hash.clone());
-    if !tokio::task::spawn_blocking(move || password::verify(&pw, stored.as_deref())).await? {
+    if !password::verify_blocking(pw, stored).await? {
         let form = FormState::default().error_on("password", "team.error.transfer_password");
         return Ok(Either::Right(Custom(
             Status::UnprocessableEntity,

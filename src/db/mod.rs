@@ -148,13 +148,16 @@ impl Db {
     }
 
     /// [`Db::read`] for code already on a blocking thread (CLI, tools).
+    /// The closure runs in one read transaction, so the queries it makes
+    /// all see the same moment of the database.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, AppError>) -> Result<T, AppError> {
-        let conn = self
+        let mut conn = self
             .0
             .readers
             .get()
             .map_err(|e| AppError::internal(format!("reader pool: {e}")))?;
-        f(&conn)
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        f(&tx)
     }
 
     /// [`Db::write`] for code already on a blocking thread (CLI, tools).
@@ -209,5 +212,38 @@ impl DataDirLock {
             )),
             Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Db;
+
+    #[test]
+    fn the_queries_of_one_read_see_the_same_moment() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("luneo.db"), 2).unwrap();
+        let count =
+            |c: &rusqlite::Connection| -> i64 { c.query_row("SELECT count(*) FROM orgs", [], |r| r.get(0)).unwrap() };
+        let (before, after) = db
+            .read_blocking(|c| {
+                let before = count(c);
+                // Another connection commits a change in the middle of the read.
+                db.write_blocking(|tx| {
+                    tx.execute(
+                        "INSERT INTO orgs (id, slug, name, default_language, created_at) VALUES ('org_x', 'x', 'X', 'en', 0)",
+                        [],
+                    )?;
+                    Ok(())
+                })?;
+                Ok((before, count(c)))
+            })
+            .unwrap();
+        assert_eq!(before, after, "the read does not see the change half-way");
+        assert_eq!(
+            db.read_blocking(|c| Ok(count(c))).unwrap(),
+            before + 1,
+            "the next read does"
+        );
     }
 }

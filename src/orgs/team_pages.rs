@@ -244,7 +244,7 @@ async fn transfer(
 ) -> Result<Either<Flash<Redirect>, Custom<Html<TeamPage>>>, AppError> {
     let now = clock.now();
     let (pw, stored) = (form.password.clone(), member.user.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, stored.as_deref())).await?;
+    let ok = password::verify_blocking(pw, stored).await?;
     if !ok {
         let state = FormState::default().error_on("password", "team.error.transfer_password");
         let page = team_page(ctx, &member, db, now, state).await?;
@@ -393,7 +393,7 @@ async fn accept(
         let page = accept_page(ctx, token, &me, db, now, state).await?;
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
-    let hash = password::hash(&form.password);
+    let hash = password::hash_blocking(form.password.clone()).await?;
     let (name, lang, inv) = (form.name.clone(), ctx.lang.code(), invitation.clone());
     let cookie = db
         .write(move |tx| {

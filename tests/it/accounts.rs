@@ -123,7 +123,7 @@ async fn a_wrong_password_keeps_the_email_and_says_what_is_wrong_without_telling
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(res.status(), 422);
         let html = res.text().await.unwrap();
         assert!(html.contains(&format!("value=\"{email}\"")), "the email is kept");
         assert!(html.contains("The email address or the password is wrong."));
@@ -317,7 +317,7 @@ async fn bad_registration_input_is_shown_beside_each_field_and_nothing_is_writte
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(
         html.contains("value=\"&#60;b&#62;Eve&#60;/b&#62;\""),
