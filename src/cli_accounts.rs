@@ -83,14 +83,7 @@ pub fn user_add(
                 )?,
             };
             if admin {
-                tx.execute("UPDATE users SET is_instance_admin = 1 WHERE id = ?1", [&user.id])?;
-                audit::record(
-                    tx,
-                    &ctx,
-                    "user.made_instance_admin",
-                    Some(("user", &user.id)),
-                    serde_json::json!({}),
-                )?;
+                auth::make_instance_admin(tx, &ctx, &user.id)?;
             }
             match orgs::find_org(tx, &org)? {
                 Some(existing) => {

@@ -181,21 +181,8 @@ async fn save_settings(
         org_id: None,
         ..admin.0.audit(clock.now())
     };
-    db.write(move |tx| {
-        tx.execute(
-            "INSERT INTO instance_settings (key, value) VALUES ('registration_open', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [if open { "true" } else { "false" }],
-        )?;
-        crate::audit::record(
-            tx,
-            &audit,
-            "instance.registration_changed",
-            None,
-            serde_json::json!({ "open": open }),
-        )
-    })
-    .await?;
+    db.write(move |tx| crate::auth::set_registration_open(tx, &audit, open))
+        .await?;
     Ok(Flash::success(
         Redirect::to("/admin/settings"),
         ctx.t("admin.settings.saved"),

@@ -92,6 +92,67 @@ pub struct NewUser<'a> {
     pub instance_admin: bool,
 }
 
+/// Keeps a person's language (pages and mails follow it), audited.
+pub fn set_language(tx: &Transaction, ctx: &crate::audit::AuditCtx, user_id: &str, lang: &str) -> Result<(), AppError> {
+    tx.execute("UPDATE users SET language = ?2 WHERE id = ?1", (user_id, lang))?;
+    let meta = serde_json::json!({ "language": lang });
+    crate::audit::record(tx, ctx, "user.language_changed", Some(("user", user_id)), meta)
+}
+
+/// Keeps a person's own time zone (`""`: follow the org's), audited.
+pub fn set_time_zone(
+    tx: &Transaction,
+    ctx: &crate::audit::AuditCtx,
+    user_id: &str,
+    zone: &str,
+) -> Result<(), AppError> {
+    tx.execute("UPDATE users SET time_zone = ?2 WHERE id = ?1", (user_id, zone))?;
+    let meta = serde_json::json!({ "time_zone": zone });
+    crate::audit::record(tx, ctx, "user.time_zone_changed", Some(("user", user_id)), meta)
+}
+
+/// Makes `user_id` an instance admin, audited.
+pub fn make_instance_admin(tx: &Transaction, ctx: &crate::audit::AuditCtx, user_id: &str) -> Result<(), AppError> {
+    tx.execute("UPDATE users SET is_instance_admin = 1 WHERE id = ?1", [user_id])?;
+    crate::audit::record(
+        tx,
+        ctx,
+        "user.made_instance_admin",
+        Some(("user", user_id)),
+        serde_json::json!({}),
+    )
+}
+
+/// A person left an org: their sessions stop acting for it and their API
+/// tokens for it end.
+pub fn leave_org(tx: &Transaction, org_id: &str, user_id: &str) -> Result<(), AppError> {
+    tx.execute(
+        "UPDATE sessions SET org_id = NULL WHERE org_id = ?1 AND user_id = ?2",
+        (org_id, user_id),
+    )?;
+    tx.execute(
+        "DELETE FROM api_tokens WHERE org_id = ?1 AND user_id = ?2",
+        (org_id, user_id),
+    )?;
+    Ok(())
+}
+
+/// Opens or closes self-service registration on the instance, audited.
+pub fn set_registration_open(tx: &Transaction, ctx: &crate::audit::AuditCtx, open: bool) -> Result<(), AppError> {
+    tx.execute(
+        "INSERT INTO instance_settings (key, value) VALUES ('registration_open', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [if open { "true" } else { "false" }],
+    )?;
+    crate::audit::record(
+        tx,
+        ctx,
+        "instance.registration_changed",
+        None,
+        serde_json::json!({ "open": open }),
+    )
+}
+
 /// Makes `user_id` an instance admin when the instance has none (a demo
 /// run on a fresh instance would otherwise leave nobody to run it).
 pub fn make_instance_admin_if_none(

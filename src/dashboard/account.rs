@@ -139,17 +139,8 @@ async fn set_time_zone(
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
     let (audit, user_id) = (member.audit(clock.now()), member.user.id.clone());
-    db.write(move |tx| {
-        tx.execute("UPDATE users SET time_zone = ?2 WHERE id = ?1", (&user_id, &zone))?;
-        audit::record(
-            tx,
-            &audit,
-            "user.time_zone_changed",
-            Some(("user", &user_id)),
-            serde_json::json!({ "time_zone": zone }),
-        )
-    })
-    .await?;
+    db.write(move |tx| crate::auth::set_time_zone(tx, &audit, &user_id, &zone))
+        .await?;
     Ok(Either::Left(Flash::success(
         Redirect::to("/dashboard/account"),
         ctx.t("account.time_zone_saved"),

@@ -150,14 +150,7 @@ pub fn remove_member(
         "DELETE FROM memberships WHERE org_id = ?1 AND user_id = ?2",
         (org_id, user_id),
     )?;
-    tx.execute(
-        "UPDATE sessions SET org_id = NULL WHERE org_id = ?1 AND user_id = ?2",
-        (org_id, user_id),
-    )?;
-    tx.execute(
-        "DELETE FROM api_tokens WHERE org_id = ?1 AND user_id = ?2",
-        (org_id, user_id),
-    )?;
+    crate::auth::leave_org(tx, org_id, user_id)?;
     audit::record(
         tx,
         ctx,

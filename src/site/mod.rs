@@ -46,19 +46,8 @@ async fn set_language(
     if let Some(identity) = me.0 {
         let now = clock.now();
         db.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET language = ?2 WHERE id = ?1",
-                (&identity.user.id, lang.code()),
-            )?;
             let ctx = crate::audit::AuditCtx::by_user(&identity.user, identity.org_id.clone(), None, None, now);
-            let meta = serde_json::json!({ "language": lang.code() });
-            crate::audit::record(
-                tx,
-                &ctx,
-                "user.language_changed",
-                Some(("user", &identity.user.id)),
-                meta,
-            )
+            crate::auth::set_language(tx, &ctx, &identity.user.id, lang.code())
         })
         .await?;
     }

@@ -318,6 +318,21 @@ impl TestApp {
         )
     }
 
+    /// Delivers everything the outbox holds now, until no row is pending:
+    /// afterwards what was going to be sent has been, so a test can check
+    /// that something was NOT sent without sleeping.
+    pub async fn settle_outbox(&self) {
+        for _ in 0..500 {
+            self.outbox.deliver_due().await.unwrap();
+            let pending = self.db.read(luneo::jobs::outbox::pending_count).await.unwrap();
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the outbox still has pending rows after 10 s");
+    }
+
     /// Waits until `check` holds, polling every 50 ms for up to 10 s.
     pub async fn eventually<F: FnMut() -> bool>(&self, mut check: F) -> bool {
         for _ in 0..200 {

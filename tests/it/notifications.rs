@@ -108,7 +108,7 @@ async fn with_team_email_turned_off_only_the_in_app_notification_comes() {
     invite_and_accept(&app, &smtp, "dora@shop.test", "Dora").await;
     let (_, inbox) = app.page("/dashboard/notifications").await;
     assert!(inbox.contains("Dora joined Atelier"));
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.settle_outbox().await;
     assert_eq!(smtp.received().len(), 1, "only the invitation itself was mailed");
 
     let res = app
@@ -228,7 +228,7 @@ async fn a_daily_digest_replaces_single_mails_and_goes_out_when_the_clock_says()
     assert_eq!(res.status(), 303);
     invite_and_accept(&app, &smtp, "hal@shop.test", "Hal").await;
     invite_and_accept(&app, &smtp, "ivy@shop.test", "Ivy").await;
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    app.settle_outbox().await;
     assert!(
         smtp.received().iter().all(|m| m.to != ["owner@shop.test"]),
         "no single mail to the owner"

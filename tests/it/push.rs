@@ -225,7 +225,7 @@ async fn a_subscription_the_push_service_says_is_gone_is_removed() {
     assert!(error.contains("410"), "{error}");
     // The next notification does not try that browser again.
     app.change_role(&shop.max_id, "member").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.settle_outbox().await;
     assert_eq!(sink.hits().len(), 1);
 }
 
