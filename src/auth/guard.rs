@@ -25,6 +25,30 @@ pub struct Identity {
     pub user: User,
     pub org_id: Option<String>,
     pub via: Via,
+    /// What the `Member` guard needs, read in the same trip to the database
+    /// as the session or token (one trip per request for the guard chain).
+    pub prefetched: Option<std::sync::Arc<Prefetched>>,
+}
+
+/// The person's organisations (with their role) and the bell count of the
+/// one they act for, read with their identity.
+#[derive(Debug)]
+pub struct Prefetched {
+    pub memberships: Vec<(crate::orgs::Org, crate::orgs::Role)>,
+    pub unread: i64,
+}
+
+fn prefetch(c: &rusqlite::Connection, user_id: &str, org_id: Option<&str>) -> Result<Prefetched, AppError> {
+    let memberships = crate::orgs::memberships_of(c, user_id)?;
+    let chosen = match org_id {
+        Some(id) => memberships.iter().find(|(o, _)| o.id == id),
+        None => memberships.first(),
+    };
+    let unread = match chosen {
+        Some((org, _)) => crate::notifications::unread_count(c, &org.id, user_id)?,
+        None => 0,
+    };
+    Ok(Prefetched { memberships, unread })
 }
 
 /// The client's address as Rocket sees it (the proxy header only when configured).
@@ -60,10 +84,15 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
         }
         return db
             .write(move |tx| {
-                Ok(api_tokens::authenticate(tx, &token, now)?.map(|(t, user)| Identity {
+                let Some((t, user)) = api_tokens::authenticate(tx, &token, now)? else {
+                    return Ok(None);
+                };
+                let prefetched = prefetch(tx, &user.id, Some(&t.org_id))?;
+                Ok(Some(Identity {
                     user,
                     org_id: Some(t.org_id.clone()),
                     via: Via::ApiToken { id: t.id, name: t.name },
+                    prefetched: Some(std::sync::Arc::new(prefetched)),
                 }))
             })
             .await;
@@ -71,8 +100,16 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
     let Some(token) = req.cookies().get(session::COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
-    let found = db.read(move |c| session::find(c, &token, now)).await?;
-    let Some((row, user)) = found else {
+    let found = db
+        .read(move |c| {
+            let Some((row, user)) = session::find(c, &token, now)? else {
+                return Ok(None);
+            };
+            let prefetched = prefetch(c, &user.id, row.org_id.as_deref())?;
+            Ok(Some((row, user, prefetched)))
+        })
+        .await?;
+    let Some((row, user, prefetched)) = found else {
         return Ok(None);
     };
     // A write to the API with the session cookie must prove it comes from our pages.
@@ -90,6 +127,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
         user,
         org_id: row.org_id,
         via: Via::Session { id: row.id },
+        prefetched: Some(std::sync::Arc::new(prefetched)),
     }))
 }
 

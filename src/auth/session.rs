@@ -88,15 +88,14 @@ const COLUMNS: &str = "s.id, s.user_id, s.org_id, s.created_at, s.last_seen_at, 
 /// The live session and user for a cookie token, if any.
 pub fn find(conn: &Connection, token: &str, now: i64) -> Result<Option<(SessionRow, User)>, AppError> {
     let row = conn
-        .query_row(
-            &format!(
-                "SELECT {COLUMNS}, {} FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3",
-                super::USER_COLUMNS
-            ),
-            rusqlite::params![hash_token(token), now, now - IDLE_SECONDS],
-            |r| Ok((session_row(r)?, super::user_at(r, 8)?)),
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS}, {} FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3",
+            super::USER_COLUMNS
+        ))?
+        .query_row(rusqlite::params![hash_token(token), now, now - IDLE_SECONDS], |r| {
+            Ok((session_row(r)?, super::user_at(r, 8)?))
+        })
         .optional()?;
     Ok(row)
 }

@@ -327,11 +327,11 @@ pub fn user_topic(user_id: &str) -> String {
 
 /// How many in-app notifications a person has not read, in one org.
 pub fn unread_count(conn: &Connection, org_id: &str, user_id: &str) -> Result<i64, AppError> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM notifications WHERE org_id = ?1 AND user_id = ?2 AND in_app = 1 AND read_at IS NULL AND archived_at IS NULL",
-        (org_id, user_id),
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM notifications WHERE org_id = ?1 AND user_id = ?2 AND in_app = 1 AND read_at IS NULL AND archived_at IS NULL",
+        )?
+        .query_row((org_id, user_id), |r| r.get(0))?)
 }
 
 /// Marks one (or, with `None`, every) notification of a person read; returns how many changed.

@@ -199,7 +199,7 @@ pub fn find_org(conn: &Connection, key: &str) -> Result<Option<Org>, AppError> {
 
 /// Every organisation a user belongs to, with their role there, by name.
 pub fn memberships_of(conn: &Connection, user_id: &str) -> Result<Vec<(Org, Role)>, AppError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ORG_COLUMNS}, {ROLE_COLUMNS} FROM memberships m
          JOIN orgs o ON o.id = m.org_id JOIN roles r ON r.id = m.role_id
          WHERE m.user_id = ?1 ORDER BY o.name"
@@ -299,8 +299,13 @@ async fn resolve(req: &Request<'_>, identity: Identity) -> Result<Member, AppErr
         .state::<Db>()
         .ok_or_else(|| AppError::internal("no database"))?
         .clone();
-    let user_id = identity.user.id.clone();
-    let all = db.read(move |c| memberships_of(c, &user_id)).await?;
+    let (all, prefetched_unread) = match &identity.prefetched {
+        Some(p) => (p.memberships.clone(), Some(p.unread)),
+        None => {
+            let user_id = identity.user.id.clone();
+            (db.read(move |c| memberships_of(c, &user_id)).await?, None)
+        }
+    };
     let chosen = match &identity.org_id {
         Some(id) => all.iter().find(|(o, _)| &o.id == id),
         None => all.first(),
@@ -325,10 +330,14 @@ async fn resolve(req: &Request<'_>, identity: Identity) -> Result<Member, AppErr
         db.write(move |tx| crate::auth::session::set_org(tx, &session_id, &org_id))
             .await?;
     }
-    let (org_id, user_id) = (org.id.clone(), identity.user.id.clone());
-    let unread = db
-        .read(move |c| crate::notifications::unread_count(c, &org_id, &user_id))
-        .await?;
+    let unread = match prefetched_unread {
+        Some(n) => n,
+        None => {
+            let (org_id, user_id) = (org.id.clone(), identity.user.id.clone());
+            db.read(move |c| crate::notifications::unread_count(c, &org_id, &user_id))
+                .await?
+        }
+    };
     Ok(Member {
         unread,
         user: identity.user,

@@ -210,6 +210,7 @@ async fn a_subscription_the_push_service_says_is_gone_is_removed() {
             == 0
     };
     assert!(app.eventually(gone).await, "the subscription is deleted");
+    app.settle_outbox().await;
     let (status, error): (String, String) = app
         .db
         .read(|c| {
