@@ -127,10 +127,15 @@ async fn sse(luneo: &Path, seconds: u64) -> Vec<(String, String)> {
     let cookies: Vec<String> = {
         let db = Db::open(&dir.path().join("luneo.db"), 2).unwrap();
         let (org_id, members, owner) = populate(&db, STREAM_USERS);
+        // The real server checks sessions against the real clock.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
         db.write_blocking(|tx| {
-            let mut out = vec![session::create(tx, &owner.id, Some(&org_id), NOW, None, None)?.1];
+            let mut out = vec![session::create(tx, &owner.id, Some(&org_id), now, None, None)?.1];
             for id in &members {
-                out.push(session::create(tx, id, Some(&org_id), NOW, None, None)?.1);
+                out.push(session::create(tx, id, Some(&org_id), now, None, None)?.1);
             }
             Ok(out)
         })
