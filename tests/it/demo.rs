@@ -1,7 +1,7 @@
 //! `luneo demo`: the demo shop is made once, a second run adds nothing, and
 //! its owner signs in to a shop with people, notifications and history.
 
-use crate::helpers::{PASSWORD, TestApp, client, csrf_token};
+use crate::helpers::{PASSWORD, TestApp, client};
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
     app.db
@@ -62,17 +62,14 @@ async fn without_a_password_the_demo_makes_one_up_and_prints_it_once() {
         .expect("the password is printed");
     let password = line.split("the password ").nth(1).unwrap().split(' ').next().unwrap();
     let visitor = client();
-    let page = app.page_as(&visitor, "/login").await;
-    let res = visitor
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("email", "demo@luneo.local"),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &visitor,
+            "/login",
+            "/login",
+            &[("email", "demo@luneo.local"), ("password", password)],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/dashboard");
     let res = visitor.get(app.url("/admin/jobs")).send().await.unwrap();

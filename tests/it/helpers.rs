@@ -174,11 +174,22 @@ impl TestApp {
 
     /// Loads `page`, then submits `fields` to `action` with the page's CSRF token first.
     pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let (_, html) = self.page(page).await;
+        self.submit_as(&self.client, page, action, fields).await
+    }
+
+    /// [`TestApp::submit`] by another visitor (their own cookies).
+    pub async fn submit_as(
+        &self,
+        client: &reqwest::Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = self.page_as(client, page).await;
         let token = csrf_token(&html);
         let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         form.extend_from_slice(fields);
-        self.client.post(self.url(action)).form(&form).send().await.unwrap()
+        client.post(self.url(action)).form(&form).send().await.unwrap()
     }
 
     /// Creates the instance owner and first org through /setup; this client is then signed in.

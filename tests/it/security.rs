@@ -134,17 +134,18 @@ async fn team_manage_alone_cannot_raise_anyones_rights_beyond_its_own() {
         !page.contains(&format!("id=\"role-{lead_role}\"")),
         "her own role has no form"
     );
-    let res = lea
-        .post(app.url(&format!("/dashboard/team/roles/{lead_role}")))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("levels[team]", "manage"),
-            ("levels[billing]", "manage"),
-            ("levels[settings]", "manage"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &lea,
+            "/dashboard/team/roles",
+            &format!("/dashboard/team/roles/{lead_role}"),
+            &[
+                ("levels[team]", "manage"),
+                ("levels[billing]", "manage"),
+                ("levels[settings]", "manage"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 403);
     assert!(
         res.text()
@@ -166,12 +167,14 @@ async fn team_manage_alone_cannot_raise_anyones_rights_beyond_its_own() {
     assert_eq!(grants, r#"{"team":"manage"}"#);
 
     // A new role starts with no more than its creator holds; raising it is refused.
-    let res = lea
-        .post(app.url("/dashboard/team/roles"))
-        .form(&[("csrf_token", csrf_token(&page).as_str()), ("name", "Helpers")])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &lea,
+            "/dashboard/team/roles",
+            "/dashboard/team/roles",
+            &[("name", "Helpers")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let (helpers, start): (String, String) = app
         .db
@@ -185,23 +188,27 @@ async fn team_manage_alone_cannot_raise_anyones_rights_beyond_its_own() {
         .await
         .unwrap();
     assert_eq!(start, r#"{"team":"view"}"#, "viewer's levels cut to what Lea holds");
-    let res = lea
-        .post(app.url(&format!("/dashboard/team/roles/{helpers}")))
-        .form(&[("csrf_token", csrf_token(&page).as_str()), ("levels[orders]", "manage")])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &lea,
+            "/dashboard/team/roles",
+            &format!("/dashboard/team/roles/{helpers}"),
+            &[("levels[orders]", "manage")],
+        )
+        .await;
     assert_eq!(res.status(), 403);
     assert!(
         res.text().await.unwrap().contains("orders:manage"),
         "the refusal names the permission"
     );
-    let res = lea
-        .post(app.url(&format!("/dashboard/team/roles/{helpers}")))
-        .form(&[("csrf_token", csrf_token(&page).as_str()), ("levels[team]", "edit")])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &lea,
+            "/dashboard/team/roles",
+            &format!("/dashboard/team/roles/{helpers}"),
+            &[("levels[team]", "edit")],
+        )
+        .await;
     assert_eq!(res.status(), 303, "what Lea holds she may grant");
 
     // Over the API with her token: her own role, an admin, a role above hers.
@@ -305,16 +312,14 @@ async fn until_they_turn_two_factor_on_members_of_an_org_that_requires_it_can_do
     assert_eq!(res.headers()["location"], "/dashboard/account/2fa");
     let page = app.page_as(&max, "/dashboard/account/2fa").await;
     assert!(page.contains("Your organisation requires two-factor authentication"));
-    let res = max
-        .post(app.url("/dashboard/account/tokens"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("name", "backdoor"),
-            ("days", "0"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &max,
+            "/dashboard/account/2fa",
+            "/dashboard/account/tokens",
+            &[("name", "backdoor"), ("days", "0")],
+        )
+        .await;
     assert_eq!(res.headers()["location"], "/dashboard/account/2fa");
     assert_eq!(count(&app, "SELECT count(*) FROM api_tokens").await, 1, "no new token");
 
@@ -358,17 +363,14 @@ async fn a_formula_in_a_user_agent_is_plain_text_in_the_audit_csv() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let page = eve.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let res = eve
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("email", "eve@shop.test"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &eve,
+            "/login",
+            "/login",
+            &[("email", "eve@shop.test"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), 303);
 
     let res = app.get("/dashboard/team/audit.csv").await;
@@ -435,37 +437,28 @@ async fn a_control_character_in_next_falls_back_to_the_default_page() {
     assert_eq!(res.headers()["location"], "/dashboard");
 
     let visitor = client();
-    let page = visitor
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = visitor
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("email", "owner@shop.test"),
-            ("password", PASSWORD),
-            ("next", "/\t/evil.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &visitor,
+            "/login",
+            "/login",
+            &[
+                ("email", "owner@shop.test"),
+                ("password", PASSWORD),
+                ("next", "/\t/evil.example"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/dashboard");
-    let res = visitor
-        .post(app.url("/language"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("lang", "fr"),
-            ("next", "/\t/evil.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &visitor,
+            "/",
+            "/language",
+            &[("lang", "fr"), ("next", "/\t/evil.example")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/");
 }
@@ -538,47 +531,27 @@ async fn failed_guesses_from_elsewhere_do_not_lock_out_a_browser_that_signed_in_
     let guesser = client();
     let mut refused = false;
     for _ in 0..8 {
-        let page = guesser
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let res = guesser
-            .post(app.url("/login"))
-            .form(&[
-                ("csrf_token", csrf_token(&page).as_str()),
-                ("email", "owner@shop.test"),
-                ("password", "wrong-guess-123456"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let res = app
+            .submit_as(
+                &guesser,
+                "/login",
+                "/login",
+                &[("email", "owner@shop.test"), ("password", "wrong-guess-123456")],
+            )
+            .await;
         refused |= res.status() == 429;
     }
     assert!(refused, "the guesser is limited");
     // A new browser with the right password waits too...
     let newcomer = client();
-    let page = newcomer
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let res = newcomer
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("email", "owner@shop.test"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &newcomer,
+            "/login",
+            "/login",
+            &[("email", "owner@shop.test"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), 429);
     // ...but the owner's own browser signs in at once.
     let res = app.sign_in("owner@shop.test", PASSWORD).await;
@@ -626,28 +599,23 @@ async fn a_password_reset_revokes_the_api_tokens_and_says_so() {
 async fn a_french_reader_gets_the_specific_refusal_in_french_on_pages_and_in_problems() {
     let app = TestApp::spawn().await;
     let (lea, lea_id, _, lead_role) = shop_with_a_team_lead(&app).await;
-    let page = app.page_as(&lea, "/dashboard/team/roles").await;
-    let res = lea
-        .post(app.url("/language"))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("lang", "fr"),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &lea,
+            "/dashboard/team/roles",
+            "/language",
+            &[("lang", "fr"), ("next", "/")],
+        )
+        .await;
     assert_eq!(res.status(), 303);
-    let page = app.page_as(&lea, "/dashboard/team/roles").await;
-    let res = lea
-        .post(app.url(&format!("/dashboard/team/roles/{lead_role}")))
-        .form(&[
-            ("csrf_token", csrf_token(&page).as_str()),
-            ("levels[billing]", "manage"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &lea,
+            "/dashboard/team/roles",
+            &format!("/dashboard/team/roles/{lead_role}"),
+            &[("levels[billing]", "manage")],
+        )
+        .await;
     assert_eq!(res.status(), 403);
     let html = res.text().await.unwrap();
     assert!(
