@@ -405,14 +405,8 @@ fn demo_cmd(config: &Config) -> Result<(), String> {
     let db = open_db(config)?;
     let password = std::env::var("LUNEO_PASSWORD").ok().filter(|p| !p.is_empty());
     let now = crate::db::time::system_clock().now();
-    let report = crate::demo::run(&db, &crate::demo_steps(), password, now, &config.base_url).map_err(|e| match e {
-        crate::error::AppError::Invalid(errors) => errors
-            .iter()
-            .map(|f| format!("{}: {}", f.field, crate::web::i18n::Lang::En.msg(&f.message)))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    })?;
+    let report = crate::demo::run(&db, &crate::demo_steps(), password, now, &config.base_url)
+        .map_err(crate::cli_accounts::message)?;
     for line in &report.lines {
         println!("{line}");
     }

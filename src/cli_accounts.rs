@@ -19,7 +19,8 @@ fn read_password() -> Result<String, String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn message(e: AppError) -> String {
+/// An error as the CLI prints it (English).
+pub(crate) fn message(e: AppError) -> String {
     let lang = crate::web::i18n::Lang::En;
     match e {
         AppError::Invalid(errors) => errors

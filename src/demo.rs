@@ -113,8 +113,7 @@ fn people(
             org
         }
     };
-    let members = orgs::memberships_of(tx, &owner.id)?;
-    if !members.iter().any(|(o, _)| o.id == org.id) {
+    if !orgs::is_member(tx, &org.id, &owner.id)? {
         orgs::add_member(tx, &audit, &org.id, &owner.id, "owner")?;
     }
     let mut people = vec![];

@@ -66,11 +66,6 @@ impl Lang {
         })
     }
 
-    /// Whether `key` is a message of the catalogues.
-    pub fn has(key: &str) -> bool {
-        CATALOGUES.get(&Lang::En).is_some_and(|c| c.contains_key(key))
-    }
-
     /// A [`crate::error::Message`] worded in this language.
     pub fn msg(self, message: &crate::error::Message) -> String {
         let args: Vec<(&str, &str)> = message.args.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
@@ -134,6 +129,24 @@ mod tests {
         assert!(missing_en.is_empty(), "missing in en: {missing_en:?}");
     }
 
+    /// The files with one of `exts` below the crate's folders `dirs`.
+    fn files_under(dirs: &[&str], exts: &[&str]) -> Vec<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut todo: Vec<_> = dirs.iter().map(|d| root.join(d)).collect();
+        let mut files = vec![];
+        while let Some(dir) = todo.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    todo.push(path);
+                } else if path.extension().is_some_and(|e| exts.iter().any(|x| e == *x)) {
+                    files.push(path);
+                }
+            }
+        }
+        files
+    }
+
     /// Every catalogue key the code or a template names, at the places that
     /// name one: `t("…")`, `tf("…"`, `Message::new("…")`, the error
     /// constructors, form errors and checks, the escalation rules.
@@ -147,21 +160,8 @@ mod tests {
             r#"\.check\([^;]*?,\s*"[a-z_]+",\s*"([a-z_]+(?:\.[a-z0-9_]+)+)""#,
         ]
         .map(|p| regex::Regex::new(p).unwrap());
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = vec![];
-        let mut dirs = vec![root.join("src"), root.join("templates")];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs" || e == "html" || e == "txt") {
-                    files.push(path);
-                }
-            }
-        }
         let mut used = vec![];
-        for file in files {
+        for file in files_under(&["src", "templates"], &["rs", "html", "txt"]) {
             let text = std::fs::read_to_string(&file).unwrap();
             for re in &patterns {
                 for c in re.captures_iter(&text) {
@@ -179,22 +179,13 @@ mod tests {
         )
         .unwrap();
         let key = regex::Regex::new(r"^[a-z_]+(\.[a-z0-9_]+)+$").unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut dirs = vec![root];
         let mut worded = vec![];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    for c in re.captures_iter(&text) {
-                        let literal = c.get(1).or(c.get(2)).unwrap().as_str();
-                        if !key.is_match(literal) && !path.ends_with("i18n.rs") {
-                            worded.push(format!("{}: {literal}", path.display()));
-                        }
-                    }
+        for path in files_under(&["src"], &["rs"]) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for c in re.captures_iter(&text) {
+                let literal = c.get(1).or(c.get(2)).unwrap().as_str();
+                if !key.is_match(literal) && !path.ends_with("i18n.rs") {
+                    worded.push(format!("{}: {literal}", path.display()));
                 }
             }
         }

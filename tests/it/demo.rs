@@ -3,13 +3,6 @@
 
 use crate::helpers::{PASSWORD, TestApp, client};
 
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    app.db
-        .read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
     let app = TestApp::spawn().await;
@@ -19,10 +12,10 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
     assert!(!out.contains("shown once"), "the given password is not printed: {out}");
     let members = "SELECT count(*) FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE o.slug = 'demo'";
     let notices = "SELECT count(*) FROM notifications";
-    assert_eq!(count(&app, members).await, 6);
-    assert_eq!(count(&app, notices).await, 3);
+    assert_eq!(app.count(members).await, 6);
+    assert_eq!(app.count(notices).await, 3);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM outbox WHERE kind = 'mail'").await,
+        app.count("SELECT count(*) FROM outbox WHERE kind = 'mail'").await,
         0,
         "in the app only"
     );
@@ -34,8 +27,8 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
         "{out}"
     );
     assert!(out.contains("notifications: there already"), "{out}");
-    assert_eq!(count(&app, members).await, 6);
-    assert_eq!(count(&app, notices).await, 3);
+    assert_eq!(app.count(members).await, 6);
+    assert_eq!(app.count(notices).await, 3);
 
     let owner = app.signed_in("demo@luneo.local").await;
     let team = app.page_as(&owner, "/dashboard/team").await;

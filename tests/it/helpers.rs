@@ -299,6 +299,14 @@ impl TestApp {
         out.trim().to_string()
     }
 
+    /// The single number a SQL query answers (`SELECT count(*) …`).
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        self.db
+            .read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .await
+            .unwrap()
+    }
+
     /// A page's HTML fetched by `client` (a signed-in visitor).
     pub async fn page_as(&self, client: &reqwest::Client, path: &str) -> String {
         client.get(self.url(path)).send().await.unwrap().text().await.unwrap()

@@ -212,18 +212,7 @@ async fn a_sign_in_from_a_new_browser_is_told_but_not_the_first_or_a_known_one()
     let smtp = SmtpServer::start();
     let (app, _) = shop(&smtp).await;
     let sign_in = |agent: &'static str| app.signed_in_from("m@shop.test", agent);
-    let notices = || async {
-        app.db
-            .read(|c| {
-                Ok(c.query_row(
-                    "SELECT count(*) FROM notifications WHERE kind = 'account.new_sign_in'",
-                    [],
-                    |r| r.get::<_, i64>(0),
-                )?)
-            })
-            .await
-            .unwrap()
-    };
+    let notices = || app.count("SELECT count(*) FROM notifications WHERE kind = 'account.new_sign_in'");
     sign_in("LaptopBrowser/1.0").await;
     assert_eq!(notices().await, 0, "the first sign-in is not news");
     sign_in("LaptopBrowser/1.0").await;
@@ -252,18 +241,7 @@ async fn a_sign_in_from_a_new_browser_is_told_but_not_the_first_or_a_known_one()
 async fn a_new_browser_is_still_told_after_the_audit_log_forgot_the_sign_ins() {
     let smtp = SmtpServer::start();
     let (app, _) = shop(&smtp).await;
-    let notices = || async {
-        app.db
-            .read(|c| {
-                Ok(c.query_row(
-                    "SELECT count(*) FROM notifications WHERE kind = 'account.new_sign_in'",
-                    [],
-                    |r| r.get::<_, i64>(0),
-                )?)
-            })
-            .await
-            .unwrap()
-    };
+    let notices = || app.count("SELECT count(*) FROM notifications WHERE kind = 'account.new_sign_in'");
     app.signed_in_from("m@shop.test", "LaptopBrowser/1.0").await;
     // The org keeps two days of audit; ten days later the nightly purge ran.
     app.db
@@ -273,17 +251,9 @@ async fn a_new_browser_is_still_told_after_the_audit_log_forgot_the_sign_ins() {
     app.clock.advance(10 * 86_400);
     let runs = app.scheduler.run_due().await;
     assert!(runs.iter().any(|r| r.name == "audit.purge" && r.ok), "{runs:?}");
-    let left: i64 = app
-        .db
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT count(*) FROM audit_log WHERE action = 'user.signed_in'",
-                [],
-                |r| r.get(0),
-            )?)
-        })
-        .await
-        .unwrap();
+    let left = app
+        .count("SELECT count(*) FROM audit_log WHERE action = 'user.signed_in'")
+        .await;
     assert_eq!(left, 0, "the audit log no longer has the sign-in");
 
     app.signed_in_from("m@shop.test", "LaptopBrowser/1.0").await;
@@ -295,10 +265,6 @@ async fn a_new_browser_is_still_told_after_the_audit_log_forgot_the_sign_ins() {
     app.clock.advance(400 * 86_400);
     let runs = app.scheduler.run_due().await;
     assert!(runs.iter().any(|r| r.name == "auth.purge" && r.ok), "{runs:?}");
-    let kept: i64 = app
-        .db
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM known_browsers", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let kept = app.count("SELECT count(*) FROM known_browsers").await;
     assert_eq!(kept, 0);
 }

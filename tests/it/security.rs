@@ -23,13 +23,6 @@ async fn audited(app: &TestApp, action: &'static str) -> Vec<Value> {
         .unwrap()
 }
 
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    app.db
-        .read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_bearer_token_is_ignored_outside_the_api() {
     let app = TestApp::spawn().await;
@@ -37,14 +30,7 @@ async fn a_bearer_token_is_ignored_outside_the_api() {
     let token = app.api_token("owner@shop.test");
     // The attacker holds the token and a CSRF cookie got by a GET, nothing more.
     let attacker = client();
-    let login = attacker
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = app.page_as(&attacker, "/login").await;
     let csrf = csrf_token(&login);
 
     let res = attacker
@@ -72,13 +58,10 @@ async fn a_bearer_token_is_ignored_outside_the_api() {
         .await
         .unwrap();
     assert!(res.headers()["location"].to_str().unwrap().starts_with("/login"));
+    assert_eq!(app.count("SELECT count(*) FROM api_tokens").await, 1, "no token minted");
     assert_eq!(
-        count(&app, "SELECT count(*) FROM api_tokens").await,
-        1,
-        "no token minted"
-    );
-    assert_eq!(
-        count(&app, "SELECT count(*) FROM users WHERE totp_secret IS NOT NULL").await,
+        app.count("SELECT count(*) FROM users WHERE totp_secret IS NOT NULL")
+            .await,
         0,
         "no two-factor key was even made"
     );
@@ -240,7 +223,7 @@ async fn team_manage_alone_cannot_raise_anyones_rights_beyond_its_own() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    assert_eq!(count(&app, "SELECT count(*) FROM invitations").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM invitations").await, 0);
     let roles: Vec<String> = app
         .db
         .read(|c| {
@@ -289,22 +272,7 @@ async fn until_they_turn_two_factor_on_members_of_an_org_that_requires_it_can_do
     app.set_up("owner@shop.test", "Atelier").await;
     app.add_member("max@shop.test", "Max", "admin").await;
     let old_token = app.api_token("max@shop.test");
-    let res = app
-        .submit(
-            "/dashboard/settings",
-            "/dashboard/settings",
-            &[
-                ("name", "Atelier"),
-                ("slug", "atelier"),
-                ("default_language", "en"),
-                ("time_zone", "UTC"),
-                ("currency", "EUR"),
-                ("audit_retention_days", "365"),
-                ("require_2fa", "on"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
+    crate::two_factor::require_two_factor(&app).await;
 
     let max = app.signed_in("max@shop.test").await;
     let res = max.get(app.url("/dashboard/account")).send().await.unwrap();
@@ -321,7 +289,7 @@ async fn until_they_turn_two_factor_on_members_of_an_org_that_requires_it_can_do
         )
         .await;
     assert_eq!(res.headers()["location"], "/dashboard/account/2fa");
-    assert_eq!(count(&app, "SELECT count(*) FROM api_tokens").await, 1, "no new token");
+    assert_eq!(app.count("SELECT count(*) FROM api_tokens").await, 1, "no new token");
 
     let api = reqwest::Client::new();
     let res = api
@@ -348,7 +316,7 @@ async fn until_they_turn_two_factor_on_members_of_an_org_that_requires_it_can_do
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    assert_eq!(count(&app, "SELECT count(*) FROM invitations").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM invitations").await, 0);
 }
 
 #[tokio::test]
@@ -584,11 +552,11 @@ async fn a_password_reset_revokes_the_api_tokens_and_says_so() {
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(me(token).await.unwrap().status(), 401, "the old token is dead");
-    assert_eq!(count(&app, "SELECT count(*) FROM api_tokens").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM api_tokens").await, 0);
     let meta = audited(&app, "user.password_reset").await;
     assert_eq!(meta[0]["tokens_revoked"], 1);
-    let told = count(
-        &app,
+    let told = app
+        .count(
         "SELECT count(*) FROM outbox WHERE kind = 'mail' AND payload LIKE '%password was changed%API tokens revoked%'",
     )
     .await;

@@ -43,6 +43,26 @@ pub async fn turn_on(app: &TestApp) -> (String, Vec<String>) {
     (secret, codes)
 }
 
+/// The signed-in owner of Atelier makes two-factor a requirement of the org.
+pub async fn require_two_factor(app: &TestApp) {
+    let res = app
+        .submit(
+            "/dashboard/settings",
+            "/dashboard/settings",
+            &[
+                ("name", "Atelier"),
+                ("slug", "atelier"),
+                ("default_language", "en"),
+                ("time_zone", "UTC"),
+                ("currency", "EUR"),
+                ("audit_retention_days", "365"),
+                ("require_2fa", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
+
 pub async fn password_step(app: &TestApp, client: &reqwest::Client) -> String {
     let page = app.page_as(client, "/login").await;
     let token = csrf_token(&page);
@@ -182,22 +202,7 @@ async fn the_halfway_state_lasts_five_minutes_and_two_factor_can_be_turned_off_w
 async fn an_org_that_requires_two_factor_sends_members_without_it_to_turn_it_on() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let res = app
-        .submit(
-            "/dashboard/settings",
-            "/dashboard/settings",
-            &[
-                ("name", "Atelier"),
-                ("slug", "atelier"),
-                ("default_language", "en"),
-                ("time_zone", "UTC"),
-                ("currency", "EUR"),
-                ("audit_retention_days", "365"),
-                ("require_2fa", "on"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
+    require_two_factor(&app).await;
     let res = app.get("/dashboard/team").await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/dashboard/account/2fa");
