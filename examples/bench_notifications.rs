@@ -31,13 +31,11 @@ fn populate(db: &Db, members: usize) -> (String, Vec<String>, luneo::auth::User)
             instance_admin: i == 0,
         };
         let owner = create_user(tx, &new(0), NOW)?;
-        let ctx = AuditCtx::by_user(&owner, None, None, None, NOW);
-        let org = luneo::orgs::create_org(tx, &ctx, "Atelier", &owner, "en")?;
-        let ctx = ctx.in_org(&org.id);
+        let org = luneo::orgs::create_org(tx, "Atelier", &owner, "en")?;
         let mut ids = vec![];
         for i in 1..=members {
             let user = create_user(tx, &new(i), NOW)?;
-            luneo::orgs::add_member(tx, &ctx, &org.id, &user.id, "member")?;
+            luneo::orgs::add_member(tx, &org.id, &user.id, "member")?;
             ids.push(user.id);
         }
         Ok((org.id, ids, owner))
@@ -60,13 +58,13 @@ fn fan_out() -> (f64, f64) {
     for run in 1..=5i64 {
         let (org, to, base) = (org_id.clone(), members.clone(), base.clone());
         let started = Instant::now();
-        db.write_blocking(move |tx| {
+        db.write_blocking_as(AuditCtx::system(None, NOW + run), move |tx| {
             let notice = Notice {
-                kind: "team.role_changed",
+                kind: &luneo::notifications::TEAM_ROLE_CHANGED,
                 data: serde_json::json!({ "org": "Atelier", "role": format!("role {run}") }),
                 link: Some("/dashboard"),
             };
-            notify(tx, &org, &to, notice, NOW + run, &base)
+            notify(tx, &org, &to, notice, &base)
         })
         .unwrap();
         commit.push(started.elapsed().as_secs_f64() * 1e3);

@@ -385,10 +385,9 @@ fn outbox_cmd(config: &Config, action: OutboxAction) -> Result<(), String> {
             Ok(())
         }
         OutboxAction::Replay { id } => {
-            let now = system_clock().now();
             let key = id.clone();
             let done = db
-                .write_blocking(move |tx| crate::jobs::outbox::replay(tx, &key, now))
+                .write_blocking(move |tx| crate::jobs::outbox::replay(tx, &key))
                 .map_err(|e| e.to_string())?;
             if done {
                 println!("{id} is queued again; a running server delivers it within seconds");

@@ -1,7 +1,7 @@
 //! The account commands of the CLI (`luneo user add`, `luneo token create`)
 //! for operators and scripts. Changes are audited as made by the system.
 
-use crate::audit::{self, AuditCtx};
+use crate::audit::{self};
 use crate::auth::{self, NewUser, api_tokens, password};
 use crate::config::Config;
 use crate::db::time::system_clock;
@@ -67,7 +67,6 @@ pub fn user_add(
     );
     let summary = db
         .write_blocking(move |tx| {
-            let ctx = AuditCtx::system(None, now);
             let user = match auth::find_by_email(tx, &email)? {
                 Some(u) => u,
                 None => auth::create_user(
@@ -84,7 +83,7 @@ pub fn user_add(
                 )?,
             };
             if admin {
-                auth::make_instance_admin(tx, &ctx, &user.id)?;
+                auth::make_instance_admin(tx, &user.id)?;
             }
             match orgs::find_org(tx, &org)? {
                 Some(existing) => {
@@ -101,7 +100,7 @@ pub fn user_add(
                                 .with("org", &existing.name),
                         ));
                     }
-                    orgs::add_member(tx, &ctx, &existing.id, &user.id, role)?;
+                    orgs::add_member(tx, &existing.id, &user.id, role)?;
                     Ok(format!(
                         "added {} to {} ({}) as {role}",
                         user.email, existing.name, existing.slug
@@ -114,7 +113,7 @@ pub fn user_add(
                             Message::new("cli.error.no_org_for_role").with("org", &org),
                         ));
                     }
-                    let created = orgs::create_org(tx, &ctx, &org, &user, "en")?;
+                    let created = orgs::create_org(tx, &org, &user, "en")?;
                     Ok(format!(
                         "created {} as owner of {} ({})",
                         user.email, created.name, created.slug
@@ -167,10 +166,9 @@ pub fn token_create(config: &Config, email: &str, org: Option<&str>, name: &str)
                 },
             };
             let (token, secret) = api_tokens::create(tx, &user.id, &target.0.id, &name, None, now)?;
-            let ctx = AuditCtx::system(Some(&target.0.id), now);
-            audit::record(
+            audit::record_in(
                 tx,
-                &ctx,
+                &target.0.id,
                 "api_token.created",
                 Some(("api_token", &token.id)),
                 serde_json::json!({ "name": name, "user": user.id }),

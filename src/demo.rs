@@ -5,12 +5,11 @@
 //! password. Features register their step in `lib.rs` (`demo_steps`), as
 //! they register their jobs.
 
-use crate::audit::AuditCtx;
 use crate::auth::{self, NewUser, User};
 use crate::db::Db;
+use crate::db::Tx;
 use crate::error::AppError;
 use crate::orgs::{self, Org};
-use rusqlite::Transaction;
 
 /// The slug of the demo org.
 pub const ORG_SLUG: &str = "demo";
@@ -40,7 +39,7 @@ pub struct DemoCtx {
 /// (or that it was there already).
 pub struct DemoStep {
     pub name: &'static str,
-    pub run: fn(&Transaction, &DemoCtx) -> Result<String, AppError>,
+    pub run: fn(&Tx, &DemoCtx) -> Result<String, AppError>,
 }
 
 /// What `luneo demo` did.
@@ -77,13 +76,7 @@ pub fn run(
 }
 
 /// The demo org and its people, created where missing.
-fn people(
-    tx: &Transaction,
-    hash: &str,
-    now: i64,
-    base_url: &reqwest::Url,
-) -> Result<(DemoCtx, bool, Vec<String>), AppError> {
-    let audit = AuditCtx::system(None, now);
+fn people(tx: &Tx, hash: &str, now: i64, base_url: &reqwest::Url) -> Result<(DemoCtx, bool, Vec<String>), AppError> {
     let account = |email: &str, name: &str| -> Result<(User, bool), AppError> {
         if let Some(user) = auth::find_by_email(tx, email)? {
             return Ok((user, false));
@@ -100,7 +93,7 @@ fn people(
     };
     let (owner, created_owner) = account(OWNER_EMAIL, "Demo Owner")?;
     // An instance with nobody to run it gets the demo owner as its admin.
-    auth::make_instance_admin_if_none(tx, &audit, &owner.id)?;
+    auth::make_instance_admin_if_none(tx, &owner.id)?;
     let mut lines = vec![];
     let org = match orgs::find_org(tx, ORG_SLUG)?.filter(|o| o.slug == ORG_SLUG) {
         Some(org) => {
@@ -108,20 +101,20 @@ fn people(
             org
         }
         None => {
-            let org = orgs::create_org(tx, &audit, "Demo", &owner, "en")?;
+            let org = orgs::create_org(tx, "Demo", &owner, "en")?;
             lines.push(format!("created the org {} owned by {OWNER_EMAIL}", org.slug));
             org
         }
     };
     if !orgs::is_member(tx, &org.id, &owner.id)? {
-        orgs::add_member(tx, &audit, &org.id, &owner.id, "owner")?;
+        orgs::add_member(tx, &org.id, &owner.id, "owner")?;
     }
     let mut people = vec![];
     let mut added = 0;
     for (email, name, role) in PEOPLE {
         let (user, _) = account(email, name)?;
         if !orgs::is_member(tx, &org.id, &user.id)? {
-            orgs::add_member(tx, &audit, &org.id, &user.id, role)?;
+            orgs::add_member(tx, &org.id, &user.id, role)?;
             added += 1;
         }
         people.push((user, role.to_string()));

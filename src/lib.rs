@@ -2,6 +2,7 @@
 //! [`app`] is the one place where the Rocket application is assembled from a
 //! [`Config`]; `main.rs` only parses the command line.
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
@@ -179,7 +180,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     prepare_data_dir(&config.data_dir)?;
     let lock = DataDirLock::acquire(&config.data_dir).map_err(StartError::DataDir)?;
     let secret = secret_key(&config)?;
-    let db = Db::open(&config.db_path(), config.db_readers)?;
+    let db = Db::open_with_clock(&config.db_path(), config.db_readers, opts.clock.clone())?;
     let metrics = Arc::new(Metrics::default());
     let mailer = Arc::new(Mailer::from_config(&config).map_err(StartError::Other)?);
     let mut job_defs = all_jobs(&config);
@@ -268,6 +269,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", site::routes())
         .mount("/", auth::routes())
         .mount("/", dashboard::routes())
+        .mount("/", account::routes())
         .mount("/", admin::routes())
         .mount("/", orgs::routes())
         .mount("/", audit::pages::routes())

@@ -2,23 +2,31 @@
 //! their last run, outcome and duration, and the outbox with its dead
 //! deliveries, which can be replayed.
 
-use crate::dashboard::Shell;
-use crate::db::Db;
-use crate::db::time::SharedClock;
+use crate::audit::AuditCtx;
 use crate::error::AppError;
-use crate::jobs::outbox::{self, Outbox, OutboxRow};
+use crate::jobs::outbox::{self, OutboxRow};
 use crate::jobs::{self, JobRow};
 use crate::orgs::Member;
+use crate::web::app::App;
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use crate::web::when::{Clockface, When};
 use askama::Template;
-use rocket::State;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{Flash, Redirect};
-use std::sync::Arc;
 
 /// A member who is also an instance admin.
 pub struct InstanceAdmin(pub Member);
+
+impl InstanceAdmin {
+    /// The origin of a change to the instance (in no org) made now.
+    fn audit(&self, now: i64) -> AuditCtx {
+        AuditCtx {
+            org_id: None,
+            ..self.0.audit(now)
+        }
+    }
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for InstanceAdmin {
@@ -55,14 +63,9 @@ struct OutboxPage {
 }
 
 #[rocket::get("/admin/jobs")]
-async fn jobs_page(
-    ctx: PageCtx,
-    admin: InstanceAdmin,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Html<JobsPage>, AppError> {
-    let now = clock.now();
-    let rows = db.read(move |c| jobs::list(c, now)).await?;
+async fn jobs_page(ctx: PageCtx, admin: InstanceAdmin, app: App<'_>) -> Result<Html<JobsPage>, AppError> {
+    let now = app.now();
+    let rows = app.db.read(move |c| jobs::list(c, now)).await?;
     // Instance pages speak UTC, the scheduler's zone.
     let face = Clockface::new("UTC", ctx.lang, now);
     let jobs = rows
@@ -84,16 +87,15 @@ async fn jobs_page(
 async fn outbox_page(
     ctx: PageCtx,
     admin: InstanceAdmin,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
     status: Option<&str>,
 ) -> Result<Html<OutboxPage>, AppError> {
     let status = status
         .filter(|s| ["pending", "sent", "dead"].contains(s))
         .map(str::to_string);
     let filter = status.clone();
-    let rows = db.read(move |c| outbox::list(c, filter.as_deref(), 200)).await?;
-    let face = Clockface::new("UTC", ctx.lang, clock.now());
+    let rows = app.db.read(move |c| outbox::list(c, filter.as_deref(), 200)).await?;
+    let face = Clockface::new("UTC", ctx.lang, app.now());
     let rows = rows.into_iter().map(|r| {
         let at = face.when(r.created_at);
         (r, at)
@@ -107,30 +109,13 @@ async fn outbox_page(
 }
 
 #[rocket::post("/admin/outbox/<id>/replay")]
-async fn replay(
-    ctx: PageCtx,
-    admin: InstanceAdmin,
-    id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    worker: &State<Arc<Outbox>>,
-) -> Result<Flash<Redirect>, AppError> {
-    let (key, now) = (id.to_string(), clock.now());
-    let audit = crate::audit::AuditCtx {
-        org_id: None,
-        ..admin.0.audit(now)
-    };
-    let done = db
-        .write(move |tx| {
-            let done = outbox::replay(tx, &key, now)?;
+async fn replay(ctx: PageCtx, admin: InstanceAdmin, id: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+    let key = id.to_string();
+    let done = app
+        .write(admin.audit(app.now()), move |tx| {
+            let done = outbox::replay(tx, &key)?;
             if done {
-                crate::audit::record(
-                    tx,
-                    &audit,
-                    "outbox.replayed",
-                    Some(("outbox", &key)),
-                    serde_json::json!({}),
-                )?;
+                crate::audit::record(tx, "outbox.replayed", Some(("outbox", &key)), serde_json::json!({}))?;
             }
             Ok(done)
         })
@@ -138,7 +123,6 @@ async fn replay(
     if !done {
         return Err(AppError::NotFound);
     }
-    worker.wake();
     Ok(Flash::success(
         Redirect::to("/admin/outbox?status=dead"),
         ctx.t("admin.outbox.replayed"),
@@ -154,8 +138,8 @@ struct SettingsPage {
 }
 
 #[rocket::get("/admin/settings")]
-async fn settings(ctx: PageCtx, admin: InstanceAdmin, db: &State<Db>) -> Result<Html<SettingsPage>, AppError> {
-    let registration_open = db.read(crate::auth::registration_open).await?;
+async fn settings(ctx: PageCtx, admin: InstanceAdmin, app: App<'_>) -> Result<Html<SettingsPage>, AppError> {
+    let registration_open = app.db.read(crate::auth::registration_open).await?;
     Ok(Html(SettingsPage {
         ctx,
         shell: Shell::new(&admin.0, "admin"),
@@ -173,16 +157,13 @@ async fn save_settings(
     ctx: PageCtx,
     admin: InstanceAdmin,
     form: rocket::form::Form<SettingsForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     let open = form.registration_open;
-    let audit = crate::audit::AuditCtx {
-        org_id: None,
-        ..admin.0.audit(clock.now())
-    };
-    db.write(move |tx| crate::auth::set_registration_open(tx, &audit, open))
-        .await?;
+    app.write(admin.audit(app.now()), move |tx| {
+        crate::auth::set_registration_open(tx, open)
+    })
+    .await?;
     Ok(Flash::success(
         Redirect::to("/admin/settings"),
         ctx.t("admin.settings.saved"),

@@ -5,52 +5,14 @@
 
 pub mod pages;
 
+use crate::db::Tx;
 use crate::db::ids::new_id;
 use crate::error::AppError;
-use rusqlite::Transaction;
 use serde::Serialize;
 
-/// Who made a change.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Actor {
-    User { id: String, label: String },
-    ApiToken { id: String, label: String },
-    System,
-}
-
-impl Actor {
-    fn parts(&self) -> (&'static str, Option<&str>, &str) {
-        match self {
-            Actor::User { id, label } => ("user", Some(id), label),
-            Actor::ApiToken { id, label } => ("api_token", Some(id), label),
-            Actor::System => ("system", None, "system"),
-        }
-    }
-}
-
-/// Everything about the request a change came from.
-#[derive(Debug, Clone)]
-pub struct AuditCtx {
-    pub org_id: Option<String>,
-    pub actor: Actor,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub now: i64,
-}
+pub use crate::db::{Actor, AuditCtx};
 
 impl AuditCtx {
-    /// A change made by the system itself (jobs, CLI).
-    pub fn system(org_id: Option<&str>, now: i64) -> AuditCtx {
-        AuditCtx {
-            org_id: org_id.map(str::to_string),
-            actor: Actor::System,
-            ip: None,
-            user_agent: None,
-            now,
-        }
-    }
-
     /// A change made by `user` from a request with this IP and user agent.
     pub fn by_user(
         user: &crate::auth::User,
@@ -70,43 +32,58 @@ impl AuditCtx {
             now,
         }
     }
-
-    /// The same context for another organisation (e.g. the org just created).
-    pub fn in_org(&self, org_id: &str) -> AuditCtx {
-        AuditCtx {
-            org_id: Some(org_id.to_string()),
-            ..self.clone()
-        }
-    }
 }
 
-/// Records one audit row: `record(tx, &ctx, "member.invited", Some(("invitation", &id)), json!({...}))`.
+/// Records one audit row for the change `tx` makes, by its origin (actor,
+/// org, time): `record(tx, "member.invited", Some(("invitation", &id)), json!({...}))`.
 pub fn record(
-    tx: &Transaction,
-    ctx: &AuditCtx,
+    tx: &Tx,
     action: &str,
     target: Option<(&str, &str)>,
     metadata: serde_json::Value,
 ) -> Result<(), AppError> {
-    let (actor_type, actor_id, actor_label) = ctx.actor.parts();
-    tx.execute(
+    let org_id = tx.origin().org_id.clone();
+    write_row(tx, org_id.as_deref(), action, target, metadata)
+}
+
+/// [`record`] in the org `org_id` (e.g. the org the change just created or joined).
+pub fn record_in(
+    tx: &Tx,
+    org_id: &str,
+    action: &str,
+    target: Option<(&str, &str)>,
+    metadata: serde_json::Value,
+) -> Result<(), AppError> {
+    write_row(tx, Some(org_id), action, target, metadata)
+}
+
+fn write_row(
+    tx: &Tx,
+    org_id: Option<&str>,
+    action: &str,
+    target: Option<(&str, &str)>,
+    metadata: serde_json::Value,
+) -> Result<(), AppError> {
+    let origin = tx.origin();
+    let (actor_type, actor_id, actor_label) = origin.actor.parts();
+    tx.prepare_cached(
         "INSERT INTO audit_log (id, org_id, occurred_at, actor_type, actor_id, actor_label, action, target_type, target_id, ip, user_agent, metadata)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        rusqlite::params![
-            new_id("aud"),
-            ctx.org_id,
-            ctx.now,
-            actor_type,
-            actor_id,
-            actor_label,
-            action,
-            target.map(|t| t.0),
-            target.map(|t| t.1),
-            ctx.ip,
-            ctx.user_agent,
-            metadata.to_string(),
-        ],
-    )?;
+    )?
+    .execute(rusqlite::params![
+        new_id("aud"),
+        org_id,
+        origin.now,
+        actor_type,
+        actor_id,
+        actor_label,
+        action,
+        target.map(|t| t.0),
+        target.map(|t| t.1),
+        origin.ip,
+        origin.user_agent,
+        metadata.to_string(),
+    ])?;
     Ok(())
 }
 

@@ -3,14 +3,14 @@
 //! export with the same filters. Needs `team:manage`.
 
 use super::{AuditEntry, AuditFilter, list};
-use crate::dashboard::Shell;
-use crate::db::Db;
 use crate::db::time::SharedClock;
 use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
+use crate::web::app::App;
 use crate::web::csv::{CsvExport, CsvFile};
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use crate::web::when::When;
 use askama::Template;
 use rocket::State;
@@ -114,7 +114,7 @@ async fn audit_page(
     ctx: PageCtx,
     member: Member,
     q: AuditQuery,
-    db: &State<Db>,
+    app: App<'_>,
     time: &State<SharedClock>,
 ) -> Result<Html<AuditPage>, AppError> {
     member.require(Area::Team, Level::Manage)?;
@@ -124,7 +124,7 @@ async fn audit_page(
         Err(other) => return Err(other),
     };
     let org_id = member.org.id.clone();
-    let mut rows = db.read(move |c| list(c, &org_id, &filter, PAGE_SIZE + 1)).await?;
+    let mut rows = app.db.read(move |c| list(c, &org_id, &filter, PAGE_SIZE + 1)).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let qs = q.query_string();
@@ -195,11 +195,11 @@ pub fn to_csv(rows: &[AuditEntry]) -> Result<CsvExport, AppError> {
 }
 
 #[rocket::get("/dashboard/team/audit.csv?<q..>")]
-async fn audit_csv(member: Member, q: AuditQuery, db: &State<Db>) -> Result<CsvFile, AppError> {
+async fn audit_csv(member: Member, q: AuditQuery, app: App<'_>) -> Result<CsvFile, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let filter = q.filter()?;
     let org_id = member.org.id.clone();
-    let rows = db.read(move |c| list(c, &org_id, &filter, EXPORT_LIMIT)).await?;
+    let rows = app.db.read(move |c| list(c, &org_id, &filter, EXPORT_LIMIT)).await?;
     to_csv(&rows)?.download(&format!("audit-{}.csv", member.org.slug))
 }
 

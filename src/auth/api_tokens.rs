@@ -3,9 +3,10 @@
 //! expiry and the time it was last used.
 
 use super::User;
+use crate::db::Tx;
 use crate::db::ids::{hash_token, new_id, random_token};
 use crate::error::AppError;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 /// Prefix that makes a Luneo token recognisable (secret scanners, logs).
@@ -23,7 +24,7 @@ pub struct ApiToken {
 
 /// Creates a token; returns it with the secret, which is never shown again.
 pub fn create(
-    tx: &Transaction,
+    tx: &Tx,
     user_id: &str,
     org_id: &str,
     name: &str,
@@ -49,7 +50,7 @@ pub fn create(
 
 /// The live token and its user for a bearer secret; records the use. The
 /// user must still be a member of the token's organisation.
-pub fn authenticate(tx: &Transaction, secret: &str, now: i64) -> Result<Option<(ApiToken, User)>, AppError> {
+pub fn authenticate(tx: &Tx, secret: &str, now: i64) -> Result<Option<(ApiToken, User)>, AppError> {
     let found = tx
         .query_row(
             &format!(
@@ -97,12 +98,12 @@ pub fn list(conn: &Connection, user_id: &str, org_id: &str) -> Result<Vec<ApiTok
 }
 
 /// Deletes one of a user's tokens; false if there is no such token of theirs.
-pub fn revoke(tx: &Transaction, user_id: &str, id: &str) -> Result<bool, AppError> {
+pub fn revoke(tx: &Tx, user_id: &str, id: &str) -> Result<bool, AppError> {
     Ok(tx.execute("DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2", (id, user_id))? == 1)
 }
 
 /// Deletes every token of a user, in every organisation (after a password
 /// reset: whoever knew the old password may have made some); returns how many.
-pub fn revoke_all(tx: &Transaction, user_id: &str) -> Result<usize, AppError> {
+pub fn revoke_all(tx: &Tx, user_id: &str) -> Result<usize, AppError> {
     Ok(tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [user_id])?)
 }

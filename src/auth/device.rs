@@ -4,9 +4,9 @@
 //! before keep its own sign-in allowance when failures from elsewhere use
 //! up the account's (someone guessing cannot lock the owner out).
 
+use crate::db::Tx;
 use crate::error::AppError;
 use rocket::http::CookieJar;
-use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
@@ -28,7 +28,7 @@ pub enum Seen {
 
 /// Records a sign-in of `user_id` from `user_agent` in `known_browsers`
 /// (the auth feature's table) and says whether the browser is new.
-pub fn record_sign_in(tx: &Transaction, user_id: &str, user_agent: Option<&str>, now: i64) -> Result<Seen, AppError> {
+pub fn record_sign_in(tx: &Tx, user_id: &str, user_agent: Option<&str>, now: i64) -> Result<Seen, AppError> {
     let agent = user_agent.unwrap_or("");
     let (any, this): (bool, bool) = tx.query_row(
         "SELECT count(*) > 0, coalesce(sum(user_agent = ?2), 0) > 0 FROM known_browsers
@@ -49,7 +49,7 @@ pub fn record_sign_in(tx: &Transaction, user_id: &str, user_agent: Option<&str>,
 }
 
 /// Forgets browsers not seen within the retention; returns how many.
-pub fn purge(tx: &Transaction, now: i64) -> Result<usize, AppError> {
+pub fn purge(tx: &Tx, now: i64) -> Result<usize, AppError> {
     Ok(tx.execute(
         "DELETE FROM known_browsers WHERE last_seen <= ?1 - ?2",
         (now, BROWSER_RETENTION_SECONDS),

@@ -163,9 +163,27 @@ impl<'r> FromRequest<'r> for MaybeIdentity {
 }
 
 /// Where a request comes from, for sessions and the audit log.
+#[derive(Debug, Clone)]
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// The origin of a change `user` makes from this client at `now`.
+    pub fn acting(&self, user: &super::User, org_id: Option<String>, now: i64) -> crate::db::AuditCtx {
+        crate::db::AuditCtx::by_user(user, org_id, self.ip.clone(), self.user_agent.clone(), now)
+    }
+
+    /// The origin of a change made from this client by nobody signed in
+    /// (a reset link, an unsubscribe link): the system, with the client's IP.
+    pub fn anonymous(&self, now: i64) -> crate::db::AuditCtx {
+        crate::db::AuditCtx {
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            ..crate::db::AuditCtx::system(None, now)
+        }
+    }
 }
 
 #[rocket::async_trait]

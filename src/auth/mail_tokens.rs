@@ -1,9 +1,10 @@
 //! Single-use links sent by mail (address verification, password reset):
 //! a random token in the link, its hash in `mail_tokens`, an expiry.
 
+use crate::db::Tx;
 use crate::db::ids::{hash_token, random_token};
 use crate::error::AppError;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 
 /// What a link is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,7 @@ impl Purpose {
 }
 
 /// Issues a token for `user_id`; returns the secret for the link.
-pub fn issue(tx: &Transaction, user_id: &str, purpose: Purpose, now: i64) -> Result<String, AppError> {
+pub fn issue(tx: &Tx, user_id: &str, purpose: Purpose, now: i64) -> Result<String, AppError> {
     let token = random_token(32);
     tx.execute(
         "INSERT INTO mail_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -57,7 +58,7 @@ pub fn peek(conn: &Connection, token: &str, purpose: Purpose, now: i64) -> Resul
 }
 
 /// Uses a token once: returns its user, or `None` if it is unknown, used or expired.
-pub fn consume(tx: &Transaction, token: &str, purpose: Purpose, now: i64) -> Result<Option<String>, AppError> {
+pub fn consume(tx: &Tx, token: &str, purpose: Purpose, now: i64) -> Result<Option<String>, AppError> {
     Ok(tx
         .query_row(
             "UPDATE mail_tokens SET used_at = ?4

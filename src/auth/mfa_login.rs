@@ -3,19 +3,17 @@
 //! `/login/2fa` takes a code from their app or a recovery code.
 
 use super::{ClientInfo, session, two_factor};
-use crate::config::Config;
-use crate::db::Db;
-use crate::db::time::SharedClock;
 use crate::error::AppError;
+use crate::web::app::App;
 use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
-use crate::web::ratelimit::{Limit, RateLimits};
+use crate::web::ratelimit::Limit;
 use askama::Template;
+use rocket::Either;
 use rocket::form::Form;
 use rocket::http::{Cookie, CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::response::status::Custom;
-use rocket::{Either, State};
 use serde::{Deserialize, Serialize};
 
 const COOKIE: &str = "luneo_mfa";
@@ -52,8 +50,8 @@ struct CodePage {
 }
 
 #[rocket::get("/login/2fa")]
-fn code_page(ctx: PageCtx, jar: &CookieJar<'_>, clock: &State<SharedClock>) -> Either<Html<CodePage>, Redirect> {
-    match pending(jar, clock.now()) {
+fn code_page(ctx: PageCtx, jar: &CookieJar<'_>, app: App<'_>) -> Either<Html<CodePage>, Redirect> {
+    match pending(jar, app.now()) {
         Some(_) => Either::Left(Html(CodePage {
             ctx,
             form: FormState::default(),
@@ -68,19 +66,16 @@ struct CodeForm {
     code: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/login/2fa", data = "<form>")]
 async fn code_submit(
     ctx: PageCtx,
     form: Form<CodeForm>,
     jar: &CookieJar<'_>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
-    limits: &State<RateLimits>,
+    app: App<'_>,
     client: ClientInfo,
 ) -> Result<Either<Redirect, Custom<Html<CodePage>>>, AppError> {
-    let now = clock.now();
+    let (config, limits) = (app.config, app.limits);
+    let now = app.now();
     let Some(p) = pending(jar, now) else {
         return Ok(Either::Left(Redirect::to("/login")));
     };
@@ -88,8 +83,8 @@ async fn code_submit(
     let (code, user_id) = (form.code.trim().to_string(), p.user.clone());
     let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
     let base = config.base_url.clone();
-    let token = db
-        .write(move |tx| {
+    let token = app
+        .write(client.anonymous(now), move |tx| {
             let user = super::find_by_id(tx, &user_id)?.ok_or(AppError::NotFound)?;
             let secret = two_factor::secret_of(tx, &user.id)?.unwrap_or_default();
             let ok = (user.two_factor && two_factor::accept_code(tx, &user.id, &secret, &code, now)?)
@@ -97,14 +92,7 @@ async fn code_submit(
             if !ok {
                 return Ok(None);
             }
-            Ok(Some(super::pages::sign_in(
-                tx,
-                &user,
-                old.as_deref(),
-                (&client.ip, &client.user_agent),
-                now,
-                &base,
-            )?))
+            Ok(Some(super::pages::sign_in(tx, &user, old.as_deref(), &client, &base)?))
         })
         .await?;
     let Some(token) = token else {

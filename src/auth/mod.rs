@@ -19,8 +19,9 @@ pub mod two_factor;
 
 pub use guard::{ClientInfo, Identity, MaybeIdentity, Via, client_ip, user_agent};
 
+use crate::db::Tx;
 use crate::error::AppError;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 /// A person with an account.
@@ -93,30 +94,24 @@ pub struct NewUser<'a> {
 }
 
 /// Keeps a person's language (pages and mails follow it), audited.
-pub fn set_language(tx: &Transaction, ctx: &crate::audit::AuditCtx, user_id: &str, lang: &str) -> Result<(), AppError> {
+pub fn set_language(tx: &Tx, user_id: &str, lang: &str) -> Result<(), AppError> {
     tx.execute("UPDATE users SET language = ?2 WHERE id = ?1", (user_id, lang))?;
     let meta = serde_json::json!({ "language": lang });
-    crate::audit::record(tx, ctx, "user.language_changed", Some(("user", user_id)), meta)
+    crate::audit::record(tx, "user.language_changed", Some(("user", user_id)), meta)
 }
 
 /// Keeps a person's own time zone (`""`: follow the org's), audited.
-pub fn set_time_zone(
-    tx: &Transaction,
-    ctx: &crate::audit::AuditCtx,
-    user_id: &str,
-    zone: &str,
-) -> Result<(), AppError> {
+pub fn set_time_zone(tx: &Tx, user_id: &str, zone: &str) -> Result<(), AppError> {
     tx.execute("UPDATE users SET time_zone = ?2 WHERE id = ?1", (user_id, zone))?;
     let meta = serde_json::json!({ "time_zone": zone });
-    crate::audit::record(tx, ctx, "user.time_zone_changed", Some(("user", user_id)), meta)
+    crate::audit::record(tx, "user.time_zone_changed", Some(("user", user_id)), meta)
 }
 
 /// Makes `user_id` an instance admin, audited.
-pub fn make_instance_admin(tx: &Transaction, ctx: &crate::audit::AuditCtx, user_id: &str) -> Result<(), AppError> {
+pub fn make_instance_admin(tx: &Tx, user_id: &str) -> Result<(), AppError> {
     tx.execute("UPDATE users SET is_instance_admin = 1 WHERE id = ?1", [user_id])?;
     crate::audit::record(
         tx,
-        ctx,
         "user.made_instance_admin",
         Some(("user", user_id)),
         serde_json::json!({}),
@@ -125,7 +120,7 @@ pub fn make_instance_admin(tx: &Transaction, ctx: &crate::audit::AuditCtx, user_
 
 /// A person left an org: their sessions stop acting for it and their API
 /// tokens for it end.
-pub fn leave_org(tx: &Transaction, org_id: &str, user_id: &str) -> Result<(), AppError> {
+pub fn leave_org(tx: &Tx, org_id: &str, user_id: &str) -> Result<(), AppError> {
     tx.execute(
         "UPDATE sessions SET org_id = NULL WHERE org_id = ?1 AND user_id = ?2",
         (org_id, user_id),
@@ -138,7 +133,7 @@ pub fn leave_org(tx: &Transaction, org_id: &str, user_id: &str) -> Result<(), Ap
 }
 
 /// Opens or closes self-service registration on the instance, audited.
-pub fn set_registration_open(tx: &Transaction, ctx: &crate::audit::AuditCtx, open: bool) -> Result<(), AppError> {
+pub fn set_registration_open(tx: &Tx, open: bool) -> Result<(), AppError> {
     tx.execute(
         "INSERT INTO instance_settings (key, value) VALUES ('registration_open', ?1)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -146,7 +141,6 @@ pub fn set_registration_open(tx: &Transaction, ctx: &crate::audit::AuditCtx, ope
     )?;
     crate::audit::record(
         tx,
-        ctx,
         "instance.registration_changed",
         None,
         serde_json::json!({ "open": open }),
@@ -155,11 +149,7 @@ pub fn set_registration_open(tx: &Transaction, ctx: &crate::audit::AuditCtx, ope
 
 /// Makes `user_id` an instance admin when the instance has none (a demo
 /// run on a fresh instance would otherwise leave nobody to run it).
-pub fn make_instance_admin_if_none(
-    tx: &Transaction,
-    ctx: &crate::audit::AuditCtx,
-    user_id: &str,
-) -> Result<bool, AppError> {
+pub fn make_instance_admin_if_none(tx: &Tx, user_id: &str) -> Result<bool, AppError> {
     let changed = tx.execute(
         "UPDATE users SET is_instance_admin = 1 WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE is_instance_admin = 1)",
         [user_id],
@@ -167,7 +157,6 @@ pub fn make_instance_admin_if_none(
     if changed == 1 {
         crate::audit::record(
             tx,
-            ctx,
             "user.made_instance_admin",
             Some(("user", user_id)),
             serde_json::json!({}),
@@ -177,7 +166,7 @@ pub fn make_instance_admin_if_none(
 }
 
 /// Creates an account; the caller checked that the address is free.
-pub fn create_user(tx: &Transaction, new: &NewUser<'_>, now: i64) -> Result<User, AppError> {
+pub fn create_user(tx: &Tx, new: &NewUser<'_>, now: i64) -> Result<User, AppError> {
     let id = crate::db::ids::new_id("usr");
     tx.execute(
         "INSERT INTO users (id, email, name, password_hash, language, email_verified_at, is_instance_admin, created_at, time_zone)
@@ -207,7 +196,7 @@ pub fn create_user(tx: &Transaction, new: &NewUser<'_>, now: i64) -> Result<User
 }
 
 /// Marks the address of an account as verified.
-pub fn mark_verified(tx: &Transaction, user_id: &str, now: i64) -> Result<(), AppError> {
+pub fn mark_verified(tx: &Tx, user_id: &str, now: i64) -> Result<(), AppError> {
     tx.execute(
         "UPDATE users SET email_verified_at = coalesce(email_verified_at, ?2) WHERE id = ?1",
         (user_id, now),

@@ -5,16 +5,14 @@
 use super::mail_tokens::{self, Purpose};
 use super::setup::SetupToken;
 use super::{ClientInfo, MaybeIdentity, NewUser, User, mails, password, session};
-use crate::audit::{self, AuditCtx};
-use crate::config::Config;
-use crate::db::Db;
-use crate::db::time::SharedClock;
+use crate::audit;
+use crate::db::Tx;
 use crate::error::{AppError, FieldError};
-use crate::jobs::outbox::Outbox;
+use crate::web::app::App;
 use crate::web::forms::{Checks, FormState};
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};
-use crate::web::ratelimit::{Limit, RateLimits};
+use crate::web::ratelimit::Limit;
 use crate::web::safe_next;
 use askama::Template;
 use rocket::Either;
@@ -23,7 +21,6 @@ use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
-use std::sync::Arc;
 
 /// A form handler's answer: on to the next page, or the form again with 422.
 type PageResult<T> = Result<Either<Redirect, Custom<Html<T>>>, AppError>;
@@ -109,39 +106,39 @@ impl AccountForm {
 /// Tells `user` about a sign-in from a browser (user agent) they never
 /// signed in with before.
 fn tell_new_device(
-    tx: &rusqlite::Transaction,
+    tx: &Tx,
     user: &User,
     org_id: &str,
-    client: (&Option<String>, &Option<String>),
-    now: i64,
+    client: &ClientInfo,
     base_url: &reqwest::Url,
 ) -> Result<(), AppError> {
-    let device = super::device::describe(client.1.as_deref().unwrap_or("?"));
+    let device = super::device::describe(client.user_agent.as_deref().unwrap_or("?"));
     let notice = crate::notifications::Notice {
-        kind: "account.new_sign_in",
+        kind: &crate::notifications::ACCOUNT_NEW_SIGN_IN,
         data: serde_json::json!({
             "device": device,
-            "ip": client.0.as_deref().unwrap_or("?"),
-            "at": crate::db::time::rfc3339(now),
+            "ip": client.ip.as_deref().unwrap_or("?"),
+            "at": crate::db::time::rfc3339(tx.now()),
         }),
         link: Some("/dashboard/account"),
     };
-    crate::notifications::notify(tx, org_id, std::slice::from_ref(&user.id), notice, now, base_url)?;
+    crate::notifications::notify(tx, org_id, std::slice::from_ref(&user.id), notice, base_url)?;
     Ok(())
 }
 
-/// Signs `user` in on a new session (revoking the one in the cookie, if any).
+/// Signs `user` in on a new session (revoking the one in the cookie, if
+/// any); from here on the transaction's changes are theirs.
 pub(super) fn sign_in(
-    tx: &rusqlite::Transaction,
+    tx: &Tx,
     user: &User,
     old_token: Option<&str>,
-    client: (&Option<String>, &Option<String>),
-    now: i64,
+    client: &ClientInfo,
     base_url: &reqwest::Url,
 ) -> Result<String, AppError> {
     if let Some(old) = old_token {
         session::revoke_token(tx, old)?;
     }
+    let now = tx.now();
     let org = crate::orgs::memberships_of(tx, &user.id)?
         .into_iter()
         .next()
@@ -151,23 +148,17 @@ pub(super) fn sign_in(
         &user.id,
         org.as_deref(),
         now,
-        client.0.as_deref(),
-        client.1.as_deref(),
+        client.ip.as_deref(),
+        client.user_agent.as_deref(),
     )?;
     // Known browsers are remembered on their own (not read back from the
     // audit log, which its retention empties).
-    let seen = super::device::record_sign_in(tx, &user.id, client.1.as_deref(), now)?;
+    let seen = super::device::record_sign_in(tx, &user.id, client.user_agent.as_deref(), now)?;
     if let (Some(org_id), super::device::Seen::New) = (&org, seen) {
-        tell_new_device(tx, user, org_id, client, now, base_url)?;
+        tell_new_device(tx, user, org_id, client, base_url)?;
     }
-    let ctx = AuditCtx::by_user(user, org, client.0.clone(), client.1.clone(), now);
-    audit::record(
-        tx,
-        &ctx,
-        "user.signed_in",
-        Some(("user", &user.id)),
-        serde_json::json!({}),
-    )?;
+    tx.act_as(client.acting(user, org, now));
+    audit::record(tx, "user.signed_in", Some(("user", &user.id)), serde_json::json!({}))?;
     Ok(token)
 }
 
@@ -184,15 +175,12 @@ fn setup_page(ctx: PageCtx, token: Option<&str>, setup: &State<SetupToken>) -> R
     }))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/setup", data = "<form>")]
 async fn setup_submit(
     ctx: PageCtx,
     form: Form<AccountForm>,
     setup: &State<SetupToken>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
+    app: App<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
 ) -> PageResult<SetupPage> {
@@ -209,11 +197,10 @@ async fn setup_submit(
     }
     let form = form.into_inner();
     let hash = password::hash_blocking(form.password.clone()).await?;
-    let now = clock.now();
     let lang = ctx.lang.code();
-    let base = config.base_url.clone();
-    let token = db
-        .write(move |tx| {
+    let base = app.base_url().clone();
+    let token = app
+        .write(client.anonymous(app.now()), move |tx| {
             if super::any_user(tx)? {
                 return Err(AppError::NotFound);
             }
@@ -227,22 +214,16 @@ async fn setup_submit(
                     verified: true,
                     instance_admin: true,
                 },
-                now,
+                tx.now(),
             )?;
-            let actx = crate::audit::AuditCtx::by_user(&user, None, client.ip.clone(), client.user_agent.clone(), now);
-            audit::record(
-                tx,
-                &actx,
-                "instance.setup",
-                Some(("user", &user.id)),
-                serde_json::json!({}),
-            )?;
-            crate::orgs::create_org(tx, &actx, &form.org_name, &user, lang)?;
-            sign_in(tx, &user, None, (&client.ip, &client.user_agent), now, &base)
+            tx.act_as(client.acting(&user, None, tx.now()));
+            audit::record(tx, "instance.setup", Some(("user", &user.id)), serde_json::json!({}))?;
+            crate::orgs::create_org(tx, &form.org_name, &user, lang)?;
+            sign_in(tx, &user, None, &client, &base)
         })
         .await?;
     setup.close();
-    session::set_cookie(jar, token, config.https());
+    session::set_cookie(jar, token, app.config.https());
     Ok(Either::Left(Redirect::to("/dashboard")))
 }
 
@@ -260,8 +241,8 @@ pub fn registration_open(conn: &rusqlite::Connection) -> Result<bool, AppError> 
 }
 
 #[rocket::get("/register")]
-async fn register_page(ctx: PageCtx, db: &State<Db>) -> Result<Html<RegisterPage>, AppError> {
-    if !db.read(registration_open).await? {
+async fn register_page(ctx: PageCtx, app: App<'_>) -> Result<Html<RegisterPage>, AppError> {
+    if !app.db.read(registration_open).await? {
         return Err(AppError::Forbidden("auth.error.registration_closed".into()));
     }
     Ok(Html(RegisterPage {
@@ -270,19 +251,15 @@ async fn register_page(ctx: PageCtx, db: &State<Db>) -> Result<Html<RegisterPage
     }))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/register", data = "<form>")]
 async fn register_submit(
     ctx: PageCtx,
     form: Form<AccountForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
-    outbox: &State<Arc<Outbox>>,
+    app: App<'_>,
     client: ClientInfo,
-    limits: &State<RateLimits>,
 ) -> PageResult<RegisterPage> {
-    if !db.read(registration_open).await? {
+    let limits = app.limits;
+    if !app.db.read(registration_open).await? {
         return Err(AppError::Forbidden("auth.error.registration_closed".into()));
     }
     if let Err(errors) = form.check() {
@@ -293,19 +270,18 @@ async fn register_submit(
     let form = form.into_inner();
     // Hash in every case, so the answer takes as long whether the address exists or not.
     let hash = password::hash_blocking(form.password.clone()).await?;
-    let now = clock.now();
     let lang = ctx.lang;
-    let base = config.base_url.clone();
+    let base = app.base_url().clone();
     // Past the per-address limit, no more notice mails; the answer stays the same.
     let may_mail = limits.check(Limit::RegisterPerAccount, form.email.trim()).is_ok();
-    db.write(move |tx| {
+    app.write(client.anonymous(app.now()), move |tx| {
         if let Some(existing) = super::find_by_email(tx, &form.email)? {
             if !may_mail {
                 return Ok(());
             }
             let existing_lang = existing.language.as_deref().and_then(Lang::parse).unwrap_or(lang);
             let mail = mails::already_registered(&existing.email, &existing.name, existing_lang, &base)?;
-            crate::mail::queue(tx, now, None, &mail)?;
+            crate::mail::queue(tx, None, &mail)?;
             return Ok(());
         }
         let user = super::create_user(
@@ -318,24 +294,23 @@ async fn register_submit(
                 verified: false,
                 instance_admin: false,
             },
-            now,
+            tx.now(),
         )?;
-        let actx = crate::audit::AuditCtx::by_user(&user, None, client.ip.clone(), client.user_agent.clone(), now);
-        let org = crate::orgs::create_org(tx, &actx, &form.org_name, &user, lang.code())?;
-        audit::record(
+        tx.act_as(client.acting(&user, None, tx.now()));
+        let org = crate::orgs::create_org(tx, &form.org_name, &user, lang.code())?;
+        audit::record_in(
             tx,
-            &actx.in_org(&org.id),
+            &org.id,
             "user.registered",
             Some(("user", &user.id)),
             serde_json::json!({}),
         )?;
-        let token = mail_tokens::issue(tx, &user.id, Purpose::Verify, now)?;
+        let token = mail_tokens::issue(tx, &user.id, Purpose::Verify, tx.now())?;
         let mail = mails::verification(&user.email, &user.name, lang, &base, &token)?;
-        crate::mail::queue(tx, now, Some(&org.id), &mail)?;
+        crate::mail::queue(tx, Some(&org.id), &mail)?;
         Ok(())
     })
     .await?;
-    outbox.wake();
     Ok(Either::Left(Redirect::to("/register/check-mail")))
 }
 
@@ -354,14 +329,10 @@ fn check_mail(ctx: PageCtx) -> Html<MessagePage> {
 }
 
 #[rocket::get("/verify-email/<token>")]
-async fn verify_page(
-    ctx: PageCtx,
-    token: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Html<MessagePage>, AppError> {
-    let (t, now) = (token.to_string(), clock.now());
-    let valid = db
+async fn verify_page(ctx: PageCtx, token: &str, app: App<'_>) -> Result<Html<MessagePage>, AppError> {
+    let (t, now) = (token.to_string(), app.now());
+    let valid = app
+        .db
         .read(move |c| mail_tokens::peek(c, &t, Purpose::Verify, now))
         .await?
         .is_some();
@@ -387,22 +358,19 @@ async fn verify_page(
     }))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/verify-email/<token>")]
 async fn verify_submit(
     ctx: PageCtx,
     token: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
+    app: App<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
 ) -> Result<Either<Flash<Redirect>, Html<MessagePage>>, AppError> {
-    let (t, now) = (token.to_string(), clock.now());
+    let (t, now) = (token.to_string(), app.now());
     let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
-    let base = config.base_url.clone();
-    let signed_in = db
-        .write(move |tx| {
+    let base = app.base_url().clone();
+    let signed_in = app
+        .write(client.anonymous(now), move |tx| {
             let Some(user_id) = mail_tokens::consume(tx, &t, Purpose::Verify, now)? else {
                 return Ok(None);
             };
@@ -412,27 +380,19 @@ async fn verify_submit(
                 .into_iter()
                 .next()
                 .map(|(o, _)| o.id);
-            let actx = AuditCtx::by_user(&user, org, client.ip.clone(), client.user_agent.clone(), now);
+            tx.act_as(client.acting(&user, org, now));
             audit::record(
                 tx,
-                &actx,
                 "user.email_verified",
                 Some(("user", &user.id)),
                 serde_json::json!({}),
             )?;
-            Ok(Some(sign_in(
-                tx,
-                &user,
-                old.as_deref(),
-                (&client.ip, &client.user_agent),
-                now,
-                &base,
-            )?))
+            Ok(Some(sign_in(tx, &user, old.as_deref(), &client, &base)?))
         })
         .await?;
     match signed_in {
         Some(token) => {
-            session::set_cookie(jar, token, config.https());
+            session::set_cookie(jar, token, app.config.https());
             Ok(Either::Left(Flash::success(
                 Redirect::to("/dashboard"),
                 ctx.t("auth.verify.done"),
@@ -475,18 +435,15 @@ struct LoginForm {
     next: Option<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/login", data = "<form>")]
 async fn login_submit(
     ctx: PageCtx,
     form: Form<LoginForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
+    app: App<'_>,
     client: ClientInfo,
-    limits: &State<RateLimits>,
     jar: &CookieJar<'_>,
 ) -> PageResult<LoginPage> {
+    let (db, config, limits) = (app.db, app.config, app.limits);
     let next = safe_next(form.next.as_deref());
     let email = form.email.trim().to_string();
     limits.check(Limit::LoginPerIp, client.ip.as_deref().unwrap_or("unknown"))?;
@@ -508,15 +465,17 @@ async fn login_submit(
         let state = FormState::with_values(&[("email", &email)]).error_on("password", "auth.error.login_failed");
         return Ok(refused(LoginPage { ctx, form: state, next }));
     };
-    let now = clock.now();
+    let now = app.now();
     if user.two_factor {
         super::mfa_login::start(jar, &user.id, &next, now, config.https());
         return Ok(Either::Left(Redirect::to("/login/2fa")));
     }
     let old = jar.get(session::COOKIE).map(|c| c.value().to_string());
     let (base, user_id) = (config.base_url.clone(), user.id.clone());
-    let token = db
-        .write(move |tx| sign_in(tx, &user, old.as_deref(), (&client.ip, &client.user_agent), now, &base))
+    let token = app
+        .write(client.anonymous(now), move |tx| {
+            sign_in(tx, &user, old.as_deref(), &client, &base)
+        })
         .await?;
     session::set_cookie(jar, token, config.https());
     super::device::remember(jar, &user_id, config.https());
@@ -528,9 +487,9 @@ async fn login_submit(
 }
 
 #[rocket::post("/logout")]
-async fn logout(ctx: PageCtx, db: &State<Db>, jar: &CookieJar<'_>) -> Result<Flash<Redirect>, AppError> {
+async fn logout(ctx: PageCtx, app: App<'_>, jar: &CookieJar<'_>) -> Result<Flash<Redirect>, AppError> {
     if let Some(token) = jar.get(session::COOKIE).map(|c| c.value().to_string()) {
-        db.write(move |tx| session::revoke_token(tx, &token)).await?;
+        app.db.write(move |tx| session::revoke_token(tx, &token)).await?;
     }
     session::clear_cookie(jar);
     Ok(Flash::success(Redirect::to("/login"), ctx.t("auth.signed_out")))

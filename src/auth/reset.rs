@@ -6,22 +6,18 @@
 use super::mail_tokens::{self, Purpose};
 use super::{ClientInfo, mails, password, session};
 use crate::audit;
-use crate::config::Config;
-use crate::db::Db;
-use crate::db::time::SharedClock;
 use crate::error::AppError;
-use crate::jobs::outbox::Outbox;
+use crate::web::app::App;
 use crate::web::forms::FormState;
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};
-use crate::web::ratelimit::{Limit, RateLimits};
+use crate::web::ratelimit::Limit;
 use askama::Template;
+use rocket::Either;
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
-use rocket::{Either, State};
-use std::sync::Arc;
 
 #[derive(Template)]
 #[template(path = "auth/forgot.html")]
@@ -55,18 +51,14 @@ struct ForgotForm {
     email: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/password/forgot", data = "<form>")]
 async fn forgot_submit(
     ctx: PageCtx,
     form: Form<ForgotForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
-    outbox: &State<Arc<Outbox>>,
-    limits: &State<RateLimits>,
+    app: App<'_>,
     client: ClientInfo,
 ) -> Result<Custom<Html<ForgotPage>>, AppError> {
+    let limits = app.limits;
     limits.check(Limit::ResetPerIp, client.ip.as_deref().unwrap_or("unknown"))?;
     let email = form.email.trim().to_string();
     if !super::valid_email(&email) {
@@ -80,18 +72,17 @@ async fn forgot_submit(
     }
     // Past the per-account limit nothing more is sent, and the answer stays the same.
     if limits.check(Limit::ResetPerAccount, &email).is_ok() {
-        let (now, lang, base) = (clock.now(), ctx.lang, config.base_url.clone());
-        db.write(move |tx| {
+        let (now, lang, base) = (app.now(), ctx.lang, app.base_url().clone());
+        app.write(client.anonymous(now), move |tx| {
             let Some(user) = super::find_by_email(tx, &email)? else {
                 return Ok(());
             };
             let token = mail_tokens::issue(tx, &user.id, Purpose::Reset, now)?;
             let user_lang = user.language.as_deref().and_then(Lang::parse).unwrap_or(lang);
             let mail = mails::password_reset(&user.email, &user.name, user_lang, &base, &token)?;
-            crate::mail::queue(tx, now, None, &mail).map(|_| ())
+            crate::mail::queue(tx, None, &mail).map(|_| ())
         })
         .await?;
-        outbox.wake();
     }
     let page = ForgotPage {
         ctx,
@@ -102,14 +93,10 @@ async fn forgot_submit(
 }
 
 #[rocket::get("/password/reset/<token>")]
-async fn reset_page(
-    ctx: PageCtx,
-    token: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Html<ResetPage>, AppError> {
-    let (t, now) = (token.to_string(), clock.now());
-    let valid = db
+async fn reset_page(ctx: PageCtx, token: &str, app: App<'_>) -> Result<Html<ResetPage>, AppError> {
+    let (t, now) = (token.to_string(), app.now());
+    let valid = app
+        .db
         .read(move |c| mail_tokens::peek(c, &t, Purpose::Reset, now))
         .await?
         .is_some();
@@ -127,19 +114,17 @@ struct ResetForm {
     password: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/password/reset/<token>", data = "<form>")]
 async fn reset_submit(
     ctx: PageCtx,
     token: &str,
     form: Form<ResetForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
+    app: App<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<ResetPage>>>, AppError> {
-    let (t, now) = (token.to_string(), clock.now());
+    let (db, config) = (app.db, app.config);
+    let (t, now) = (token.to_string(), app.now());
     let Some(user_id) = db.read(move |c| mail_tokens::peek(c, &t, Purpose::Reset, now)).await? else {
         let page = ResetPage {
             ctx,
@@ -166,8 +151,8 @@ async fn reset_submit(
     let base = config.base_url.clone();
     let hash = password::hash_blocking(form.password.clone()).await?;
     let t = token.to_string();
-    let cookie = db
-        .write(move |tx| {
+    let cookie = app
+        .write(client.anonymous(now), move |tx| {
             mail_tokens::consume(tx, &t, Purpose::Reset, now)?.ok_or(AppError::NotFound)?;
             tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", (&user.id, &hash))?;
             // The mail reached the address: it is verified, and every session
@@ -179,22 +164,20 @@ async fn reset_submit(
                 .into_iter()
                 .next()
                 .map(|(o, _)| o.id);
-            let ctx =
-                crate::audit::AuditCtx::by_user(&user, org.clone(), client.ip.clone(), client.user_agent.clone(), now);
+            tx.act_as(client.acting(&user, org.clone(), now));
             audit::record(
                 tx,
-                &ctx,
                 "user.password_reset",
                 Some(("user", &user.id)),
                 serde_json::json!({ "sessions_ended": ended, "tokens_revoked": tokens_revoked }),
             )?;
             if let Some(org_id) = &org {
                 let notice = crate::notifications::Notice {
-                    kind: "account.password_changed",
+                    kind: &crate::notifications::ACCOUNT_PASSWORD_CHANGED,
                     data: serde_json::json!({}),
                     link: Some("/dashboard/account"),
                 };
-                crate::notifications::notify(tx, org_id, std::slice::from_ref(&user.id), notice, now, &base)?;
+                crate::notifications::notify(tx, org_id, std::slice::from_ref(&user.id), notice, &base)?;
             }
             let (_, token) = session::create(
                 tx,

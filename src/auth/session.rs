@@ -4,10 +4,11 @@
 //! before sign-in is worthless) and the old one is revoked.
 
 use super::User;
+use crate::db::Tx;
 use crate::db::ids::{hash_token, new_id, random_token};
 use crate::error::AppError;
 use rocket::http::{Cookie, CookieJar};
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 pub const COOKIE: &str = "luneo_session";
@@ -33,7 +34,7 @@ pub struct SessionRow {
 
 /// Creates a session; returns (session id, token for the cookie).
 pub fn create(
-    tx: &Transaction,
+    tx: &Tx,
     user_id: &str,
     org_id: Option<&str>,
     now: i64,
@@ -106,7 +107,7 @@ pub fn needs_touch(session: &SessionRow, now: i64) -> bool {
 }
 
 /// Records activity on a session (and on the user and membership).
-pub fn touch(tx: &Transaction, session: &SessionRow, now: i64, ip: Option<&str>) -> Result<(), AppError> {
+pub fn touch(tx: &Tx, session: &SessionRow, now: i64, ip: Option<&str>) -> Result<(), AppError> {
     tx.execute(
         "UPDATE sessions SET last_seen_at = ?2, ip = coalesce(?3, ip) WHERE id = ?1",
         (&session.id, now, ip),
@@ -125,7 +126,7 @@ pub fn touch(tx: &Transaction, session: &SessionRow, now: i64, ip: Option<&str>)
 }
 
 /// Ends one session of a user.
-pub fn revoke(tx: &Transaction, user_id: &str, session_id: &str) -> Result<bool, AppError> {
+pub fn revoke(tx: &Tx, user_id: &str, session_id: &str) -> Result<bool, AppError> {
     Ok(tx.execute(
         "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
         (session_id, user_id),
@@ -133,7 +134,7 @@ pub fn revoke(tx: &Transaction, user_id: &str, session_id: &str) -> Result<bool,
 }
 
 /// Ends every session of a user but `keep` (if any); returns how many ended.
-pub fn revoke_others(tx: &Transaction, user_id: &str, keep: Option<&str>) -> Result<usize, AppError> {
+pub fn revoke_others(tx: &Tx, user_id: &str, keep: Option<&str>) -> Result<usize, AppError> {
     Ok(tx.execute(
         "DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR id <> ?2)",
         (user_id, keep),
@@ -141,13 +142,13 @@ pub fn revoke_others(tx: &Transaction, user_id: &str, keep: Option<&str>) -> Res
 }
 
 /// Ends the session a cookie token belongs to, if it still exists.
-pub fn revoke_token(tx: &Transaction, token: &str) -> Result<(), AppError> {
+pub fn revoke_token(tx: &Tx, token: &str) -> Result<(), AppError> {
     tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [hash_token(token)])?;
     Ok(())
 }
 
 /// Moves a session to another organisation.
-pub fn set_org(tx: &Transaction, session_id: &str, org_id: &str) -> Result<(), AppError> {
+pub fn set_org(tx: &Tx, session_id: &str, org_id: &str) -> Result<(), AppError> {
     tx.execute("UPDATE sessions SET org_id = ?2 WHERE id = ?1", (session_id, org_id))?;
     Ok(())
 }

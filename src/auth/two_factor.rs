@@ -2,9 +2,10 @@
 //! step of skew) through totp-rs, its `otpauth://` URL shown as an inline
 //! SVG QR code, and ten single-use recovery codes stored hashed.
 
+use crate::db::Tx;
 use crate::db::ids::hash_token;
 use crate::error::AppError;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 /// How many recovery codes a person gets.
@@ -68,7 +69,7 @@ pub fn check(secret_b32: &str, code: &str, now: i64) -> bool {
 
 /// Accepts a sign-in code once: valid, and of a later time step than the
 /// last one accepted for this user (a code seen by someone else is spent).
-pub fn accept_code(tx: &Transaction, user_id: &str, secret_b32: &str, code: &str, now: i64) -> Result<bool, AppError> {
+pub fn accept_code(tx: &Tx, user_id: &str, secret_b32: &str, code: &str, now: i64) -> Result<bool, AppError> {
     let Some(step) = matching_step(secret_b32, code, now) else {
         return Ok(false);
     };
@@ -92,7 +93,7 @@ pub fn secret_of(conn: &Connection, user_id: &str) -> Result<Option<String>, App
 }
 
 /// Keeps a secret for a user until they confirm a code from it.
-pub fn set_pending(tx: &Transaction, user_id: &str, secret: &str) -> Result<(), AppError> {
+pub fn set_pending(tx: &Tx, user_id: &str, secret: &str) -> Result<(), AppError> {
     tx.execute(
         "UPDATE users SET totp_secret = ?2, totp_enabled_at = NULL WHERE id = ?1",
         (user_id, secret),
@@ -101,7 +102,7 @@ pub fn set_pending(tx: &Transaction, user_id: &str, secret: &str) -> Result<(), 
 }
 
 /// Turns two-factor on and returns fresh recovery codes (shown once).
-pub fn enable(tx: &Transaction, user_id: &str, now: i64) -> Result<Vec<String>, AppError> {
+pub fn enable(tx: &Tx, user_id: &str, now: i64) -> Result<Vec<String>, AppError> {
     tx.execute(
         "UPDATE users SET totp_enabled_at = ?2 WHERE id = ?1 AND totp_secret IS NOT NULL",
         (user_id, now),
@@ -120,7 +121,7 @@ pub fn enable(tx: &Transaction, user_id: &str, now: i64) -> Result<Vec<String>, 
     Ok(codes)
 }
 
-pub fn disable(tx: &Transaction, user_id: &str) -> Result<(), AppError> {
+pub fn disable(tx: &Tx, user_id: &str) -> Result<(), AppError> {
     tx.execute(
         "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL WHERE id = ?1",
         [user_id],
@@ -130,7 +131,7 @@ pub fn disable(tx: &Transaction, user_id: &str) -> Result<(), AppError> {
 }
 
 /// Uses a recovery code once; false if it is not one of the user's unused codes.
-pub fn use_recovery_code(tx: &Transaction, user_id: &str, code: &str, now: i64) -> Result<bool, AppError> {
+pub fn use_recovery_code(tx: &Tx, user_id: &str, code: &str, now: i64) -> Result<bool, AppError> {
     let code = code.trim().to_lowercase();
     Ok(tx.execute(
         "UPDATE recovery_codes SET used_at = ?3 WHERE code_hash = ?1 AND user_id = ?2 AND used_at IS NULL",

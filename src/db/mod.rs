@@ -1,18 +1,23 @@
 //! The database: one writer connection (`BEGIN IMMEDIATE`) behind a mutex and
 //! an r2d2 pool of readers over `DATA_DIR/luneo.db`. All work runs on the
-//! blocking pool through [`Db::read`] and [`Db::write`].
+//! blocking pool through [`Db::read`] and [`Db::write`]; a write gets a
+//! [`Tx`] (see [`tx`]) whose after-commit work runs only if it commits.
 
 pub mod backup;
 pub mod ids;
 pub mod migrate;
 pub mod time;
+pub mod tx;
+
+pub use tx::{Actor, AuditCtx, Tx};
 
 use crate::error::AppError;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use time::SharedClock;
 
 /// Errors met while opening the database; each message tells the operator what to do.
 #[derive(Debug, thiserror::Error)]
@@ -39,25 +44,12 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: r2d2::Pool<SqliteConnectionManager>,
-    /// Topics announced after commits (see [`signal_after_commit`]).
+    /// Topics announced after commits (see [`Tx::announce`]).
     signals: tokio::sync::broadcast::Sender<Arc<str>>,
-}
-
-thread_local! {
-    /// Topics the transaction running on this thread announces if it commits.
-    static PENDING: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Announces `topic` (e.g. `user:<id>`) to [`Db::signals`] listeners once
-/// the current write transaction commits; nothing is announced if it rolls
-/// back. Live views (SSE streams) wake only on the topics they care about.
-pub fn signal_after_commit(topic: String) {
-    PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        if !p.contains(&topic) {
-            p.push(topic);
-        }
-    });
+    /// Woken after commits that queued outbox rows (see [`Tx::wake_outbox`]).
+    outbox: Arc<tokio::sync::Notify>,
+    /// The time of a change made without an [`AuditCtx`] of its own.
+    clock: SharedClock,
 }
 
 /// Handle to the database, cheap to clone.
@@ -74,8 +66,14 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl Db {
-    /// Opens (creating if needed) the database at `path`, applies pending migrations.
+    /// Opens (creating if needed) the database at `path`, applies pending
+    /// migrations; changes are timed by the system clock.
     pub fn open(path: &Path, readers: u32) -> Result<Db, DbError> {
+        Db::open_with_clock(path, readers, time::system_clock())
+    }
+
+    /// [`Db::open`] with the clock that times changes (tests move it).
+    pub fn open_with_clock(path: &Path, readers: u32, clock: SharedClock) -> Result<Db, DbError> {
         let shown = path.display().to_string();
         let writer = Connection::open(path).map_err(|source| DbError::Open {
             path: shown.clone(),
@@ -113,12 +111,24 @@ impl Db {
             writer: Mutex::new(writer),
             readers,
             signals: tokio::sync::broadcast::Sender::new(1024),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+            clock,
         })))
     }
 
     /// The topics announced by committed writes (live updates: SSE streams).
     pub fn signals(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
         self.0.signals.subscribe()
+    }
+
+    /// What the outbox worker waits on between its ticks.
+    pub fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.0.outbox.clone()
+    }
+
+    /// The time now, by the clock that times changes.
+    pub fn now(&self) -> i64 {
+        self.0.clock.now()
     }
 
     /// Path of the database file.
@@ -137,14 +147,25 @@ impl Db {
     }
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, off
-    /// the async workers; commits when `f` returns `Ok`, rolls back otherwise.
+    /// the async workers, as a change made by the system now; commits when
+    /// `f` returns `Ok`, rolls back otherwise.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&Tx) -> Result<T, AppError> + Send + 'static,
+    {
+        let origin = AuditCtx::system(None, self.now());
+        self.write_as(origin, f).await
+    }
+
+    /// [`Db::write`] for a change whose origin (actor, org, time) is `origin`.
+    pub async fn write_as<T, F>(&self, origin: AuditCtx, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx) -> Result<T, AppError> + Send + 'static,
     {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write_blocking(f)).await?
+        tokio::task::spawn_blocking(move || db.write_blocking_as(origin, f)).await?
     }
 
     /// [`Db::read`] for code already on a blocking thread (CLI, tools).
@@ -161,17 +182,25 @@ impl Db {
     }
 
     /// [`Db::write`] for code already on a blocking thread (CLI, tools).
-    pub fn write_blocking<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, AppError>) -> Result<T, AppError> {
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&Tx) -> Result<T, AppError>) -> Result<T, AppError> {
+        self.write_blocking_as(AuditCtx::system(None, self.now()), f)
+    }
+
+    /// [`Db::write_as`] for code already on a blocking thread.
+    pub fn write_blocking_as<T>(
+        &self,
+        origin: AuditCtx,
+        f: impl FnOnce(&Tx) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
         let mut conn = self.0.writer.lock().unwrap_or_else(|p| p.into_inner());
-        PENDING.with(|p| p.borrow_mut().clear());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx);
-        let topics = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-        let out = out?;
-        tx.commit()?;
-        for topic in topics {
-            // No listener is not an error.
-            let _ = self.0.signals.send(Arc::from(topic));
+        let tx = Tx::new(conn.transaction_with_behavior(TransactionBehavior::Immediate)?, origin);
+        let out = f(&tx)?;
+        for action in tx.commit()? {
+            match action {
+                // No listener is not an error.
+                tx::AfterCommit::Announce(topic) => drop(self.0.signals.send(Arc::from(topic))),
+                tx::AfterCommit::WakeOutbox => self.0.outbox.notify_one(),
+            }
         }
         Ok(out)
     }
@@ -245,5 +274,50 @@ mod tests {
             before + 1,
             "the next read does"
         );
+    }
+
+    #[test]
+    fn after_commit_work_runs_only_for_a_change_that_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("luneo.db"), 1).unwrap();
+        let mut signals = db.signals();
+        let outbox = db.outbox_signal();
+        let failed: Result<(), _> = db.write_blocking(|tx| {
+            tx.announce("user:a");
+            tx.wake_outbox();
+            Err(crate::error::AppError::NotFound)
+        });
+        assert!(failed.is_err());
+        assert!(signals.try_recv().is_err(), "a rolled-back change announces nothing");
+        let woken = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(async {
+                tokio::time::timeout(std::time::Duration::from_millis(20), outbox.notified())
+                    .await
+                    .is_ok()
+            });
+        assert!(!woken, "nor wakes the outbox");
+
+        db.write_blocking(|tx| {
+            tx.announce("user:a");
+            tx.announce("user:a");
+            tx.wake_outbox();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(&*signals.try_recv().unwrap(), "user:a");
+        assert!(signals.try_recv().is_err(), "a topic is announced once per change");
+        let woken = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(async {
+                tokio::time::timeout(std::time::Duration::from_millis(1000), outbox.notified())
+                    .await
+                    .is_ok()
+            });
+        assert!(woken, "a committed change wakes the outbox");
     }
 }

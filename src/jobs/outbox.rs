@@ -5,12 +5,12 @@
 //! [`MAX_ATTEMPTS`]; dead rows can be replayed.
 
 use super::Heartbeat;
-use crate::db::Db;
 use crate::db::ids::new_id;
 use crate::db::time::SharedClock;
+use crate::db::{Db, Tx};
 use crate::error::AppError;
 use crate::ops::metrics::Metrics;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,19 +61,15 @@ pub trait Deliver: Send + Sync {
 }
 
 /// Writes a row to the outbox inside the caller's transaction.
-pub fn enqueue(
-    tx: &Transaction,
-    now: i64,
-    org_id: Option<&str>,
-    kind: &str,
-    payload: &impl Serialize,
-) -> Result<String, AppError> {
+/// The worker is woken once the transaction commits.
+pub fn enqueue(tx: &Tx, org_id: Option<&str>, kind: &str, payload: &impl Serialize) -> Result<String, AppError> {
     let id = new_id("obx");
     let payload = serde_json::to_string(payload).map_err(|e| AppError::internal(e.to_string()))?;
     tx.execute(
         "INSERT INTO outbox (id, org_id, kind, payload, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        (&id, org_id, kind, payload, now),
+        (&id, org_id, kind, payload, tx.now()),
     )?;
+    tx.wake_outbox();
     Ok(id)
 }
 
@@ -115,12 +111,17 @@ pub fn list(conn: &Connection, status: Option<&str>, limit: i64) -> Result<Vec<O
 }
 
 /// Puts a dead row back in the queue; false if there is no such dead row.
-pub fn replay(tx: &Transaction, id: &str, now: i64) -> Result<bool, AppError> {
-    Ok(tx.execute(
+/// The worker is woken once the transaction commits.
+pub fn replay(tx: &Tx, id: &str) -> Result<bool, AppError> {
+    let replayed = tx.execute(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?2, locked_until = NULL
          WHERE id = ?1 AND status = 'dead'",
-        (id, now),
-    )? == 1)
+        (id, tx.now()),
+    )? == 1;
+    if replayed {
+        tx.wake_outbox();
+    }
+    Ok(replayed)
 }
 
 /// Number of rows waiting to go out.
@@ -141,31 +142,32 @@ pub struct Outbox {
     clock: SharedClock,
     metrics: Arc<Metrics>,
     deliverers: HashMap<&'static str, Arc<dyn Deliver>>,
-    wake: Notify,
+    wake: Arc<Notify>,
     pub heartbeat: Heartbeat,
 }
 
 impl Outbox {
     pub fn new(db: Db, clock: SharedClock, metrics: Arc<Metrics>) -> Outbox {
         Outbox {
+            wake: db.outbox_signal(),
             db,
             clock,
             metrics,
             deliverers: HashMap::new(),
-            wake: Notify::new(),
             heartbeat: Heartbeat::default(),
         }
+    }
+
+    /// Asks the worker to look at the queue now (after the clock moved, say);
+    /// a committed [`enqueue`] or [`replay`] wakes it by itself.
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Registers the deliverer of one kind of row (`mail`, …).
     pub fn with(mut self, kind: &'static str, deliverer: Arc<dyn Deliver>) -> Outbox {
         self.deliverers.insert(kind, deliverer);
         self
-    }
-
-    /// Asks the worker to look at the queue now rather than at its next tick.
-    pub fn wake(&self) {
-        self.wake.notify_one();
     }
 
     /// Delivers every row due now; returns how many were sent.

@@ -4,13 +4,13 @@
 //! language, and the outbox deliverer of kind `mail`.
 
 use crate::config::Config;
+use crate::db::Tx;
 use crate::error::AppError;
 use crate::jobs::outbox::{self, Deliver, Failure};
 use crate::web::i18n::Lang;
 use askama::Template;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -165,8 +165,8 @@ pub fn compose(
 }
 
 /// Queues `mail` in the outbox within the caller's transaction.
-pub fn queue(tx: &Transaction, now: i64, org_id: Option<&str>, mail: &OutgoingMail) -> Result<String, AppError> {
-    outbox::enqueue(tx, now, org_id, KIND, mail)
+pub fn queue(tx: &Tx, org_id: Option<&str>, mail: &OutgoingMail) -> Result<String, AppError> {
+    outbox::enqueue(tx, org_id, KIND, mail)
 }
 
 /// A mail that asks the reader to follow one link (verify, reset, join…).

@@ -2,13 +2,12 @@
 
 use super::prefs::{complete, grid_json, org_defaults, parse_grid, preferences, save_org_defaults, save_preferences};
 use super::{Category, InboxFilter, inbox, mark_read};
-use crate::db::Db;
-use crate::db::time::{SharedClock, rfc3339};
+use crate::db::time::rfc3339;
 use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::api::{ApiJson, ListResponse, PageParams};
-use rocket::State;
+use crate::web::app::App;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use serde_json::{Value, json};
@@ -20,7 +19,7 @@ async fn list(
     unread: Option<bool>,
     category: Option<&str>,
     page: PageParams,
-    db: &State<Db>,
+    app: App<'_>,
 ) -> Result<Json<Value>, AppError> {
     let category = match category {
         Some(c) => {
@@ -35,7 +34,8 @@ async fn list(
         before: page.cursor.clone(),
     };
     let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
-    let rows = db
+    let rows = app
+        .db
         .read(move |c| inbox(c, &org_id, &user_id, &filter, limit + 1))
         .await?;
     let rows = ListResponse::from_rows(rows, limit, |n| n.id.clone());
@@ -58,16 +58,12 @@ async fn list(
 }
 
 #[rocket::post("/api/v1/notifications/<id>/read")]
-async fn read_one(member: Member, id: &str, db: &State<Db>, clock: &State<SharedClock>) -> Result<Status, AppError> {
-    let (org_id, user_id, key, now) = (
-        member.org.id.clone(),
-        member.user.id.clone(),
-        id.to_string(),
-        clock.now(),
-    );
-    let exists = db
+async fn read_one(member: Member, id: &str, app: App<'_>) -> Result<Status, AppError> {
+    let (org_id, user_id, key) = (member.org.id.clone(), member.user.id.clone(), id.to_string());
+    let exists = app
+        .db
         .write(move |tx| {
-            mark_read(tx, &org_id, &user_id, Some(&key), now)?;
+            mark_read(tx, &org_id, &user_id, Some(&key))?;
             Ok(tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM notifications WHERE id = ?1 AND org_id = ?2 AND user_id = ?3)",
                 (&key, &org_id, &user_id),
@@ -83,15 +79,11 @@ async fn read_one(member: Member, id: &str, db: &State<Db>, clock: &State<Shared
 }
 
 #[rocket::post("/api/v1/notifications/<id>/archive")]
-async fn archive_one(member: Member, id: &str, db: &State<Db>, clock: &State<SharedClock>) -> Result<Status, AppError> {
-    let (org_id, user_id, key, now) = (
-        member.org.id.clone(),
-        member.user.id.clone(),
-        id.to_string(),
-        clock.now(),
-    );
-    if db
-        .write(move |tx| super::archive(tx, &org_id, &user_id, &key, now))
+async fn archive_one(member: Member, id: &str, app: App<'_>) -> Result<Status, AppError> {
+    let (org_id, user_id, key) = (member.org.id.clone(), member.user.id.clone(), id.to_string());
+    if app
+        .db
+        .write(move |tx| super::archive(tx, &org_id, &user_id, &key))
         .await?
     {
         Ok(Status::NoContent)
@@ -101,9 +93,9 @@ async fn archive_one(member: Member, id: &str, db: &State<Db>, clock: &State<Sha
 }
 
 #[rocket::post("/api/v1/notifications/read-all")]
-async fn read_all(member: Member, db: &State<Db>, clock: &State<SharedClock>) -> Result<Json<Value>, AppError> {
-    let (org_id, user_id, now) = (member.org.id.clone(), member.user.id.clone(), clock.now());
-    let changed = db.write(move |tx| mark_read(tx, &org_id, &user_id, None, now)).await?;
+async fn read_all(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
+    let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
+    let changed = app.db.write(move |tx| mark_read(tx, &org_id, &user_id, None)).await?;
     Ok(Json(json!({ "marked_read": changed })))
 }
 
@@ -115,9 +107,9 @@ fn current(c: &rusqlite::Connection, user_id: &str, org_id: &str) -> Result<Valu
 }
 
 #[rocket::get("/api/v1/notifications/preferences")]
-async fn get_prefs(member: Member, db: &State<Db>) -> Result<Json<Value>, AppError> {
+async fn get_prefs(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
     let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
-    Ok(Json(db.read(move |c| current(c, &user_id, &org_id)).await?))
+    Ok(Json(app.db.read(move |c| current(c, &user_id, &org_id)).await?))
 }
 
 #[derive(serde::Deserialize)]
@@ -130,10 +122,11 @@ struct PrefsBody {
 }
 
 #[rocket::put("/api/v1/notifications/preferences", data = "<body>")]
-async fn put_prefs(member: Member, body: ApiJson<PrefsBody>, db: &State<Db>) -> Result<Json<Value>, AppError> {
+async fn put_prefs(member: Member, body: ApiJson<PrefsBody>, app: App<'_>) -> Result<Json<Value>, AppError> {
     let mut on = parse_grid(&body.0.categories)?;
     let (user_id, org_id, digest) = (member.user.id.clone(), member.org.id.clone(), body.0.digest);
-    let value = db
+    let value = app
+        .db
         .write(move |tx| {
             // Channels not sent keep their current value.
             complete(&mut on, &preferences(tx, &user_id, &org_id)?);
@@ -148,10 +141,10 @@ async fn put_prefs(member: Member, body: ApiJson<PrefsBody>, db: &State<Db>) -> 
 }
 
 #[rocket::get("/api/v1/notifications/org-defaults")]
-async fn get_org_defaults(member: Member, db: &State<Db>) -> Result<Json<Value>, AppError> {
+async fn get_org_defaults(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Settings, Level::View)?;
     let org_id = member.org.id.clone();
-    let rows = db.read(move |c| org_defaults(c, &org_id)).await?;
+    let rows = app.db.read(move |c| org_defaults(c, &org_id)).await?;
     Ok(Json(json!({ "categories": grid_json(&rows) })))
 }
 
@@ -162,22 +155,16 @@ struct DefaultsBody {
 }
 
 #[rocket::put("/api/v1/notifications/org-defaults", data = "<body>")]
-async fn put_org_defaults(
-    member: Member,
-    body: ApiJson<DefaultsBody>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Json<Value>, AppError> {
+async fn put_org_defaults(member: Member, body: ApiJson<DefaultsBody>, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let mut on = parse_grid(&body.0.categories)?;
-    let (audit, org_id) = (member.audit(clock.now()), member.org.id.clone());
-    let rows = db
-        .write(move |tx| {
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    let rows = app
+        .write(audit, move |tx| {
             complete(&mut on, &org_defaults(tx, &org_id)?);
             save_org_defaults(tx, &org_id, &on)?;
             crate::audit::record(
                 tx,
-                &audit,
                 "notifications.org_defaults_changed",
                 None,
                 json!({ "channels": on }),

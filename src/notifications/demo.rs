@@ -3,9 +3,9 @@
 //! owner finds a few in the inbox.
 
 use super::{Category, Notice, notify};
+use crate::db::Tx;
 use crate::demo::{DemoCtx, DemoStep};
 use crate::error::AppError;
-use rusqlite::Transaction;
 use std::collections::HashMap;
 
 pub fn step() -> DemoStep {
@@ -15,7 +15,7 @@ pub fn step() -> DemoStep {
     }
 }
 
-fn seed(tx: &Transaction, demo: &DemoCtx) -> Result<String, AppError> {
+fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
     let there: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM notifications WHERE org_id = ?1)",
         [&demo.org.id],
@@ -33,14 +33,14 @@ fn seed(tx: &Transaction, demo: &DemoCtx) -> Result<String, AppError> {
     let mut sent = 0;
     for (person, _) in demo.people.iter().take(2) {
         let notice = Notice {
-            kind: "team.invitation_accepted",
+            kind: &super::TEAM_INVITATION_ACCEPTED,
             data: serde_json::json!({ "name": person.name, "email": person.email, "org": demo.org.name }),
             link: Some("/dashboard/team"),
         };
-        sent += notify(tx, &demo.org.id, owner, notice, demo.now, &demo.base_url)?.len();
+        sent += notify(tx, &demo.org.id, owner, notice, &demo.base_url)?.len();
     }
     let notice = Notice {
-        kind: "account.new_sign_in",
+        kind: &super::ACCOUNT_NEW_SIGN_IN,
         data: serde_json::json!({
             "device": "Firefox 140 · Linux",
             "ip": "203.0.113.7",
@@ -48,7 +48,7 @@ fn seed(tx: &Transaction, demo: &DemoCtx) -> Result<String, AppError> {
         }),
         link: Some("/dashboard/account"),
     };
-    sent += notify(tx, &demo.org.id, owner, notice, demo.now, &demo.base_url)?.len();
+    sent += notify(tx, &demo.org.id, owner, notice, &demo.base_url)?.len();
     Ok(format!(
         "{sent} notifications for {}, in the app only",
         demo.owner.email

@@ -4,11 +4,12 @@
 //! than `notification_retention_days` (config, 90 by default) are deleted.
 
 use super::{KINDS, texts};
+use crate::db::Tx;
 use crate::error::AppError;
 use crate::jobs::JobDef;
 use crate::mail::{Action, action_mail};
 use crate::web::i18n::Lang;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 
 /// How often a person wants their digest (`off` = one mail per notification).
 pub fn frequency(conn: &Connection, user_id: &str, org_id: &str) -> Result<String, AppError> {
@@ -22,7 +23,7 @@ pub fn frequency(conn: &Connection, user_id: &str, org_id: &str) -> Result<Strin
         .unwrap_or_else(|| "off".to_string()))
 }
 
-pub fn set_frequency(tx: &Transaction, user_id: &str, org_id: &str, frequency: &str) -> Result<(), AppError> {
+pub fn set_frequency(tx: &Tx, user_id: &str, org_id: &str, frequency: &str) -> Result<(), AppError> {
     if !["off", "daily", "weekly"].contains(&frequency) {
         return Err(AppError::invalid("digest", "notifications.error.digest"));
     }
@@ -35,7 +36,7 @@ pub fn set_frequency(tx: &Transaction, user_id: &str, org_id: &str, frequency: &
 }
 
 /// Sends the digests that are due; returns how many mails were queued.
-fn send_due(tx: &Transaction, now: i64, base_url: &reqwest::Url) -> Result<usize, AppError> {
+fn send_due(tx: &Tx, now: i64, base_url: &reqwest::Url) -> Result<usize, AppError> {
     let due: Vec<(String, String, String, i64)> = {
         let mut stmt = tx.prepare(
             "SELECT d.user_id, d.org_id, d.frequency, coalesce(d.last_sent_at, -1) FROM notification_digests d
@@ -103,7 +104,7 @@ fn send_due(tx: &Transaction, now: i64, base_url: &reqwest::Url) -> Result<usize
                 note: lang.tf("notifications.mail.why", &[("org", &org_name)]),
             },
         )?;
-        crate::mail::queue(tx, now, Some(&org_id), &mail)?;
+        crate::mail::queue(tx, Some(&org_id), &mail)?;
         sent += 1;
     }
     Ok(sent)

@@ -6,11 +6,11 @@
 
 use super::{Kind, mail_templates, texts};
 use crate::auth::User;
+use crate::db::Tx;
 use crate::error::AppError;
 use crate::mail::OutgoingMail;
 use crate::web::i18n::Lang;
 use askama::Template;
-use rusqlite::Transaction;
 
 /// The org as its mails show it.
 pub struct OrgHead {
@@ -21,7 +21,7 @@ pub struct OrgHead {
 }
 
 impl OrgHead {
-    pub fn load(tx: &Transaction, org_id: &str, base_url: &reqwest::Url) -> Result<OrgHead, AppError> {
+    pub fn load(tx: &Tx, org_id: &str, base_url: &reqwest::Url) -> Result<OrgHead, AppError> {
         let (name, logo): (String, Option<String>) =
             tx.query_row("SELECT name, logo_file FROM orgs WHERE id = ?1", [org_id], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -74,7 +74,7 @@ struct NotificationHtml<'a> {
 
 /// The subject and body of a notification mail: the org's override, or the
 /// built-in texts (also when an override cannot render: logged).
-pub fn subject_and_body(tx: &Transaction, letter: &Letter<'_>) -> Result<(String, String), AppError> {
+pub fn subject_and_body(tx: &Tx, letter: &Letter<'_>) -> Result<(String, String), AppError> {
     let (title, body) = texts(letter.lang, letter.kind.key, letter.data);
     let built_in = (format!("{title} · {}", letter.org.name), body);
     let Some(custom) = mail_templates::get(tx, &letter.org.id, letter.kind.key, letter.lang)? else {
@@ -94,7 +94,7 @@ pub fn subject_and_body(tx: &Transaction, letter: &Letter<'_>) -> Result<(String
 }
 
 /// Renders the mail (unsubscribe link given for non-critical kinds).
-pub fn render(tx: &Transaction, letter: &Letter<'_>, unsubscribe_url: Option<&str>) -> Result<OutgoingMail, AppError> {
+pub fn render(tx: &Tx, letter: &Letter<'_>, unsubscribe_url: Option<&str>) -> Result<OutgoingMail, AppError> {
     let lang = letter.lang;
     let (subject, body) = subject_and_body(tx, letter)?;
     let note = if letter.kind.critical {
@@ -142,7 +142,7 @@ pub fn render(tx: &Transaction, letter: &Letter<'_>, unsubscribe_url: Option<&st
 }
 
 /// Queues the mail of one notification; returns the outbox id.
-pub fn queue(tx: &Transaction, letter: Letter<'_>, now: i64, base_url: &reqwest::Url) -> Result<String, AppError> {
+pub fn queue(tx: &Tx, letter: Letter<'_>, base_url: &reqwest::Url) -> Result<String, AppError> {
     let unsubscribe_url = if letter.kind.critical {
         None
     } else {
@@ -154,7 +154,7 @@ pub fn queue(tx: &Transaction, letter: Letter<'_>, now: i64, base_url: &reqwest:
                 letter.user.id,
                 letter.org.id,
                 letter.kind.category.key(),
-                now
+                tx.now()
             ],
         )?;
         Some(format!(
@@ -163,5 +163,5 @@ pub fn queue(tx: &Transaction, letter: Letter<'_>, now: i64, base_url: &reqwest:
         ))
     };
     let mail = render(tx, &letter, unsubscribe_url.as_deref())?;
-    crate::mail::queue(tx, now, Some(&letter.org.id), &mail)
+    crate::mail::queue(tx, Some(&letter.org.id), &mail)
 }

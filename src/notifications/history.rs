@@ -4,20 +4,19 @@
 //! error, attempts); dead deliveries can be replayed.
 
 use super::texts;
-use crate::dashboard::Shell;
-use crate::db::Db;
 use crate::db::time::SharedClock;
 use crate::error::AppError;
-use crate::jobs::outbox::{self, Outbox};
+use crate::jobs::outbox::{self};
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
+use crate::web::app::App;
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use crate::web::when::When;
 use askama::Template;
 use rocket::State;
 use rocket::response::{Flash, Redirect};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// One notification and its deliveries.
 pub struct HistoryRow {
@@ -57,13 +56,12 @@ async fn history(
     ctx: PageCtx,
     member: Member,
     before: Option<String>,
-    db: &State<Db>,
+    app: App<'_>,
     time: &State<SharedClock>,
 ) -> Result<Html<HistoryPage>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let org_id = member.org.id.clone();
-    let raw = db
-        .read(move |c| {
+    let raw = app.db.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT n.id, n.created_at, u.email, n.kind, n.data, n.in_app, n.read_at IS NOT NULL, o.id, o.status, o.attempts, o.last_error
                  FROM notifications n JOIN users u ON u.id = n.user_id
@@ -149,41 +147,22 @@ async fn history(
 }
 
 #[rocket::post("/dashboard/notifications/history/<outbox_id>/replay")]
-async fn replay(
-    ctx: PageCtx,
-    member: Member,
-    outbox_id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    worker: &State<Arc<Outbox>>,
-) -> Result<Flash<Redirect>, AppError> {
+async fn replay(ctx: PageCtx, member: Member, outbox_id: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
-    let (audit, org_id, id, now) = (
-        member.audit(clock.now()),
-        member.org.id.clone(),
-        outbox_id.to_string(),
-        clock.now(),
-    );
-    db.write(move |tx| {
+    let (audit, org_id, id) = (member.audit(app.now()), member.org.id.clone(), outbox_id.to_string());
+    app.write(audit, move |tx| {
         // Only this org's own deliveries.
         let ours: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ?1 AND org_id = ?2)",
             (&id, &org_id),
             |r| r.get(0),
         )?;
-        if !ours || !outbox::replay(tx, &id, now)? {
+        if !ours || !outbox::replay(tx, &id)? {
             return Err(AppError::NotFound);
         }
-        crate::audit::record(
-            tx,
-            &audit,
-            "outbox.replayed",
-            Some(("outbox", &id)),
-            serde_json::json!({}),
-        )
+        crate::audit::record(tx, "outbox.replayed", Some(("outbox", &id)), serde_json::json!({}))
     })
     .await?;
-    worker.wake();
     Ok(Flash::success(
         Redirect::to("/dashboard/notifications/history"),
         ctx.t("admin.outbox.replayed"),

@@ -6,10 +6,11 @@
 //! mail escapes all of it, so an override can never inject markup.
 
 use super::{KINDS, Kind};
+use crate::db::Tx;
 use crate::error::{AppError, Message};
 use crate::web::i18n::Lang;
 use minijinja::{Environment, UndefinedBehavior};
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
 /// Longest subject and body accepted.
@@ -196,7 +197,7 @@ pub fn overridden(conn: &Connection, org_id: &str) -> Result<Vec<(String, String
 
 /// Saves (or replaces) an override; check it first with [`check`].
 pub fn save(
-    tx: &Transaction,
+    tx: &Tx,
     org_id: &str,
     kind: &str,
     lang: Lang,
@@ -215,7 +216,7 @@ pub fn save(
 }
 
 /// Removes an override (back to the built-in texts); false if there was none.
-pub fn reset(tx: &Transaction, org_id: &str, kind: &str, lang: Lang) -> Result<bool, AppError> {
+pub fn reset(tx: &Tx, org_id: &str, kind: &str, lang: Lang) -> Result<bool, AppError> {
     Ok(tx.execute(
         "DELETE FROM notification_templates WHERE org_id = ?1 AND kind = ?2 AND language = ?3",
         (org_id, kind, lang.code()),
@@ -223,7 +224,7 @@ pub fn reset(tx: &Transaction, org_id: &str, kind: &str, lang: Lang) -> Result<b
 }
 
 /// The kinds whose mail an org may customise (all of them).
-pub fn kinds() -> &'static [Kind] {
+pub fn kinds() -> &'static [&'static Kind] {
     KINDS
 }
 

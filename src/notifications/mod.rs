@@ -18,11 +18,12 @@ pub mod stream;
 pub mod template_pages;
 pub mod unsubscribe;
 
+use crate::db::Tx;
 use crate::db::ids::new_id;
 use crate::error::AppError;
 use crate::web::i18n::Lang;
 use prefs::{Channel, wants};
-use rusqlite::{Connection, Transaction};
+use rusqlite::Connection;
 use serde::Serialize;
 
 /// What a notification is about, for preferences and filters.
@@ -79,48 +80,63 @@ pub struct Kind {
     pub sample: &'static [(&'static str, &'static str)],
 }
 
-/// Every kind Luneo sends; features add theirs here.
-pub const KINDS: &[Kind] = &[
-    Kind {
-        key: "team.invitation_accepted",
-        category: Category::Team,
-        critical: false,
-        email_by_default: true,
-        sample: &[
-            ("name", "Camille Martin"),
-            ("email", "camille@example.com"),
-            ("org", "Atelier"),
-        ],
-    },
-    Kind {
-        key: "team.role_changed",
-        category: Category::Team,
-        critical: false,
-        email_by_default: true,
-        sample: &[("org", "Atelier"), ("role", "admin")],
-    },
-    Kind {
-        key: "account.password_changed",
-        category: Category::Security,
-        critical: true,
-        email_by_default: true,
-        sample: &[],
-    },
-    Kind {
-        key: "account.new_sign_in",
-        category: Category::Security,
-        critical: false,
-        email_by_default: true,
-        sample: &[
-            ("device", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"),
-            ("ip", "203.0.113.7"),
-            ("at", "2026-11-25T10:30:00Z"),
-        ],
-    },
+/// The kinds Luneo sends, one constant each: a feature names the constant
+/// in its [`Notice`], so a kind that does not exist does not compile.
+/// `team.invitation_accepted`.
+pub const TEAM_INVITATION_ACCEPTED: Kind = Kind {
+    key: "team.invitation_accepted",
+    category: Category::Team,
+    critical: false,
+    email_by_default: true,
+    sample: &[
+        ("name", "Camille Martin"),
+        ("email", "camille@example.com"),
+        ("org", "Atelier"),
+    ],
+};
+
+/// `team.role_changed`.
+pub const TEAM_ROLE_CHANGED: Kind = Kind {
+    key: "team.role_changed",
+    category: Category::Team,
+    critical: false,
+    email_by_default: true,
+    sample: &[("org", "Atelier"), ("role", "admin")],
+};
+
+/// `account.password_changed`.
+pub const ACCOUNT_PASSWORD_CHANGED: Kind = Kind {
+    key: "account.password_changed",
+    category: Category::Security,
+    critical: true,
+    email_by_default: true,
+    sample: &[],
+};
+
+/// `account.new_sign_in`.
+pub const ACCOUNT_NEW_SIGN_IN: Kind = Kind {
+    key: "account.new_sign_in",
+    category: Category::Security,
+    critical: false,
+    email_by_default: true,
+    sample: &[
+        ("device", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"),
+        ("ip", "203.0.113.7"),
+        ("at", "2026-11-25T10:30:00Z"),
+    ],
+};
+
+/// Every kind, for preferences, templates and lookups by key; a feature
+/// adds its constants here.
+pub const KINDS: &[&Kind] = &[
+    &TEAM_INVITATION_ACCEPTED,
+    &TEAM_ROLE_CHANGED,
+    &ACCOUNT_PASSWORD_CHANGED,
+    &ACCOUNT_NEW_SIGN_IN,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.key == key)
+    KINDS.iter().copied().find(|k| k.key == key)
 }
 
 /// The title and body of a notification in `lang`, filled from its data.
@@ -148,7 +164,7 @@ pub fn texts(lang: Lang, kind: &str, data: &serde_json::Value) -> (String, Strin
 /// What to tell: the kind, its data (the placeholders of its texts) and
 /// the page it is about.
 pub struct Notice<'a> {
-    pub kind: &'a str,
+    pub kind: &'static Kind,
     pub data: serde_json::Value,
     pub link: Option<&'a str>,
 }
@@ -158,19 +174,14 @@ pub struct Notice<'a> {
 /// each unless the person (or, if they never chose, their org) turned that
 /// channel off for the category; critical kinds always go out.
 pub fn notify(
-    tx: &Transaction,
+    tx: &Tx,
     org_id: &str,
     recipients: &[String],
     notice: Notice<'_>,
-    now: i64,
     base_url: &reqwest::Url,
 ) -> Result<Vec<String>, AppError> {
-    let Notice {
-        kind: kind_key,
-        data,
-        link,
-    } = notice;
-    let kind = kind(kind_key).ok_or_else(|| AppError::internal(format!("unknown notification kind {kind_key}")))?;
+    let Notice { kind, data, link } = notice;
+    let now = tx.now();
     let org = email::OrgHead::load(tx, org_id, base_url)?;
     let org_name = org.name.clone();
     let mut ids = vec![];
@@ -201,7 +212,7 @@ pub fn notify(
         }
         let id = new_id("ntf");
         if in_app {
-            crate::db::signal_after_commit(user_topic(user_id));
+            tx.announce(user_topic(user_id));
         }
         tx.execute(
             "INSERT INTO notifications (id, org_id, user_id, kind, category, data, link, in_app, created_at)
@@ -232,7 +243,7 @@ pub fn notify(
                 url: url.clone(),
                 tag: id.clone(),
             };
-            let outbox_id = push::queue(tx, now, org_id, sub, &message)?;
+            let outbox_id = push::queue(tx, org_id, sub, &message)?;
             tx.execute(
                 "INSERT INTO notification_deliveries (notification_id, channel, outbox_id) VALUES (?1, 'push', ?2)",
                 (&id, &outbox_id),
@@ -249,7 +260,6 @@ pub fn notify(
                     lang,
                     url,
                 },
-                now,
                 base_url,
             )?;
             tx.execute(
@@ -320,7 +330,7 @@ pub fn inbox(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The live-update topic of a person (see [`crate::db::signal_after_commit`]).
+/// The live-update topic of a person (see [`crate::db::Tx::announce`]).
 pub fn user_topic(user_id: &str) -> String {
     format!("user:{user_id}")
 }
@@ -335,27 +345,27 @@ pub fn unread_count(conn: &Connection, org_id: &str, user_id: &str) -> Result<i6
 }
 
 /// Marks one (or, with `None`, every) notification of a person read; returns how many changed.
-pub fn mark_read(tx: &Transaction, org_id: &str, user_id: &str, id: Option<&str>, now: i64) -> Result<usize, AppError> {
+pub fn mark_read(tx: &Tx, org_id: &str, user_id: &str, id: Option<&str>) -> Result<usize, AppError> {
     let changed = tx.execute(
         "UPDATE notifications SET read_at = ?4 WHERE org_id = ?1 AND user_id = ?2 AND read_at IS NULL AND (?3 IS NULL OR id = ?3)",
-        rusqlite::params![org_id, user_id, id, now],
+        rusqlite::params![org_id, user_id, id, tx.now()],
     )?;
     if changed > 0 {
-        crate::db::signal_after_commit(user_topic(user_id));
+        tx.announce(user_topic(user_id));
     }
     Ok(changed)
 }
 
 /// Archives one of a person's notifications (it leaves the inbox, counts as
 /// read); false if they have no such notification in this org.
-pub fn archive(tx: &Transaction, org_id: &str, user_id: &str, id: &str, now: i64) -> Result<bool, AppError> {
+pub fn archive(tx: &Tx, org_id: &str, user_id: &str, id: &str) -> Result<bool, AppError> {
     let changed = tx.execute(
         "UPDATE notifications SET archived_at = ?4, read_at = coalesce(read_at, ?4)
          WHERE id = ?3 AND org_id = ?1 AND user_id = ?2 AND archived_at IS NULL",
-        rusqlite::params![org_id, user_id, id, now],
+        rusqlite::params![org_id, user_id, id, tx.now()],
     )?;
     if changed > 0 {
-        crate::db::signal_after_commit(user_topic(user_id));
+        tx.announce(user_topic(user_id));
     }
     Ok(changed == 1)
 }

@@ -5,15 +5,14 @@
 
 use super::prefs::{Channel, PrefRow, org_defaults, preferences, save_org_defaults, save_preferences};
 use super::{Category, InboxFilter, Notification, archive, inbox, mark_read, texts};
-use crate::config::Config;
-use crate::dashboard::Shell;
-use crate::db::Db;
 use crate::db::time::SharedClock;
 use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::api::ListResponse;
+use crate::web::app::App;
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use crate::web::when::When;
 use askama::Template;
 use rocket::State;
@@ -52,7 +51,7 @@ async fn list(
     unread: Option<bool>,
     category: Option<&str>,
     before: Option<String>,
-    db: &State<Db>,
+    app: App<'_>,
     time: &State<SharedClock>,
 ) -> Result<Html<InboxPage>, AppError> {
     let category = category.and_then(Category::parse);
@@ -63,7 +62,8 @@ async fn list(
         before,
     };
     let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
-    let rows = db
+    let rows = app
+        .db
         .read(move |c| inbox(c, &org_id, &user_id, &filter, PAGE_SIZE + 1))
         .await?;
     let page = ListResponse::from_rows(rows, PAGE_SIZE, |n| n.id.clone());
@@ -99,16 +99,12 @@ async fn list(
 }
 
 #[rocket::post("/dashboard/notifications/<id>/read")]
-async fn read_one(member: Member, id: &str, db: &State<Db>, clock: &State<SharedClock>) -> Result<Redirect, AppError> {
-    let (org_id, user_id, key, now) = (
-        member.org.id.clone(),
-        member.user.id.clone(),
-        id.to_string(),
-        clock.now(),
-    );
-    let link: Option<String> = db
+async fn read_one(member: Member, id: &str, app: App<'_>) -> Result<Redirect, AppError> {
+    let (org_id, user_id, key) = (member.org.id.clone(), member.user.id.clone(), id.to_string());
+    let link: Option<String> = app
+        .db
         .write(move |tx| {
-            mark_read(tx, &org_id, &user_id, Some(&key), now)?;
+            mark_read(tx, &org_id, &user_id, Some(&key))?;
             use rusqlite::OptionalExtension;
             Ok(tx
                 .query_row(
@@ -127,20 +123,9 @@ async fn read_one(member: Member, id: &str, db: &State<Db>, clock: &State<Shared
 }
 
 #[rocket::post("/dashboard/notifications/<id>/archive")]
-async fn archive_one(
-    ctx: PageCtx,
-    member: Member,
-    id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Flash<Redirect>, AppError> {
-    let (org_id, user_id, key, now) = (
-        member.org.id.clone(),
-        member.user.id.clone(),
-        id.to_string(),
-        clock.now(),
-    );
-    if !db.write(move |tx| archive(tx, &org_id, &user_id, &key, now)).await? {
+async fn archive_one(ctx: PageCtx, member: Member, id: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+    let (org_id, user_id, key) = (member.org.id.clone(), member.user.id.clone(), id.to_string());
+    if !app.db.write(move |tx| archive(tx, &org_id, &user_id, &key)).await? {
         return Err(AppError::NotFound);
     }
     Ok(Flash::success(
@@ -150,14 +135,9 @@ async fn archive_one(
 }
 
 #[rocket::post("/dashboard/notifications/read-all")]
-async fn read_all(
-    ctx: PageCtx,
-    member: Member,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Flash<Redirect>, AppError> {
-    let (org_id, user_id, now) = (member.org.id.clone(), member.user.id.clone(), clock.now());
-    db.write(move |tx| mark_read(tx, &org_id, &user_id, None, now)).await?;
+async fn read_all(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+    let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
+    app.db.write(move |tx| mark_read(tx, &org_id, &user_id, None)).await?;
     Ok(Flash::success(
         Redirect::to("/dashboard/notifications"),
         ctx.t("notifications.all_read"),
@@ -178,14 +158,10 @@ struct PrefsPage {
 }
 
 #[rocket::get("/dashboard/settings/notifications")]
-async fn prefs(
-    ctx: PageCtx,
-    member: Member,
-    db: &State<Db>,
-    config: &State<Config>,
-) -> Result<Html<PrefsPage>, AppError> {
+async fn prefs(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<PrefsPage>, AppError> {
     let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
-    let (rows, digest, push_devices) = db
+    let (rows, digest, push_devices) = app
+        .db
         .read(move |c| {
             Ok((
                 preferences(c, &user_id, &org_id)?,
@@ -203,7 +179,7 @@ async fn prefs(
         rows,
         channels: Channel::ALL,
         digest,
-        push_enabled: config.vapid.is_some(),
+        push_enabled: app.config.vapid.is_some(),
         push_devices,
         can_set_defaults: member.can(Area::Settings, Level::Manage),
     }))
@@ -221,23 +197,16 @@ async fn save_prefs(
     ctx: PageCtx,
     member: Member,
     form: Form<PrefsForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
-    let now = clock.now();
+    let now = app.now();
     let (audit, user_id, org_id) = (member.audit(now), member.user.id.clone(), member.org.id.clone());
     let PrefsForm { on, digest } = form.into_inner();
-    db.write(move |tx| {
+    app.write(audit, move |tx| {
         save_preferences(tx, &user_id, &org_id, &on)?;
         super::digest::set_frequency(tx, &user_id, &org_id, &digest)?;
         let meta = serde_json::json!({ "channels": on, "digest": digest });
-        crate::audit::record(
-            tx,
-            &audit,
-            "notifications.preferences_changed",
-            Some(("user", &user_id)),
-            meta,
-        )
+        crate::audit::record(tx, "notifications.preferences_changed", Some(("user", &user_id)), meta)
     })
     .await?;
     Ok(Flash::success(
@@ -256,10 +225,10 @@ struct DefaultsPage {
 }
 
 #[rocket::get("/dashboard/settings/notifications/defaults")]
-async fn defaults(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<DefaultsPage>, AppError> {
+async fn defaults(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<DefaultsPage>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let org_id = member.org.id.clone();
-    let rows = db.read(move |c| org_defaults(c, &org_id)).await?;
+    let rows = app.db.read(move |c| org_defaults(c, &org_id)).await?;
     Ok(Html(DefaultsPage {
         ctx,
         shell: Shell::new(&member, "settings"),
@@ -278,16 +247,14 @@ async fn save_defaults(
     ctx: PageCtx,
     member: Member,
     form: Form<DefaultsForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
-    let (audit, org_id, on) = (member.audit(clock.now()), member.org.id.clone(), form.into_inner().on);
-    db.write(move |tx| {
+    let (audit, org_id, on) = (member.audit(app.now()), member.org.id.clone(), form.into_inner().on);
+    app.write(audit, move |tx| {
         save_org_defaults(tx, &org_id, &on)?;
         crate::audit::record(
             tx,
-            &audit,
             "notifications.org_defaults_changed",
             None,
             serde_json::json!({ "channels": on }),

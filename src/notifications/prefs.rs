@@ -4,8 +4,9 @@
 //! wins over the built-in one.
 
 use super::{Category, KINDS};
+use crate::db::Tx;
 use crate::error::AppError;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
 
 /// Where a notification can reach someone.
@@ -194,12 +195,7 @@ fn cells(enabled: &HashMap<String, bool>) -> impl Iterator<Item = (Category, Cha
 }
 
 /// Saves a person's grid from `enabled` ("category.channel" → on; absent = off).
-pub fn save_preferences(
-    tx: &Transaction,
-    user_id: &str,
-    org_id: &str,
-    enabled: &HashMap<String, bool>,
-) -> Result<(), AppError> {
+pub fn save_preferences(tx: &Tx, user_id: &str, org_id: &str, enabled: &HashMap<String, bool>) -> Result<(), AppError> {
     for (c, ch, on) in cells(enabled) {
         tx.execute(
             "INSERT INTO notification_prefs (user_id, org_id, category, channel, enabled) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -211,7 +207,7 @@ pub fn save_preferences(
 }
 
 /// Saves the org's defaults from `enabled` ("category.channel" → on; absent = off).
-pub fn save_org_defaults(tx: &Transaction, org_id: &str, enabled: &HashMap<String, bool>) -> Result<(), AppError> {
+pub fn save_org_defaults(tx: &Tx, org_id: &str, enabled: &HashMap<String, bool>) -> Result<(), AppError> {
     for (c, ch, on) in cells(enabled) {
         tx.execute(
             "INSERT INTO org_notification_defaults (org_id, category, channel, enabled) VALUES (?1, ?2, ?3, ?4)

@@ -6,18 +6,16 @@
 
 use super::mail_templates::{self as mt, MailTemplate};
 use super::{Kind, kind, texts};
-use crate::dashboard::Shell;
-use crate::db::Db;
-use crate::db::time::SharedClock;
 use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 use crate::web::api::ApiJson;
+use crate::web::app::App;
 use crate::web::forms::FormState;
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use askama::Template;
-use rocket::State;
 use rocket::form::Form;
 use rocket::http::Status;
 use rocket::response::status::Custom;
@@ -50,10 +48,10 @@ fn find(kind_key: &str, lang: &str) -> Result<(&'static Kind, Lang), AppError> {
 }
 
 #[rocket::get("/dashboard/settings/notifications/templates")]
-async fn list(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<ListPage>, AppError> {
+async fn list(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<ListPage>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let org_id = member.org.id.clone();
-    let custom = db.read(move |c| mt::overridden(c, &org_id)).await?;
+    let custom = app.db.read(move |c| mt::overridden(c, &org_id)).await?;
     let kinds = mt::kinds()
         .iter()
         .map(|k| KindRow {
@@ -126,12 +124,12 @@ async fn edit(
     member: Member,
     kind_key: &str,
     lang: &str,
-    db: &State<Db>,
+    app: App<'_>,
 ) -> Result<Html<EditPage>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let (kind, lang) = find(kind_key, lang)?;
     let org_id = member.org.id.clone();
-    let custom = db.read(move |c| mt::get(c, &org_id, kind.key, lang)).await?;
+    let custom = app.db.read(move |c| mt::get(c, &org_id, kind.key, lang)).await?;
     let mut page = EditPage::new(ctx, &member, kind, lang);
     page.customised = custom.is_some();
     let current = custom.unwrap_or_else(|| mt::default_template(lang, kind));
@@ -154,8 +152,7 @@ async fn save(
     kind_key: &str,
     lang: &str,
     form: Form<TemplateForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<EditPage>>>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let (kind, lang) = find(kind_key, lang)?;
@@ -166,7 +163,8 @@ async fn save(
     };
     let checked = mt::check(kind, &template, &member.org.name, true);
     let org_id = member.org.id.clone();
-    let customised = db
+    let customised = app
+        .db
         .read(move |c| Ok(mt::get(c, &org_id, kind.key, lang)?.is_some()))
         .await?;
     let values = [("subject", template.subject.as_str()), ("body", template.body.as_str())];
@@ -186,7 +184,7 @@ async fn save(
             Ok(Either::Right(Custom(Status::Ok, Html(page))))
         }
         (Ok(_), _) => {
-            save_override(&member, kind, lang, template, db, clock.now()).await?;
+            save_override(&member, kind, lang, template, &app).await?;
             Ok(Either::Left(Flash::success(
                 Redirect::to(format!(
                     "/dashboard/settings/notifications/templates/{}/{}",
@@ -205,15 +203,14 @@ async fn save_override(
     kind: &'static Kind,
     lang: Lang,
     template: MailTemplate,
-    db: &Db,
-    now: i64,
+    app: &App<'_>,
 ) -> Result<(), AppError> {
+    let now = app.now();
     let (audit, org_id, user_id) = (member.audit(now), member.org.id.clone(), member.user.id.clone());
-    db.write(move |tx| {
+    app.write(audit, move |tx| {
         mt::save(tx, &org_id, kind.key, lang, &template, &user_id, now)?;
         crate::audit::record(
             tx,
-            &audit,
             "notifications.template_saved",
             Some(("notification_kind", kind.key)),
             json!({ "language": lang.code() }),
@@ -222,15 +219,14 @@ async fn save_override(
     .await
 }
 
-async fn reset_override(member: &Member, kind: &'static Kind, lang: Lang, db: &Db, now: i64) -> Result<bool, AppError> {
+async fn reset_override(member: &Member, kind: &'static Kind, lang: Lang, app: &App<'_>) -> Result<bool, AppError> {
     member.require(Area::Settings, Level::Manage)?;
-    let (audit, org_id) = (member.audit(now), member.org.id.clone());
-    db.write(move |tx| {
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    app.write(audit, move |tx| {
         let removed = mt::reset(tx, &org_id, kind.key, lang)?;
         if removed {
             crate::audit::record(
                 tx,
-                &audit,
                 "notifications.template_reset",
                 Some(("notification_kind", kind.key)),
                 json!({ "language": lang.code() }),
@@ -247,11 +243,10 @@ async fn reset(
     member: Member,
     kind_key: &str,
     lang: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     let (kind, lang) = find(kind_key, lang)?;
-    reset_override(&member, kind, lang, db, clock.now()).await?;
+    reset_override(&member, kind, lang, &app).await?;
     Ok(Flash::success(
         Redirect::to(format!(
             "/dashboard/settings/notifications/templates/{}/{}",
@@ -263,11 +258,10 @@ async fn reset(
 }
 
 #[rocket::get("/api/v1/notifications/templates")]
-async fn api_list(member: Member, db: &State<Db>) -> Result<Json<Value>, AppError> {
+async fn api_list(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let org_id = member.org.id.clone();
-    let data = db
-        .read(move |c| {
+    let data = app.db.read(move |c| {
             let mut out = vec![];
             for k in mt::kinds() {
                 for lang in Lang::ALL {
@@ -297,8 +291,7 @@ async fn api_put(
     kind_key: &str,
     lang: &str,
     body: ApiJson<TemplateBody>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Json<Value>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let (kind, lang) = find(kind_key, lang)?;
@@ -307,7 +300,7 @@ async fn api_put(
         body: body.0.body,
     };
     mt::check(kind, &template, &member.org.name, false)?;
-    save_override(&member, kind, lang, template.clone(), db, clock.now()).await?;
+    save_override(&member, kind, lang, template.clone(), &app).await?;
     Ok(Json(
         json!({ "kind": kind.key, "language": lang.code(), "customised": true, "subject": template.subject, "body": template.body }),
     ))
@@ -331,15 +324,9 @@ async fn api_preview(
 }
 
 #[rocket::delete("/api/v1/notifications/templates/<kind_key>/<lang>")]
-async fn api_reset(
-    member: Member,
-    kind_key: &str,
-    lang: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Status, AppError> {
+async fn api_reset(member: Member, kind_key: &str, lang: &str, app: App<'_>) -> Result<Status, AppError> {
     let (kind, lang) = find(kind_key, lang)?;
-    if reset_override(&member, kind, lang, db, clock.now()).await? {
+    if reset_override(&member, kind, lang, &app).await? {
         Ok(Status::NoContent)
     } else {
         Err(AppError::NotFound)

@@ -5,12 +5,11 @@
 //! can do is stop some mail.
 
 use super::Category;
-use crate::db::Db;
 use crate::db::ids::hash_token;
 use crate::error::AppError;
+use crate::web::app::App;
 use crate::web::page::{Html, PageCtx};
 use askama::Template;
-use rocket::State;
 use rusqlite::OptionalExtension;
 
 #[derive(Template)]
@@ -23,23 +22,24 @@ struct UnsubscribePage {
     done: bool,
 }
 
-async fn lookup(db: &Db, token: &str) -> Result<(String, String, String), AppError> {
+async fn lookup(app: &App<'_>, token: &str) -> Result<(String, String, String), AppError> {
     let hash = hash_token(token);
-    db.read(move |c| {
-        Ok(c.query_row(
-            "SELECT user_id, org_id, category FROM unsubscribe_tokens WHERE token_hash = ?1",
-            [&hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?)
-    })
-    .await?
-    .ok_or(AppError::NotFound)
+    app.db
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT user_id, org_id, category FROM unsubscribe_tokens WHERE token_hash = ?1",
+                [&hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+        })
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 #[rocket::get("/unsubscribe/<token>")]
-async fn confirm(ctx: PageCtx, token: &str, db: &State<Db>) -> Result<Html<UnsubscribePage>, AppError> {
-    let (_, _, category) = lookup(db, token).await?;
+async fn confirm(ctx: PageCtx, token: &str, app: App<'_>) -> Result<Html<UnsubscribePage>, AppError> {
+    let (_, _, category) = lookup(&app, token).await?;
     let category = ctx.t(&format!("notifications.categories.{category}")).to_string();
     Ok(Html(UnsubscribePage {
         ctx,
@@ -50,24 +50,18 @@ async fn confirm(ctx: PageCtx, token: &str, db: &State<Db>) -> Result<Html<Unsub
 }
 
 #[rocket::post("/unsubscribe/<token>")]
-async fn unsubscribe(
-    ctx: PageCtx,
-    token: &str,
-    db: &State<Db>,
-    clock: &State<crate::db::time::SharedClock>,
-) -> Result<Html<UnsubscribePage>, AppError> {
-    let (user_id, org_id, category) = lookup(db, token).await?;
+async fn unsubscribe(ctx: PageCtx, token: &str, app: App<'_>) -> Result<Html<UnsubscribePage>, AppError> {
+    let (user_id, org_id, category) = lookup(&app, token).await?;
     Category::parse(&category).ok_or(AppError::NotFound)?;
-    let (cat, now) = (category.clone(), clock.now());
-    db.write(move |tx| {
+    let (cat, now) = (category.clone(), app.now());
+    app.write(crate::audit::AuditCtx::system(Some(&org_id), now), move |tx| {
         tx.execute(
             "INSERT INTO notification_prefs (user_id, org_id, category, channel, enabled) VALUES (?1, ?2, ?3, 'email', 0)
              ON CONFLICT (user_id, org_id, category, channel) DO UPDATE SET enabled = 0",
             (&user_id, &org_id, &cat),
         )?;
-        let audit = crate::audit::AuditCtx::system(Some(&org_id), now);
         let meta = serde_json::json!({ "category": cat, "channel": "email", "via": "unsubscribe link" });
-        crate::audit::record(tx, &audit, "notifications.unsubscribed", Some(("user", &user_id)), meta)
+        crate::audit::record(tx, "notifications.unsubscribed", Some(("user", &user_id)), meta)
     })
     .await?;
     let category = ctx.t(&format!("notifications.categories.{category}")).to_string();

@@ -7,18 +7,14 @@ use super::escalation::guarded;
 use super::perms::{Area, Level};
 use super::team::{self, Invitation, MemberRow};
 use crate::audit::pages::AuditQuery;
-use crate::config::Config;
-use crate::db::Db;
-use crate::db::time::{SharedClock, rfc3339};
+use crate::db::time::rfc3339;
 use crate::error::AppError;
-use crate::jobs::outbox::Outbox;
 use crate::web::api::{ApiJson, Created, ListResponse, PageParams, created};
-use rocket::State;
+use crate::web::app::App;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 #[rocket::get("/api/v1/me")]
 fn me(member: Member) -> Json<Value> {
@@ -75,10 +71,10 @@ fn to_json<T>(list: ListResponse<T>, f: impl Fn(&T) -> Value) -> Json<Value> {
 }
 
 #[rocket::get("/api/v1/members?<page..>")]
-async fn members(member: Member, page: PageParams, db: &State<Db>) -> Result<Json<Value>, AppError> {
+async fn members(member: Member, page: PageParams, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::View)?;
     let org_id = member.org.id.clone();
-    let rows = db.read(move |c| team::members(c, &org_id)).await?;
+    let rows = app.db.read(move |c| team::members(c, &org_id)).await?;
     Ok(to_json(page_by_id(rows, &page, |m| m.user_id.clone())?, member_json))
 }
 
@@ -93,21 +89,19 @@ async fn change_member(
     member: Member,
     id: &str,
     body: ApiJson<RoleChange>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
+    app: App<'_>,
 ) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let base = config.base_url.clone();
+    let base = app.base_url().clone();
     let (audit, org_id, actor, user_id) = (
-        member.audit(clock.now()),
+        member.audit(app.now()),
         member.org.id.clone(),
         member.acting(),
         id.to_string(),
     );
     let target = ("user", user_id.clone());
-    let row = guarded(db, audit.clone(), "member.role_change_refused", target, move |tx| {
-        team::change_role(tx, &audit, &actor, &org_id, &user_id, &body.0.role, &base)?;
+    let row = guarded(app.db, audit.clone(), "member.role_change_refused", target, move |tx| {
+        team::change_role(tx, &actor, &org_id, &user_id, &body.0.role, &base)?;
         team::members(tx, &org_id)?
             .into_iter()
             .find(|m| m.user_id == user_id)
@@ -118,22 +112,17 @@ async fn change_member(
 }
 
 #[rocket::delete("/api/v1/members/<id>")]
-async fn remove_member(
-    member: Member,
-    id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Status, AppError> {
+async fn remove_member(member: Member, id: &str, app: App<'_>) -> Result<Status, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let (audit, org_id, actor, user_id) = (
-        member.audit(clock.now()),
+        member.audit(app.now()),
         member.org.id.clone(),
         member.acting(),
         id.to_string(),
     );
     let target = ("user", user_id.clone());
-    guarded(db, audit.clone(), "member.removal_refused", target, move |tx| {
-        team::remove_member(tx, &audit, &actor, &org_id, &user_id)
+    guarded(app.db, audit.clone(), "member.removal_refused", target, move |tx| {
+        team::remove_member(tx, &actor, &org_id, &user_id)
     })
     .await?;
     Ok(Status::NoContent)
@@ -152,52 +141,34 @@ fn default_role() -> String {
 }
 
 #[rocket::post("/api/v1/invitations", data = "<body>")]
-async fn invite(
-    member: Member,
-    body: ApiJson<NewInvitation>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
-    outbox: &State<Arc<Outbox>>,
-) -> Result<Created<Value>, AppError> {
+async fn invite(member: Member, body: ApiJson<NewInvitation>, app: App<'_>) -> Result<Created<Value>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     if !member.user.email_verified {
         return Err(AppError::Forbidden("team.error.confirm_email_first".into()));
     }
-    let now = clock.now();
-    let (audit, org, base) = (member.audit(now), member.org.clone(), config.base_url.clone());
+    let now = app.now();
+    let (audit, org, base) = (member.audit(now), member.org.clone(), app.base_url().clone());
     let (actor, target) = (member.acting(), ("email", body.0.email.trim().to_string()));
-    let invitation = guarded(db, audit.clone(), "invitation.refused", target, move |tx| {
-        team::invite(tx, &audit, &org, &actor, &body.0.email, &body.0.role, &base)
+    let invitation = guarded(app.db, audit.clone(), "invitation.refused", target, move |tx| {
+        team::invite(tx, &org, &actor, &body.0.email, &body.0.role, &base)
     })
     .await?;
-    outbox.wake();
     Ok(created(invitation_json(&invitation)))
 }
 
 #[rocket::get("/api/v1/invitations?<page..>")]
-async fn invitations(
-    member: Member,
-    page: PageParams,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Json<Value>, AppError> {
+async fn invitations(member: Member, page: PageParams, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::View)?;
-    let (org_id, now) = (member.org.id.clone(), clock.now());
-    let rows = db.read(move |c| team::pending_invitations(c, &org_id, now)).await?;
+    let (org_id, now) = (member.org.id.clone(), app.now());
+    let rows = app.db.read(move |c| team::pending_invitations(c, &org_id, now)).await?;
     Ok(to_json(page_by_id(rows, &page, |i| i.id.clone())?, invitation_json))
 }
 
 #[rocket::delete("/api/v1/invitations/<id>")]
-async fn revoke_invitation(
-    member: Member,
-    id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Status, AppError> {
+async fn revoke_invitation(member: Member, id: &str, app: App<'_>) -> Result<Status, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let (audit, org_id, id) = (member.audit(clock.now()), member.org.id.clone(), id.to_string());
-    db.write(move |tx| team::revoke(tx, &audit, &org_id, &id)).await?;
+    let (audit, org_id, id) = (member.audit(app.now()), member.org.id.clone(), id.to_string());
+    app.write(audit, move |tx| team::revoke(tx, &org_id, &id)).await?;
     Ok(Status::NoContent)
 }
 
@@ -217,14 +188,15 @@ fn api_time(field: &str, value: &str) -> Result<Option<i64>, AppError> {
 }
 
 #[rocket::get("/api/v1/audit-log?<limit>&<q..>")]
-async fn audit_log(member: Member, q: AuditQuery, limit: Option<i64>, db: &State<Db>) -> Result<Json<Value>, AppError> {
+async fn audit_log(member: Member, q: AuditQuery, limit: Option<i64>, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let limit = PageParams { limit, cursor: None }.limit()?;
     let mut filter = q.filter_without_dates();
     filter.from = api_time("from", q.from.as_deref().unwrap_or(""))?;
     filter.to = api_time("to", q.to.as_deref().unwrap_or(""))?;
     let org_id = member.org.id.clone();
-    let rows = db
+    let rows = app
+        .db
         .read(move |c| crate::audit::list(c, &org_id, &filter, limit + 1))
         .await?;
     let page = ListResponse::from_rows(rows, limit, |r| r.id.clone());

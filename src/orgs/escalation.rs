@@ -16,8 +16,8 @@ use super::Role;
 use super::perms::{Area, Grants, Perm};
 use crate::audit::{self, AuditCtx};
 use crate::db::Db;
+use crate::db::Tx;
 use crate::error::{AppError, Message};
-use rusqlite::Transaction;
 
 /// Who is acting: their user id, name and the role they hold in the org.
 #[derive(Debug, Clone)]
@@ -138,14 +138,14 @@ pub async fn guarded<T, F>(
 ) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: FnOnce(&Transaction) -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&Tx) -> Result<T, AppError> + Send + 'static,
 {
-    let result = db.write(change).await;
+    let result = db.write_as(audit.clone(), change).await;
     if let Err(AppError::Refused(refusal)) = &result {
         let refusal = refusal.clone();
-        db.write(move |tx| {
+        db.write_as(audit, move |tx| {
             let meta = serde_json::json!({ "rule": refusal.key, "permission": refusal.arg("permission") });
-            audit::record(tx, &audit, action, Some((target.0, &target.1)), meta)
+            audit::record(tx, action, Some((target.0, &target.1)), meta)
         })
         .await?;
     }

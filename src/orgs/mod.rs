@@ -15,12 +15,13 @@ mod team_pages;
 use crate::audit::{self, Actor, AuditCtx};
 use crate::auth::{Identity, User, Via};
 use crate::db::Db;
+use crate::db::Tx;
 use crate::db::ids::new_id;
 use crate::error::AppError;
 use crate::web::error::stash;
 use perms::{Area, Grants, Level, Perm, Preset};
 use rocket::request::{FromRequest, Outcome, Request};
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,7 +78,7 @@ pub(crate) fn role_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Role
 }
 
 /// A URL-safe slug for `name` not yet taken (`my-shop`, `my-shop-2`, …).
-fn free_slug(tx: &Transaction, name: &str) -> Result<String, AppError> {
+fn free_slug(tx: &Tx, name: &str) -> Result<String, AppError> {
     let mut base = slug::slugify(name);
     base.truncate(48);
     let base = if base.trim_matches('-').is_empty() {
@@ -100,12 +101,12 @@ fn free_slug(tx: &Transaction, name: &str) -> Result<String, AppError> {
 }
 
 /// Creates an organisation with the preset roles, owned by `owner`.
-pub fn create_org(tx: &Transaction, ctx: &AuditCtx, name: &str, owner: &User, language: &str) -> Result<Org, AppError> {
+pub fn create_org(tx: &Tx, name: &str, owner: &User, language: &str) -> Result<Org, AppError> {
     let id = new_id("org");
     let slug = free_slug(tx, name)?;
     tx.execute(
         "INSERT INTO orgs (id, slug, name, default_language, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![id, slug, name.trim(), language, ctx.now],
+        rusqlite::params![id, slug, name.trim(), language, tx.now()],
     )?;
     for preset in Preset::ALL {
         tx.execute(
@@ -119,26 +120,19 @@ pub fn create_org(tx: &Transaction, ctx: &AuditCtx, name: &str, owner: &User, la
             ],
         )?;
     }
-    let ctx = ctx.in_org(&id);
-    audit::record(
+    audit::record_in(
         tx,
-        &ctx,
+        &id,
         "org.created",
         Some(("org", &id)),
         serde_json::json!({ "name": name.trim(), "slug": slug }),
     )?;
-    add_member(tx, &ctx, &id, &owner.id, "owner")?;
+    add_member(tx, &id, &owner.id, "owner")?;
     Ok(org(tx, &id)?.expect("just created"))
 }
 
 /// Adds a user to an organisation with the role `role_key`.
-pub fn add_member(
-    tx: &Transaction,
-    ctx: &AuditCtx,
-    org_id: &str,
-    user_id: &str,
-    role_key: &str,
-) -> Result<(), AppError> {
+pub fn add_member(tx: &Tx, org_id: &str, user_id: &str, role_key: &str) -> Result<(), AppError> {
     let role_id: String = tx
         .query_row(
             "SELECT id FROM roles WHERE org_id = ?1 AND key = ?2",
@@ -154,11 +148,11 @@ pub fn add_member(
         })?;
     tx.execute(
         "INSERT INTO memberships (org_id, user_id, role_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-        (org_id, user_id, &role_id, ctx.now),
+        (org_id, user_id, &role_id, tx.now()),
     )?;
-    audit::record(
+    audit::record_in(
         tx,
-        &ctx.in_org(org_id),
+        org_id,
         "member.added",
         Some(("user", user_id)),
         serde_json::json!({ "role": role_key }),

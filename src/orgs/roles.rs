@@ -6,19 +6,18 @@ use super::escalation::{self, guarded};
 use super::perms::{Area, Grants, Level};
 use super::{Member, Role, team};
 use crate::audit;
-use crate::dashboard::Shell;
-use crate::db::Db;
 use crate::db::ids::new_id;
-use crate::db::time::SharedClock;
 use crate::error::AppError;
+use crate::web::app::App;
 use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use askama::Template;
+use rocket::Either;
 use rocket::form::Form;
 use rocket::http::Status;
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
-use rocket::{Either, State};
 use std::collections::HashMap;
 
 /// One row of the matrix: an area and each role's level there.
@@ -41,10 +40,10 @@ struct RolesPage {
     form: FormState,
 }
 
-async fn page(ctx: PageCtx, member: &Member, db: &Db, form: FormState) -> Result<RolesPage, AppError> {
+async fn page(ctx: PageCtx, member: &Member, app: &App<'_>, form: FormState) -> Result<RolesPage, AppError> {
     member.require(Area::Team, Level::View)?;
     let org_id = member.org.id.clone();
-    let roles = db.read(move |c| team::roles(c, &org_id)).await?;
+    let roles = app.db.read(move |c| team::roles(c, &org_id)).await?;
     let rows = Area::ALL
         .into_iter()
         .map(|area| MatrixRow {
@@ -68,8 +67,8 @@ async fn page(ctx: PageCtx, member: &Member, db: &Db, form: FormState) -> Result
 }
 
 #[rocket::get("/dashboard/team/roles")]
-async fn roles(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<RolesPage>, AppError> {
-    Ok(Html(page(ctx, &member, db, FormState::default()).await?))
+async fn roles(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<RolesPage>, AppError> {
+    Ok(Html(page(ctx, &member, &app, FormState::default()).await?))
 }
 
 #[derive(rocket::FromForm)]
@@ -83,8 +82,7 @@ async fn create(
     ctx: PageCtx,
     member: Member,
     form: Form<NewRoleForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<RolesPage>>>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let name = form.name.trim().to_string();
@@ -97,13 +95,13 @@ async fn create(
     } else {
         None
     };
-    let (audit, org_id, actor) = (member.audit(clock.now()), member.org.id.clone(), member.acting());
+    let (audit, org_id, actor) = (member.audit(app.now()), member.org.id.clone(), member.acting());
     let result =
         match problem {
             Some(p) => Err(AppError::invalid("name", p)),
             None => {
                 let (n, k) = (name.clone(), key.clone());
-                db.write(move |tx| {
+                app.write(audit, move |tx| {
                     let taken: bool = tx.query_row(
                         "SELECT EXISTS (SELECT 1 FROM roles WHERE org_id = ?1 AND key = ?2)",
                         (&org_id, &k),
@@ -122,7 +120,6 @@ async fn create(
                 )?;
                     audit::record(
                         tx,
-                        &audit,
                         "role.created",
                         Some(("role", &id)),
                         serde_json::json!({ "name": n, "key": k }),
@@ -140,7 +137,7 @@ async fn create(
             let state = FormState::with_values(&[("name", &name)]).with_errors(errors);
             Ok(Either::Right(Custom(
                 Status::UnprocessableEntity,
-                Html(page(ctx, &member, db, state).await?),
+                Html(page(ctx, &member, &app, state).await?),
             )))
         }
         Err(other) => Err(other),
@@ -172,19 +169,18 @@ async fn update(
     member: Member,
     id: &str,
     form: Form<GrantsForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let grants = parse_grants(&form.levels)?;
     let (audit, org_id, id, actor) = (
-        member.audit(clock.now()),
+        member.audit(app.now()),
         member.org.id.clone(),
         id.to_string(),
         member.acting(),
     );
     let target = ("role", id.clone());
-    guarded(db, audit.clone(), "role.change_refused", target, move |tx| {
+    guarded(app.db, audit.clone(), "role.change_refused", target, move |tx| {
         let role = team::roles(tx, &org_id)?
             .into_iter()
             .find(|r| r.id == id && !r.builtin)
@@ -196,7 +192,6 @@ async fn update(
         )?;
         audit::record(
             tx,
-            &audit,
             "role.permissions_changed",
             Some(("role", &id)),
             serde_json::json!({ "permissions": grants.list() }),
@@ -210,16 +205,10 @@ async fn update(
 }
 
 #[rocket::post("/dashboard/team/roles/<id>/delete")]
-async fn delete(
-    ctx: PageCtx,
-    member: Member,
-    id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Flash<Redirect>, AppError> {
+async fn delete(ctx: PageCtx, member: Member, id: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let (audit, org_id, id) = (member.audit(clock.now()), member.org.id.clone(), id.to_string());
-    db.write(move |tx| {
+    let (audit, org_id, id) = (member.audit(app.now()), member.org.id.clone(), id.to_string());
+    app.write(audit, move |tx| {
         let used: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM memberships WHERE role_id = ?1) OR EXISTS (SELECT 1 FROM invitations WHERE role_id = ?1)",
             [&id],
@@ -231,7 +220,7 @@ async fn delete(
         if tx.execute("DELETE FROM roles WHERE org_id = ?1 AND id = ?2 AND builtin = 0", (&org_id, &id))? == 0 {
             return Err(AppError::NotFound);
         }
-        audit::record(tx, &audit, "role.deleted", Some(("role", &id)), serde_json::json!({}))
+        audit::record(tx, "role.deleted", Some(("role", &id)), serde_json::json!({}))
     })
     .await?;
     Ok(Flash::success(

@@ -5,19 +5,18 @@
 use super::Member;
 use super::perms::{Area, Level};
 use crate::audit;
-use crate::dashboard::Shell;
-use crate::db::Db;
-use crate::db::time::SharedClock;
 use crate::error::{AppError, FieldError};
+use crate::web::app::App;
 use crate::web::forms::{Checks, FormState};
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use askama::Template;
+use rocket::Either;
 use rocket::form::Form;
 use rocket::http::Status;
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
-use rocket::{Either, State};
 
 #[derive(Template)]
 #[template(path = "team/settings.html")]
@@ -42,22 +41,23 @@ fn current_values(member: &Member, retention: i64) -> FormState {
     ])
 }
 
-async fn retention(db: &Db, org_id: &str) -> Result<i64, AppError> {
+async fn retention(app: &App<'_>, org_id: &str) -> Result<i64, AppError> {
     let id = org_id.to_string();
-    db.read(move |c| {
-        Ok(
-            c.query_row("SELECT audit_retention_days FROM orgs WHERE id = ?1", [&id], |r| {
-                r.get(0)
-            })?,
-        )
-    })
-    .await
+    app.db
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT audit_retention_days FROM orgs WHERE id = ?1", [&id], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
 }
 
 #[rocket::get("/dashboard/settings")]
-async fn settings(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<SettingsPage>, AppError> {
+async fn settings(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<SettingsPage>, AppError> {
     member.require(Area::Settings, Level::View)?;
-    let form = current_values(&member, retention(db, &member.org.id).await?);
+    let form = current_values(&member, retention(&app, &member.org.id).await?);
     let can_manage = member.can(Area::Settings, Level::Manage);
     Ok(Html(SettingsPage {
         ctx,
@@ -134,8 +134,7 @@ async fn save(
     ctx: PageCtx,
     member: Member,
     form: Form<SettingsForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<SettingsPage>>>, AppError> {
     member.require(Area::Settings, Level::Manage)?;
     let typed = FormState::with_values(&[
@@ -161,9 +160,8 @@ async fn save(
         Ok(d) => d,
         Err(errors) => return retry(ctx, errors),
     };
-    let (audit, org_id, f) = (member.audit(clock.now()), member.org.id.clone(), form.into_inner());
-    let saved = db
-        .write(move |tx| {
+    let (audit, org_id, f) = (member.audit(app.now()), member.org.id.clone(), form.into_inner());
+    let saved = app.write(audit, move |tx| {
             let taken: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM orgs WHERE slug = ?1 AND id <> ?2)",
                 (f.slug.trim(), &org_id),
@@ -179,7 +177,6 @@ async fn save(
             )?;
             audit::record(
                 tx,
-                &audit,
                 "org.settings_changed",
                 Some(("org", &org_id)),
                 serde_json::json!({ "name": f.name.trim(), "slug": f.slug.trim(), "default_language": f.default_language,
@@ -211,9 +208,7 @@ async fn upload_logo(
     ctx: PageCtx,
     member: Member,
     form: Form<LogoForm<'_>>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<crate::config::Config>,
+    app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<SettingsPage>>>, AppError> {
     use rocket::tokio::io::AsyncReadExt;
     member.require(Area::Settings, Level::Manage)?;
@@ -238,7 +233,7 @@ async fn upload_logo(
         None
     };
     if let Some(key) = problem {
-        let form = current_values(&member, retention(db, &member.org.id).await?).error_on("logo", key);
+        let form = current_values(&member, retention(&app, &member.org.id).await?).error_on("logo", key);
         let page = SettingsPage {
             ctx,
             shell: Shell::new(&member, "settings"),
@@ -248,13 +243,12 @@ async fn upload_logo(
         };
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
-    let hash = crate::files::store(config, &bytes)?;
-    let (audit, org_id) = (member.audit(clock.now()), member.org.id.clone());
-    db.write(move |tx| {
+    let hash = crate::files::store(app.config, &bytes)?;
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    app.write(audit, move |tx| {
         tx.execute("UPDATE orgs SET logo_file = ?2 WHERE id = ?1", (&org_id, &hash))?;
         audit::record(
             tx,
-            &audit,
             "org.logo_changed",
             Some(("org", &org_id)),
             serde_json::json!({ "file": hash }),

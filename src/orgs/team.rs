@@ -4,10 +4,11 @@
 
 use super::escalation::{self, Acting};
 use super::{Org, Role};
-use crate::audit::{self, AuditCtx};
+use crate::audit::{self};
+use crate::db::Tx;
 use crate::db::ids::{hash_token, new_id, random_token};
 use crate::error::AppError;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 /// Invitations stay valid this long.
@@ -94,8 +95,7 @@ fn held_role(tx: &Connection, org_id: &str, user_id: &str) -> Result<Role, AppEr
 /// Gives a member another role, within the rules of [`escalation`]
 /// (nobody raises their own rights); the last owner keeps the role.
 pub fn change_role(
-    tx: &Transaction,
-    ctx: &AuditCtx,
+    tx: &Tx,
     actor: &Acting,
     org_id: &str,
     user_id: &str,
@@ -115,7 +115,6 @@ pub fn change_role(
     )?;
     audit::record(
         tx,
-        ctx,
         "member.role_changed",
         Some(("user", user_id)),
         serde_json::json!({ "from": current, "to": role_key }),
@@ -123,23 +122,17 @@ pub fn change_role(
     if current != role_key {
         let org_name: String = tx.query_row("SELECT name FROM orgs WHERE id = ?1", [org_id], |r| r.get(0))?;
         let notice = crate::notifications::Notice {
-            kind: "team.role_changed",
+            kind: &crate::notifications::TEAM_ROLE_CHANGED,
             data: serde_json::json!({ "org": org_name, "role": role.name }),
             link: Some("/dashboard"),
         };
-        crate::notifications::notify(tx, org_id, &[user_id.to_string()], notice, ctx.now, base_url)?;
+        crate::notifications::notify(tx, org_id, &[user_id.to_string()], notice, base_url)?;
     }
     Ok(())
 }
 
 /// Removes a member (their sessions leave the org, their tokens for it end).
-pub fn remove_member(
-    tx: &Transaction,
-    ctx: &AuditCtx,
-    actor: &Acting,
-    org_id: &str,
-    user_id: &str,
-) -> Result<(), AppError> {
+pub fn remove_member(tx: &Tx, actor: &Acting, org_id: &str, user_id: &str) -> Result<(), AppError> {
     let held = held_role(tx, org_id, user_id)?;
     escalation::check_acting_on(actor, &held)?;
     let current = held.key;
@@ -153,7 +146,6 @@ pub fn remove_member(
     crate::auth::leave_org(tx, org_id, user_id)?;
     audit::record(
         tx,
-        ctx,
         "member.removed",
         Some(("user", user_id)),
         serde_json::json!({ "role": current }),
@@ -208,8 +200,7 @@ fn pending_count(tx: &Connection, org_id: &str, now: i64) -> Result<i64, AppErro
 
 /// Invites `email` with `role_key`; returns the invitation and the secret for the link.
 pub fn invite(
-    tx: &Transaction,
-    ctx: &AuditCtx,
+    tx: &Tx,
     org: &Org,
     actor: &Acting,
     email: &str,
@@ -234,7 +225,7 @@ pub fn invite(
     if member {
         return Err(AppError::invalid("email", "team.error.already_member"));
     }
-    let now = ctx.now;
+    let now = tx.now();
     let invited: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM invitations WHERE org_id = ?1 AND email = ?2 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?3)",
         (&org.id, email, now),
@@ -260,13 +251,12 @@ pub fn invite(
     )?;
     audit::record(
         tx,
-        ctx,
         "member.invited",
         Some(("invitation", &id)),
         serde_json::json!({ "email": email, "role": role.key }),
     )?;
     let invitation = invitation(tx, &org.id, &id, now)?.ok_or(AppError::NotFound)?;
-    send(tx, org, &actor.name, &invitation, &token, ctx.now, base_url)?;
+    send(tx, org, &actor.name, &invitation, &token, base_url)?;
     Ok(invitation)
 }
 
@@ -283,8 +273,7 @@ pub fn invitation(conn: &Connection, org_id: &str, id: &str, now: i64) -> Result
 
 /// A new link for a pending invitation (the old one stops working), valid 7 days again.
 pub fn resend(
-    tx: &Transaction,
-    ctx: &AuditCtx,
+    tx: &Tx,
     org: &Org,
     inviter_name: &str,
     id: &str,
@@ -292,7 +281,7 @@ pub fn resend(
 ) -> Result<Invitation, AppError> {
     let org_id = &org.id;
     let token = random_token(32);
-    let now = ctx.now;
+    let now = tx.now();
     let changed = tx.execute(
         "UPDATE invitations SET token_hash = ?3, last_sent_at = ?4, expires_at = ?5
          WHERE org_id = ?1 AND id = ?2 AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -301,43 +290,35 @@ pub fn resend(
     if changed == 0 {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        tx,
-        ctx,
-        "invitation.resent",
-        Some(("invitation", id)),
-        serde_json::json!({}),
-    )?;
+    audit::record(tx, "invitation.resent", Some(("invitation", id)), serde_json::json!({}))?;
     let invitation = invitation(tx, org_id, id, now)?.ok_or(AppError::NotFound)?;
-    send(tx, org, inviter_name, &invitation, &token, now, base_url)?;
+    send(tx, org, inviter_name, &invitation, &token, base_url)?;
     Ok(invitation)
 }
 
 /// Queues the invitation mail with its link, in the same transaction.
 fn send(
-    tx: &Transaction,
+    tx: &Tx,
     org: &Org,
     inviter_name: &str,
     invitation: &Invitation,
     token: &str,
-    now: i64,
     base_url: &reqwest::Url,
 ) -> Result<(), AppError> {
     let mail = super::mails::invitation(&invitation.email, org, inviter_name, &invitation.role, base_url, token)?;
-    crate::mail::queue(tx, now, Some(&org.id), &mail).map(|_| ())
+    crate::mail::queue(tx, Some(&org.id), &mail).map(|_| ())
 }
 
-pub fn revoke(tx: &Transaction, ctx: &AuditCtx, org_id: &str, id: &str) -> Result<(), AppError> {
+pub fn revoke(tx: &Tx, org_id: &str, id: &str) -> Result<(), AppError> {
     let changed = tx.execute(
         "UPDATE invitations SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND accepted_at IS NULL AND revoked_at IS NULL",
-        (org_id, id, ctx.now),
+        (org_id, id, tx.now()),
     )?;
     if changed == 0 {
         return Err(AppError::NotFound);
     }
     audit::record(
         tx,
-        ctx,
         "invitation.revoked",
         Some(("invitation", id)),
         serde_json::json!({}),
@@ -380,25 +361,18 @@ pub fn by_token(conn: &Connection, token: &str, now: i64) -> Result<Option<OpenI
 
 /// Accepts an invitation for `user_id` (whose address it was sent to) and
 /// tells the inviter.
-pub fn accept(
-    tx: &Transaction,
-    ctx: &AuditCtx,
-    invitation: &OpenInvitation,
-    user_id: &str,
-    base_url: &reqwest::Url,
-) -> Result<(), AppError> {
+pub fn accept(tx: &Tx, invitation: &OpenInvitation, user_id: &str, base_url: &reqwest::Url) -> Result<(), AppError> {
     let changed = tx.execute(
         "UPDATE invitations SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
-        (&invitation.id, ctx.now),
+        (&invitation.id, tx.now()),
     )?;
     if changed == 0 {
         return Err(AppError::NotFound);
     }
-    let ctx = ctx.in_org(&invitation.org.id);
-    super::add_member(tx, &ctx, &invitation.org.id, user_id, &invitation.role)?;
-    audit::record(
+    super::add_member(tx, &invitation.org.id, user_id, &invitation.role)?;
+    audit::record_in(
         tx,
-        &ctx,
+        &invitation.org.id,
         "invitation.accepted",
         Some(("invitation", &invitation.id)),
         serde_json::json!({ "user": user_id }),
@@ -414,23 +388,17 @@ pub fn accept(
     let name: String = tx.query_row("SELECT name FROM users WHERE id = ?1", [user_id], |r| r.get(0))?;
     if let Some(inviter) = inviter {
         let notice = crate::notifications::Notice {
-            kind: "team.invitation_accepted",
+            kind: &crate::notifications::TEAM_INVITATION_ACCEPTED,
             data: serde_json::json!({ "name": name, "email": invitation.email, "org": invitation.org.name }),
             link: Some("/dashboard/team"),
         };
-        crate::notifications::notify(tx, &invitation.org.id, &[inviter], notice, ctx.now, base_url)?;
+        crate::notifications::notify(tx, &invitation.org.id, &[inviter], notice, base_url)?;
     }
     Ok(())
 }
 
 /// Makes `to_user` the owner; `from_user` (an owner) becomes admin.
-pub fn transfer_ownership(
-    tx: &Transaction,
-    ctx: &AuditCtx,
-    org_id: &str,
-    from_user: &str,
-    to_user: &str,
-) -> Result<(), AppError> {
+pub fn transfer_ownership(tx: &Tx, org_id: &str, from_user: &str, to_user: &str) -> Result<(), AppError> {
     if member_role(tx, org_id, from_user)? != "owner" {
         return Err(AppError::Forbidden("team.error.owner_transfers".into()));
     }
@@ -450,7 +418,6 @@ pub fn transfer_ownership(
     )?;
     audit::record(
         tx,
-        ctx,
         "org.ownership_transferred",
         Some(("user", to_user)),
         serde_json::json!({ "from": from_user }),

@@ -7,21 +7,17 @@ use super::perms::{Area, Level};
 use super::team::{self, Invitation, MemberRow, OpenInvitation};
 use super::{Member, Role};
 use crate::auth::{ClientInfo, MaybeIdentity, NewUser, password, session};
-use crate::config::Config;
-use crate::dashboard::Shell;
-use crate::db::Db;
-use crate::db::time::SharedClock;
 use crate::error::AppError;
-use crate::jobs::outbox::Outbox;
+use crate::web::app::App;
 use crate::web::forms::{Checks, FormState};
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use askama::Template;
+use rocket::Either;
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
-use rocket::{Either, State};
-use std::sync::Arc;
 
 #[derive(Template)]
 #[template(path = "team/team.html")]
@@ -39,10 +35,17 @@ struct TeamPage {
     clock: crate::web::when::Clockface,
 }
 
-async fn team_page(ctx: PageCtx, member: &Member, db: &Db, now: i64, form: FormState) -> Result<TeamPage, AppError> {
+async fn team_page(
+    ctx: PageCtx,
+    member: &Member,
+    app: &App<'_>,
+    now: i64,
+    form: FormState,
+) -> Result<TeamPage, AppError> {
     member.require(Area::Team, Level::View)?;
     let org_id = member.org.id.clone();
-    let (members, invitations, roles) = db
+    let (members, invitations, roles) = app
+        .db
         .read(move |c| {
             Ok((
                 team::members(c, &org_id)?,
@@ -72,14 +75,9 @@ async fn team_page(ctx: PageCtx, member: &Member, db: &Db, now: i64, form: FormS
 }
 
 #[rocket::get("/dashboard/team")]
-async fn team_index(
-    ctx: PageCtx,
-    member: Member,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Html<TeamPage>, AppError> {
+async fn team_index(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<TeamPage>, AppError> {
     Ok(Html(
-        team_page(ctx, &member, db, clock.now(), FormState::default()).await?,
+        team_page(ctx, &member, &app, app.now(), FormState::default()).await?,
     ))
 }
 
@@ -91,75 +89,67 @@ struct InviteForm {
     role: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/dashboard/team/invite", data = "<form>")]
 async fn invite(
     ctx: PageCtx,
     member: Member,
     form: Form<InviteForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
-    outbox: &State<Arc<Outbox>>,
+    app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<TeamPage>>>, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let now = clock.now();
+    let now = app.now();
     if !member.user.email_verified {
         return Err(AppError::Forbidden("team.error.confirm_email_first".into()));
     }
     let (email, role) = (form.email.trim().to_string(), form.role.clone());
-    let (audit, org, base) = (member.audit(now), member.org.clone(), config.base_url.clone());
+    let (audit, org, base) = (member.audit(now), member.org.clone(), app.base_url().clone());
     let (sent_to, actor) = (email.clone(), member.acting());
     let target = ("email", email.clone());
-    let result = guarded(db, audit.clone(), "invitation.refused", target, move |tx| {
-        team::invite(tx, &audit, &org, &actor, &email, &role, &base).map(|_| ())
+    let result = guarded(app.db, audit.clone(), "invitation.refused", target, move |tx| {
+        team::invite(tx, &org, &actor, &email, &role, &base).map(|_| ())
     })
     .await;
     match result {
         Ok(()) => {
-            outbox.wake();
             let msg = ctx.lang.tf("team.invited", &[("email", &sent_to)]);
             Ok(Either::Left(Flash::success(Redirect::to("/dashboard/team"), msg)))
         }
         Err(AppError::Invalid(errors)) => {
             let state = FormState::with_values(&[("email", &form.email), ("role", &form.role)]).with_errors(errors);
-            let page = team_page(ctx, &member, db, now, state).await?;
+            let page = team_page(ctx, &member, &app, now, state).await?;
             Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))))
         }
         Err(other) => Err(other),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/dashboard/team/invitations/<id>/<action>")]
 async fn invitation_action(
     ctx: PageCtx,
     member: Member,
     id: &str,
     action: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
-    outbox: &State<Arc<Outbox>>,
+    app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let now = clock.now();
+    let now = app.now();
     let (audit, org, inviter, base, id) = (
         member.audit(now),
         member.org.clone(),
         member.user.name.clone(),
-        config.base_url.clone(),
+        app.base_url().clone(),
         id.to_string(),
     );
     let message = match action {
         "resend" => {
-            db.write(move |tx| team::resend(tx, &audit, &org, &inviter, &id, &base).map(|_| ()))
-                .await?;
-            outbox.wake();
+            app.write(audit, move |tx| {
+                team::resend(tx, &org, &inviter, &id, &base).map(|_| ())
+            })
+            .await?;
             ctx.t("team.resent")
         }
         "revoke" => {
-            db.write(move |tx| team::revoke(tx, &audit, &org.id, &id)).await?;
+            app.write(audit, move |tx| team::revoke(tx, &org.id, &id)).await?;
             ctx.t("team.revoked")
         }
         _ => return Err(AppError::NotFound),
@@ -178,22 +168,20 @@ async fn change_role(
     member: Member,
     user_id: &str,
     form: Form<RoleForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
+    app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let base = config.base_url.clone();
+    let base = app.base_url().clone();
     let (audit, org_id, actor, user_id, role) = (
-        member.audit(clock.now()),
+        member.audit(app.now()),
         member.org.id.clone(),
         member.acting(),
         user_id.to_string(),
         form.role.clone(),
     );
     let target = ("user", user_id.clone());
-    guarded(db, audit.clone(), "member.role_change_refused", target, move |tx| {
-        team::change_role(tx, &audit, &actor, &org_id, &user_id, &role, &base)
+    guarded(app.db, audit.clone(), "member.role_change_refused", target, move |tx| {
+        team::change_role(tx, &actor, &org_id, &user_id, &role, &base)
     })
     .await?;
     Ok(Flash::success(
@@ -203,23 +191,17 @@ async fn change_role(
 }
 
 #[rocket::post("/dashboard/team/members/<user_id>/remove")]
-async fn remove(
-    ctx: PageCtx,
-    member: Member,
-    user_id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Flash<Redirect>, AppError> {
+async fn remove(ctx: PageCtx, member: Member, user_id: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let (audit, org_id, actor, user_id) = (
-        member.audit(clock.now()),
+        member.audit(app.now()),
         member.org.id.clone(),
         member.acting(),
         user_id.to_string(),
     );
     let target = ("user", user_id.clone());
-    guarded(db, audit.clone(), "member.removal_refused", target, move |tx| {
-        team::remove_member(tx, &audit, &actor, &org_id, &user_id)
+    guarded(app.db, audit.clone(), "member.removal_refused", target, move |tx| {
+        team::remove_member(tx, &actor, &org_id, &user_id)
     })
     .await?;
     Ok(Flash::success(Redirect::to("/dashboard/team"), ctx.t("team.removed")))
@@ -239,15 +221,14 @@ async fn transfer(
     ctx: PageCtx,
     member: Member,
     form: Form<TransferForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<TeamPage>>>, AppError> {
-    let now = clock.now();
+    let now = app.now();
     let (pw, stored) = (form.password.clone(), member.user.password_hash.clone());
     let ok = password::verify_blocking(pw, stored).await?;
     if !ok {
         let state = FormState::default().error_on("password", "team.error.transfer_password");
-        let page = team_page(ctx, &member, db, now, state).await?;
+        let page = team_page(ctx, &member, &app, now, state).await?;
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
     let (audit, org_id, from, to) = (
@@ -256,7 +237,7 @@ async fn transfer(
         member.user.id.clone(),
         form.user_id.clone(),
     );
-    db.write(move |tx| team::transfer_ownership(tx, &audit, &org_id, &from, &to))
+    app.write(audit, move |tx| team::transfer_ownership(tx, &org_id, &from, &to))
         .await?;
     Ok(Either::Left(Flash::success(
         Redirect::to("/dashboard/team"),
@@ -280,16 +261,19 @@ async fn accept_page(
     ctx: PageCtx,
     token: &str,
     me: &MaybeIdentity,
-    db: &Db,
+    app: &App<'_>,
     now: i64,
     form: FormState,
 ) -> Result<AcceptPage, AppError> {
     let t = token.to_string();
-    let invitation = db.read(move |c| team::by_token(c, &t, now)).await?;
+    let invitation = app.db.read(move |c| team::by_token(c, &t, now)).await?;
     let account_exists = match &invitation {
         Some(i) => {
             let email = i.email.clone();
-            db.read(move |c| crate::auth::find_by_email(c, &email)).await?.is_some()
+            app.db
+                .read(move |c| crate::auth::find_by_email(c, &email))
+                .await?
+                .is_some()
         }
         None => false,
     };
@@ -308,11 +292,10 @@ async fn open_invitation(
     ctx: PageCtx,
     token: &str,
     me: MaybeIdentity,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Html<AcceptPage>, AppError> {
     Ok(Html(
-        accept_page(ctx, token, &me, db, clock.now(), FormState::default()).await?,
+        accept_page(ctx, token, &me, &app, app.now(), FormState::default()).await?,
     ))
 }
 
@@ -324,23 +307,20 @@ struct AcceptForm {
     password: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 #[rocket::post("/invitations/<token>", data = "<form>")]
 async fn accept(
     ctx: PageCtx,
     token: &str,
     form: Form<AcceptForm>,
     me: MaybeIdentity,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<Config>,
+    app: App<'_>,
     client: ClientInfo,
     jar: &CookieJar<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<AcceptPage>>>, AppError> {
-    let now = clock.now();
-    let base = config.base_url.clone();
+    let now = app.now();
+    let base = app.base_url().clone();
     let t = token.to_string();
-    let Some(invitation) = db.read(move |c| team::by_token(c, &t, now)).await? else {
+    let Some(invitation) = app.db.read(move |c| team::by_token(c, &t, now)).await? else {
         return Err(AppError::NotFound);
     };
     let done = ctx.lang.tf("team.joined", &[("org", &invitation.org.name)]);
@@ -361,8 +341,8 @@ async fn accept(
             crate::auth::Via::Session { id } => Some(id.clone()),
             _ => None,
         };
-        db.write(move |tx| {
-            team::accept(tx, &audit, &inv, &user.id, &base)?;
+        app.write(audit, move |tx| {
+            team::accept(tx, &inv, &user.id, &base)?;
             crate::auth::mark_verified(tx, &user.id, now)?;
             if let Some(s) = session_id {
                 session::set_org(tx, &s, &inv.org.id)?;
@@ -373,7 +353,12 @@ async fn accept(
         return Ok(Either::Left(Flash::success(Redirect::to("/dashboard"), done)));
     }
     let email = invitation.email.clone();
-    if db.read(move |c| crate::auth::find_by_email(c, &email)).await?.is_some() {
+    if app
+        .db
+        .read(move |c| crate::auth::find_by_email(c, &email))
+        .await?
+        .is_some()
+    {
         // An existing account signs in first, then comes back here.
         let next = format!("/invitations/{token}");
         let to = format!("/login?next={}", rocket::http::RawStr::new(&next).percent_encode());
@@ -390,13 +375,13 @@ async fn accept(
     }
     if let Err(errors) = checks.into_result() {
         let state = FormState::with_values(&[("name", &form.name)]).with_errors(errors);
-        let page = accept_page(ctx, token, &me, db, now, state).await?;
+        let page = accept_page(ctx, token, &me, &app, now, state).await?;
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
     let hash = password::hash_blocking(form.password.clone()).await?;
     let (name, lang, inv) = (form.name.clone(), ctx.lang.code(), invitation.clone());
-    let cookie = db
-        .write(move |tx| {
+    let cookie = app
+        .write(client.anonymous(now), move |tx| {
             // The mail reached this address: it counts as verified.
             let user = crate::auth::create_user(
                 tx,
@@ -410,14 +395,8 @@ async fn accept(
                 },
                 now,
             )?;
-            let audit = crate::audit::AuditCtx::by_user(
-                &user,
-                Some(inv.org.id.clone()),
-                client.ip.clone(),
-                client.user_agent.clone(),
-                now,
-            );
-            team::accept(tx, &audit, &inv, &user.id, &base)?;
+            tx.act_as(client.acting(&user, Some(inv.org.id.clone()), now));
+            team::accept(tx, &inv, &user.id, &base)?;
             let (_, token) = session::create(
                 tx,
                 &user.id,
@@ -426,17 +405,11 @@ async fn accept(
                 client.ip.as_deref(),
                 client.user_agent.as_deref(),
             )?;
-            crate::audit::record(
-                tx,
-                &audit,
-                "user.signed_in",
-                Some(("user", &user.id)),
-                serde_json::json!({}),
-            )?;
+            crate::audit::record(tx, "user.signed_in", Some(("user", &user.id)), serde_json::json!({}))?;
             Ok(token)
         })
         .await?;
-    session::set_cookie(jar, cookie, config.https());
+    session::set_cookie(jar, cookie, app.config.https());
     Ok(Either::Left(Flash::success(Redirect::to("/dashboard"), done)))
 }
 

@@ -2,12 +2,11 @@
 //! and the language choice every visitor can make.
 
 use crate::auth::MaybeIdentity;
-use crate::db::Db;
 use crate::error::AppError;
+use crate::web::app::App;
 use crate::web::i18n::{LANG_COOKIE, Lang};
 use crate::web::page::{Html, PageCtx};
 use askama::Template;
-use rocket::State;
 use rocket::form::Form;
 use rocket::http::CookieJar;
 use rocket::response::{Flash, Redirect};
@@ -34,9 +33,7 @@ async fn set_language(
     form: Form<LanguageForm<'_>>,
     jar: &CookieJar<'_>,
     me: MaybeIdentity,
-    db: &State<Db>,
-    clock: &State<crate::db::time::SharedClock>,
-    config: &State<crate::config::Config>,
+    app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     let next = crate::web::safe_next(form.next);
     let Some(lang) = Lang::parse(form.lang) else {
@@ -44,14 +41,14 @@ async fn set_language(
     };
     // Signed in, the choice is kept with the account (pages and mails follow it).
     if let Some(identity) = me.0 {
-        let now = clock.now();
-        db.write(move |tx| {
-            let ctx = crate::audit::AuditCtx::by_user(&identity.user, identity.org_id.clone(), None, None, now);
-            crate::auth::set_language(tx, &ctx, &identity.user.id, lang.code())
+        let now = app.now();
+        let origin = crate::audit::AuditCtx::by_user(&identity.user, identity.org_id.clone(), None, None, now);
+        app.write(origin, move |tx| {
+            crate::auth::set_language(tx, &identity.user.id, lang.code())
         })
         .await?;
     }
-    let cookie = crate::web::cookies::build(LANG_COOKIE, lang.code().to_string(), config.https())
+    let cookie = crate::web::cookies::build(LANG_COOKIE, lang.code().to_string(), app.config.https())
         .max_age(rocket::time::Duration::days(365));
     jar.add(cookie);
     Ok(Flash::success(Redirect::to(next), lang.t("language.changed")))

@@ -2,6 +2,7 @@
 //! CSRF, security headers, request ids, static assets, i18n, API conventions.
 
 pub mod api;
+pub mod app;
 pub mod assets;
 pub mod cookies;
 pub mod csrf;
@@ -12,6 +13,7 @@ pub mod forms;
 pub mod i18n;
 pub mod page;
 pub mod ratelimit;
+pub mod shell;
 pub mod when;
 
 /// A `next` target that stays inside this site, else `/`: a path that

@@ -1,7 +1,6 @@
 //! Instance administration: jobs and the outbox, for instance admins only.
 
 use crate::helpers::{Spawn, TestApp};
-use luneo::db::time::Clock;
 
 #[tokio::test]
 async fn instance_admins_see_the_jobs_with_their_last_run() {
@@ -37,10 +36,9 @@ async fn a_dead_delivery_is_listed_and_replayed_from_the_page() {
     .await;
     app.set_up("owner@shop.test", "Atelier").await;
     let mail = luneo::mail::test_mail("x@shop.test", luneo::web::i18n::Lang::En, "http://shop.test").unwrap();
-    let now = app.clock.now();
     let id = app
         .db
-        .write(move |tx| luneo::mail::queue(tx, now, None, &mail))
+        .write(move |tx| luneo::mail::queue(tx, None, &mail))
         .await
         .unwrap();
     let key = id.clone();

@@ -238,7 +238,6 @@ async fn a_backup_taken_under_write_load_is_consistent_and_restores() {
                 db.write(move |tx| {
                     luneo::jobs::outbox::enqueue(
                         tx,
-                        n as i64,
                         None,
                         "load",
                         &serde_json::json!({"n": n, "pad": "x".repeat(500)}),
@@ -302,7 +301,7 @@ fn child_writer_for_kill_test() {
     let db = luneo::db::Db::open(&Path::new(&dir).join("luneo.db"), 1).unwrap();
     for n in 0.. {
         let id = db
-            .write_blocking(|tx| luneo::jobs::outbox::enqueue(tx, n, None, "kill", &serde_json::json!({ "n": n })))
+            .write_blocking(|tx| luneo::jobs::outbox::enqueue(tx, None, "kill", &serde_json::json!({ "n": n })))
             .unwrap();
         println!("committed {id}");
     }

@@ -8,14 +8,10 @@ use luneo::web::i18n::Lang;
 
 async fn queue_test_mail(app: &TestApp, to: &str, lang: Lang) -> String {
     let mail = luneo::mail::test_mail(to, lang, "http://shop.test").unwrap();
-    let now = app.clock.now();
-    let id = app
-        .db
-        .write(move |tx| luneo::mail::queue(tx, now, None, &mail))
+    app.db
+        .write(move |tx| luneo::mail::queue(tx, None, &mail))
         .await
-        .unwrap();
-    app.outbox.wake();
-    id
+        .unwrap()
 }
 
 async fn row(app: &TestApp, id: &str) -> outbox::OutboxRow {
@@ -126,9 +122,8 @@ async fn a_row_that_keeps_failing_goes_dead_and_can_be_replayed() {
     );
 
     let smtp = SmtpServer::start_on(port);
-    let now = app.clock.now();
     let key = id.clone();
-    assert!(app.db.write(move |tx| outbox::replay(tx, &key, now)).await.unwrap());
+    assert!(app.db.write(move |tx| outbox::replay(tx, &key)).await.unwrap());
     assert_eq!(app.outbox.deliver_due().await.unwrap(), 1);
     assert_eq!(smtp.received().len(), 1);
     assert_eq!(row(&app, &id).await.status, "sent");
@@ -164,7 +159,7 @@ async fn a_change_rolled_back_leaves_no_mail_behind() {
     let result = app
         .db
         .write(move |tx| {
-            luneo::mail::queue(tx, 0, None, &mail)?;
+            luneo::mail::queue(tx, None, &mail)?;
             Err::<(), _>(luneo::error::AppError::invalid("name", "taken"))
         })
         .await;

@@ -5,13 +5,10 @@
 
 use super::{check_subscription, subscribe, subscriptions_of, unsubscribe};
 use crate::auth::ClientInfo;
-use crate::config::Config;
-use crate::db::Db;
-use crate::db::time::SharedClock;
 use crate::error::AppError;
 use crate::orgs::Member;
 use crate::web::api::{ApiJson, Created, created};
-use rocket::State;
+use crate::web::app::App;
 use rocket::http::{Header, Status};
 use rocket::serde::json::Json;
 use serde::Deserialize;
@@ -22,8 +19,8 @@ fn off() -> AppError {
 }
 
 #[rocket::get("/api/v1/push/vapid-public-key")]
-fn vapid_public_key(config: &State<Config>) -> Result<Json<Value>, AppError> {
-    let vapid = config.vapid.as_ref().ok_or(AppError::NotFound)?;
+fn vapid_public_key(app: App<'_>) -> Result<Json<Value>, AppError> {
+    let vapid = app.config.vapid.as_ref().ok_or(AppError::NotFound)?;
     Ok(Json(json!({ "public_key": vapid.public_key })))
 }
 
@@ -49,11 +46,9 @@ async fn create(
     member: Member,
     body: ApiJson<SubscriptionBody>,
     client: ClientInfo,
-    config: &State<Config>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Created<Value>, AppError> {
-    if config.vapid.is_none() {
+    if app.config.vapid.is_none() {
         return Err(off());
     }
     let b = body.0;
@@ -61,12 +56,12 @@ async fn create(
         &b.endpoint,
         &b.keys.p256dh,
         &b.keys.auth,
-        config.push_insecure_endpoints,
+        app.config.push_insecure_endpoints,
     )?;
-    let now = clock.now();
+    let now = app.now();
     let (audit, user_id) = (member.audit(now), member.user.id.clone());
-    let id = db
-        .write(move |tx| {
+    let id = app
+        .write(audit, move |tx| {
             let id = subscribe(
                 tx,
                 &user_id,
@@ -78,7 +73,6 @@ async fn create(
             )?;
             crate::audit::record(
                 tx,
-                &audit,
                 "push.subscribed",
                 Some(("push_subscription", &id)),
                 json!({ "user_agent": client.user_agent }),
@@ -95,19 +89,14 @@ struct EndpointBody {
 }
 
 #[rocket::delete("/api/v1/push/subscriptions", data = "<body>")]
-async fn delete(
-    member: Member,
-    body: ApiJson<EndpointBody>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Status, AppError> {
-    let now = clock.now();
+async fn delete(member: Member, body: ApiJson<EndpointBody>, app: App<'_>) -> Result<Status, AppError> {
+    let now = app.now();
     let (audit, user_id, endpoint) = (member.audit(now), member.user.id.clone(), body.0.endpoint);
-    let removed = db
-        .write(move |tx| {
+    let removed = app
+        .write(audit, move |tx| {
             let removed = unsubscribe(tx, &user_id, &endpoint)?;
             if removed {
-                crate::audit::record(tx, &audit, "push.unsubscribed", None, json!({}))?;
+                crate::audit::record(tx, "push.unsubscribed", None, json!({}))?;
             }
             Ok(removed)
         })
@@ -120,9 +109,9 @@ async fn delete(
 }
 
 #[rocket::get("/api/v1/push/subscriptions")]
-async fn list(member: Member, db: &State<Db>) -> Result<Json<Value>, AppError> {
+async fn list(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
     let user_id = member.user.id.clone();
-    let subs = db.read(move |c| subscriptions_of(c, &user_id)).await?;
+    let subs = app.db.read(move |c| subscriptions_of(c, &user_id)).await?;
     let data: Vec<Value> = subs
         .iter()
         .map(|s| json!({ "id": s.id, "endpoint": s.endpoint }))

@@ -9,13 +9,14 @@ pub mod api;
 pub mod vapid;
 
 use crate::db::Db;
+use crate::db::Tx;
 use crate::db::ids::new_id;
 use crate::db::time::SharedClock;
 use crate::error::AppError;
 use crate::jobs::outbox::{self, Deliver, Failure};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -74,13 +75,7 @@ pub fn subscriptions_of(conn: &Connection, user_id: &str) -> Result<Vec<Subscrip
 }
 
 /// Queues `message` for one browser within the caller's transaction.
-pub fn queue(
-    tx: &Transaction,
-    now: i64,
-    org_id: &str,
-    subscription: &Subscription,
-    message: &Message,
-) -> Result<String, AppError> {
+pub fn queue(tx: &Tx, org_id: &str, subscription: &Subscription, message: &Message) -> Result<String, AppError> {
     let mut message = message.clone();
     // Keep the payload within what every push service accepts.
     if message.body.len() > MAX_MESSAGE_BYTES {
@@ -95,7 +90,7 @@ pub fn queue(
         subscription: subscription.clone(),
         message,
     };
-    outbox::enqueue(tx, now, Some(org_id), KIND, &job)
+    outbox::enqueue(tx, Some(org_id), KIND, &job)
 }
 
 /// Checks what a browser sent when subscribing; the error names the field.
@@ -179,7 +174,7 @@ impl reqwest::dns::Resolve for PublicOnly {
 /// Saves the subscription of one browser for `user_id` (again: new keys).
 /// An endpoint another person registered is a conflict, never moved.
 pub fn subscribe(
-    tx: &Transaction,
+    tx: &Tx,
     user_id: &str,
     endpoint: &str,
     p256dh: &str,
@@ -231,7 +226,7 @@ pub fn subscribe(
 }
 
 /// Removes one of a person's subscriptions; false if they have none at `endpoint`.
-pub fn unsubscribe(tx: &Transaction, user_id: &str, endpoint: &str) -> Result<bool, AppError> {
+pub fn unsubscribe(tx: &Tx, user_id: &str, endpoint: &str) -> Result<bool, AppError> {
     Ok(tx.execute(
         "DELETE FROM push_subscriptions WHERE user_id = ?1 AND endpoint = ?2",
         (user_id, endpoint),

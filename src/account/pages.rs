@@ -3,24 +3,23 @@
 //! their personal API tokens for the current organisation (created with a
 //! name and an expiry, shown once, revoked).
 
-use super::Shell;
 use crate::audit;
 use crate::auth::Via;
 use crate::auth::api_tokens::{self, ApiToken};
 use crate::auth::session::{self, SessionRow};
-use crate::db::Db;
-use crate::db::time::SharedClock;
 use crate::error::AppError;
 use crate::orgs::Member;
+use crate::web::app::App;
 use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use crate::web::when::When;
 use askama::Template;
+use rocket::Either;
 use rocket::form::Form;
 use rocket::http::Status;
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
-use rocket::{Either, State};
 
 /// A session as listed.
 pub struct SessionView {
@@ -58,13 +57,14 @@ struct AccountPage {
 async fn page(
     ctx: PageCtx,
     member: &Member,
-    db: &Db,
+    app: &App<'_>,
     now: i64,
     form: FormState,
     new_token: Option<String>,
 ) -> Result<AccountPage, AppError> {
     let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
-    let (sessions, tokens) = db
+    let (sessions, tokens) = app
+        .db
         .read(move |c| {
             Ok((
                 session::list_for_user(c, &user_id, now)?,
@@ -107,14 +107,9 @@ async fn page(
 }
 
 #[rocket::get("/dashboard/account")]
-async fn account(
-    ctx: PageCtx,
-    member: Member,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Html<AccountPage>, AppError> {
+async fn account(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<AccountPage>, AppError> {
     Ok(Html(
-        page(ctx, &member, db, clock.now(), FormState::default(), None).await?,
+        page(ctx, &member, &app, app.now(), FormState::default(), None).await?,
     ))
 }
 
@@ -129,17 +124,16 @@ async fn set_time_zone(
     ctx: PageCtx,
     member: Member,
     form: Form<ZoneForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<AccountPage>>>, AppError> {
     let zone = form.into_inner().time_zone.trim().to_string();
     if !zone.is_empty() && zone.parse::<chrono_tz::Tz>().is_err() {
         let state = FormState::default().error_on("time_zone", "settings.error.time_zone");
-        let page = page(ctx, &member, db, clock.now(), state, None).await?;
+        let page = page(ctx, &member, &app, app.now(), state, None).await?;
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
-    let (audit, user_id) = (member.audit(clock.now()), member.user.id.clone());
-    db.write(move |tx| crate::auth::set_time_zone(tx, &audit, &user_id, &zone))
+    let (audit, user_id) = (member.audit(app.now()), member.user.id.clone());
+    app.write(audit, move |tx| crate::auth::set_time_zone(tx, &user_id, &zone))
         .await?;
     Ok(Either::Left(Flash::success(
         Redirect::to("/dashboard/account"),
@@ -148,25 +142,13 @@ async fn set_time_zone(
 }
 
 #[rocket::post("/dashboard/account/sessions/<id>/revoke")]
-async fn revoke_session(
-    ctx: PageCtx,
-    member: Member,
-    id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Flash<Redirect>, AppError> {
-    let (audit, user_id, id) = (member.audit(clock.now()), member.user.id.clone(), id.to_string());
-    db.write(move |tx| {
+async fn revoke_session(ctx: PageCtx, member: Member, id: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+    let (audit, user_id, id) = (member.audit(app.now()), member.user.id.clone(), id.to_string());
+    app.write(audit, move |tx| {
         if !session::revoke(tx, &user_id, &id)? {
             return Err(AppError::NotFound);
         }
-        audit::record(
-            tx,
-            &audit,
-            "session.revoked",
-            Some(("session", &id)),
-            serde_json::json!({}),
-        )
+        audit::record(tx, "session.revoked", Some(("session", &id)), serde_json::json!({}))
     })
     .await?;
     Ok(Flash::success(
@@ -176,22 +158,16 @@ async fn revoke_session(
 }
 
 #[rocket::post("/dashboard/account/sessions/revoke-others")]
-async fn revoke_others(
-    ctx: PageCtx,
-    member: Member,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Flash<Redirect>, AppError> {
+async fn revoke_others(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
     let Via::Session { id } = &member.via else {
         return Err(AppError::Forbidden("error.browser_session_only".into()));
     };
-    let (audit, user_id, keep) = (member.audit(clock.now()), member.user.id.clone(), id.clone());
-    let ended = db
-        .write(move |tx| {
+    let (audit, user_id, keep) = (member.audit(app.now()), member.user.id.clone(), id.clone());
+    let ended = app
+        .write(audit, move |tx| {
             let ended = session::revoke_others(tx, &user_id, Some(&keep))?;
             audit::record(
                 tx,
-                &audit,
                 "session.revoked_others",
                 None,
                 serde_json::json!({ "count": ended }),
@@ -219,10 +195,9 @@ async fn create_token(
     ctx: PageCtx,
     member: Member,
     form: Form<TokenForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Custom<Html<AccountPage>>, AppError> {
-    let now = clock.now();
+    let now = app.now();
     let name = form.name.trim().to_string();
     let bad_name = name.is_empty() || name.chars().count() > 100;
     if bad_name || ![0, 30, 90, 365].contains(&form.days) {
@@ -237,17 +212,16 @@ async fn create_token(
         );
         return Ok(Custom(
             Status::UnprocessableEntity,
-            Html(page(ctx, &member, db, now, state, None).await?),
+            Html(page(ctx, &member, &app, now, state, None).await?),
         ));
     }
     let expires = (form.days > 0).then(|| now + form.days * 86_400);
     let (audit, user_id, org_id) = (member.audit(now), member.user.id.clone(), member.org.id.clone());
-    let secret = db
-        .write(move |tx| {
+    let secret = app
+        .write(audit, move |tx| {
             let (token, secret) = api_tokens::create(tx, &user_id, &org_id, &name, expires, now)?;
             audit::record(
                 tx,
-                &audit,
                 "api_token.created",
                 Some(("api_token", &token.id)),
                 serde_json::json!({ "name": name }),
@@ -257,30 +231,18 @@ async fn create_token(
         .await?;
     Ok(Custom(
         Status::Created,
-        Html(page(ctx, &member, db, now, FormState::default(), Some(secret)).await?),
+        Html(page(ctx, &member, &app, now, FormState::default(), Some(secret)).await?),
     ))
 }
 
 #[rocket::post("/dashboard/account/tokens/<id>/revoke")]
-async fn revoke_token(
-    ctx: PageCtx,
-    member: Member,
-    id: &str,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-) -> Result<Flash<Redirect>, AppError> {
-    let (audit, user_id, id) = (member.audit(clock.now()), member.user.id.clone(), id.to_string());
-    db.write(move |tx| {
+async fn revoke_token(ctx: PageCtx, member: Member, id: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+    let (audit, user_id, id) = (member.audit(app.now()), member.user.id.clone(), id.to_string());
+    app.write(audit, move |tx| {
         if !api_tokens::revoke(tx, &user_id, &id)? {
             return Err(AppError::NotFound);
         }
-        audit::record(
-            tx,
-            &audit,
-            "api_token.revoked",
-            Some(("api_token", &id)),
-            serde_json::json!({}),
-        )
+        audit::record(tx, "api_token.revoked", Some(("api_token", &id)), serde_json::json!({}))
     })
     .await?;
     Ok(Flash::success(
@@ -291,30 +253,23 @@ async fn revoke_token(
 
 /// Sends the address-verification link again (3 an hour).
 #[rocket::post("/dashboard/account/verify/resend")]
-async fn resend_verification(
-    ctx: PageCtx,
-    member: Member,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
-    config: &State<crate::config::Config>,
-    outbox: &State<std::sync::Arc<crate::jobs::outbox::Outbox>>,
-    limits: &State<crate::web::ratelimit::RateLimits>,
-) -> Result<Flash<Redirect>, AppError> {
+async fn resend_verification(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
     if member.user.email_verified {
         return Ok(Flash::success(
             Redirect::to("/dashboard"),
             ctx.t("account.already_verified"),
         ));
     }
-    limits.check(crate::web::ratelimit::Limit::VerifyPerAccount, &member.user.id)?;
-    let (now, user, lang, base) = (clock.now(), member.user.clone(), ctx.lang, config.base_url.clone());
-    db.write(move |tx| {
-        let token = crate::auth::mail_tokens::issue(tx, &user.id, crate::auth::mail_tokens::Purpose::Verify, now)?;
-        let mail = crate::auth::mails::verification(&user.email, &user.name, lang, &base, &token)?;
-        crate::mail::queue(tx, now, None, &mail).map(|_| ())
-    })
-    .await?;
-    outbox.wake();
+    app.limits
+        .check(crate::web::ratelimit::Limit::VerifyPerAccount, &member.user.id)?;
+    let (now, user, lang, base) = (app.now(), member.user.clone(), ctx.lang, app.base_url().clone());
+    app.db
+        .write(move |tx| {
+            let token = crate::auth::mail_tokens::issue(tx, &user.id, crate::auth::mail_tokens::Purpose::Verify, now)?;
+            let mail = crate::auth::mails::verification(&user.email, &user.name, lang, &base, &token)?;
+            crate::mail::queue(tx, None, &mail).map(|_| ())
+        })
+        .await?;
     Ok(Flash::success(
         Redirect::to("/dashboard"),
         ctx.t("account.verification_sent"),

@@ -2,21 +2,20 @@
 //! a new secret shown as a QR code and as text, confirmed by one code;
 //! recovery codes shown once; turning it off asks for the password.
 
-use super::Shell;
 use crate::audit;
 use crate::auth::{password, two_factor};
-use crate::db::Db;
-use crate::db::time::SharedClock;
 use crate::error::AppError;
 use crate::orgs::Member;
+use crate::web::app::App;
 use crate::web::forms::FormState;
 use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
 use askama::Template;
+use rocket::Either;
 use rocket::form::Form;
 use rocket::http::Status;
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
-use rocket::{Either, State};
 
 #[derive(Template)]
 #[template(path = "account/two_factor.html")]
@@ -34,33 +33,34 @@ struct TwoFactorPage {
 async fn page(
     ctx: PageCtx,
     member: &Member,
-    db: &Db,
+    app: &App<'_>,
     form: FormState,
     recovery_codes: Vec<String>,
 ) -> Result<TwoFactorPage, AppError> {
     let user_id = member.user.id.clone();
     let enabled: bool = {
         let id = user_id.clone();
-        db.read(move |c| {
-            Ok(c.query_row(
-                "SELECT totp_enabled_at IS NOT NULL FROM users WHERE id = ?1",
-                [&id],
-                |r| r.get(0),
-            )?)
-        })
-        .await?
+        app.db
+            .read(move |c| {
+                Ok(c.query_row(
+                    "SELECT totp_enabled_at IS NOT NULL FROM users WHERE id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )?)
+            })
+            .await?
     };
     let (mut secret, mut qr_svg) = (String::new(), String::new());
     if !enabled {
         // Reuse the secret waiting for confirmation, so a reload keeps the QR code.
         let id = user_id.clone();
-        let existing = db.read(move |c| two_factor::secret_of(c, &id)).await?;
+        let existing = app.db.read(move |c| two_factor::secret_of(c, &id)).await?;
         secret = match existing {
             Some(s) => s,
             None => {
                 let s = two_factor::new_secret();
                 let (id, s2) = (user_id.clone(), s.clone());
-                db.write(move |tx| two_factor::set_pending(tx, &id, &s2)).await?;
+                app.db.write(move |tx| two_factor::set_pending(tx, &id, &s2)).await?;
                 s
             }
         };
@@ -79,8 +79,8 @@ async fn page(
 }
 
 #[rocket::get("/dashboard/account/2fa")]
-async fn show(ctx: PageCtx, member: Member, db: &State<Db>) -> Result<Html<TwoFactorPage>, AppError> {
-    Ok(Html(page(ctx, &member, db, FormState::default(), vec![]).await?))
+async fn show(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<TwoFactorPage>, AppError> {
+    Ok(Html(page(ctx, &member, &app, FormState::default(), vec![]).await?))
 }
 
 #[derive(rocket::FromForm)]
@@ -94,13 +94,12 @@ async fn enable(
     ctx: PageCtx,
     member: Member,
     form: Form<CodeForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Custom<Html<TwoFactorPage>>, AppError> {
-    let now = clock.now();
+    let now = app.now();
     let (audit, user_id, code) = (member.audit(now), member.user.id.clone(), form.code.clone());
-    let codes = db
-        .write(move |tx| {
+    let codes = app
+        .write(audit, move |tx| {
             let Some(secret) = two_factor::secret_of(tx, &user_id)? else {
                 return Ok(None);
             };
@@ -110,7 +109,6 @@ async fn enable(
             let codes = two_factor::enable(tx, &user_id, now)?;
             audit::record(
                 tx,
-                &audit,
                 "user.two_factor_enabled",
                 Some(("user", &user_id)),
                 serde_json::json!({}),
@@ -121,13 +119,13 @@ async fn enable(
     match codes {
         Some(codes) => Ok(Custom(
             Status::Ok,
-            Html(page(ctx, &member, db, FormState::default(), codes).await?),
+            Html(page(ctx, &member, &app, FormState::default(), codes).await?),
         )),
         None => {
             let form = FormState::default().error_on("code", "auth.two_factor.wrong_code");
             Ok(Custom(
                 Status::UnprocessableEntity,
-                Html(page(ctx, &member, db, form, vec![]).await?),
+                Html(page(ctx, &member, &app, form, vec![]).await?),
             ))
         }
     }
@@ -144,23 +142,21 @@ async fn disable(
     ctx: PageCtx,
     member: Member,
     form: Form<PasswordForm>,
-    db: &State<Db>,
-    clock: &State<SharedClock>,
+    app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<TwoFactorPage>>>, AppError> {
     let (pw, stored) = (form.password.clone(), member.user.password_hash.clone());
     if !password::verify_blocking(pw, stored).await? {
         let form = FormState::default().error_on("password", "team.error.transfer_password");
         return Ok(Either::Right(Custom(
             Status::UnprocessableEntity,
-            Html(page(ctx, &member, db, form, vec![]).await?),
+            Html(page(ctx, &member, &app, form, vec![]).await?),
         )));
     }
-    let (audit, user_id) = (member.audit(clock.now()), member.user.id.clone());
-    db.write(move |tx| {
+    let (audit, user_id) = (member.audit(app.now()), member.user.id.clone());
+    app.write(audit, move |tx| {
         two_factor::disable(tx, &user_id)?;
         audit::record(
             tx,
-            &audit,
             "user.two_factor_disabled",
             Some(("user", &user_id)),
             serde_json::json!({}),
