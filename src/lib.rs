@@ -156,7 +156,7 @@ pub fn all_jobs(config: &Config) -> Vec<JobDef> {
     let mut all = jobs::builtin::jobs();
     all.extend(audit::jobs());
     all.extend(auth::jobs());
-    all.extend(notifications::digest::jobs(
+    all.extend(notifications::jobs(
         config.base_url.clone(),
         config.notification_retention_days,
     ));
@@ -166,7 +166,7 @@ pub fn all_jobs(config: &Config) -> Vec<JobDef> {
 /// Every feature's part of `luneo demo`, run in this order after the demo
 /// org and its people exist.
 pub fn demo_steps() -> Vec<demo::DemoStep> {
-    vec![notifications::demo::step()]
+    vec![notifications::demo_step()]
 }
 
 /// Assembles Luneo with the default [`Options`].
@@ -272,16 +272,9 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", account::routes())
         .mount("/", admin::routes())
         .mount("/", orgs::routes())
-        .mount("/", audit::pages::routes())
+        .mount("/", audit::routes())
         .mount("/", files::routes())
-        .mount("/", notifications::pages::routes())
-        .mount("/", notifications::api::routes())
-        .mount("/", notifications::stream::routes())
-        .mount("/", notifications::unsubscribe::routes())
-        .mount("/", notifications::history::routes())
-        .mount("/", notifications::push::api::routes())
-        .mount("/", notifications::template_pages::routes())
-        .mount("/", orgs::api::routes());
+        .mount("/", notifications::routes());
     Ok(rocket)
 }
 

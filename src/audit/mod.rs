@@ -3,7 +3,15 @@
 //! from where (IP, user agent), what (`action` such as `member.invited`),
 //! to what (target), and any detail as JSON.
 
-pub mod pages;
+mod api;
+mod pages;
+
+/// The audit log page, its export and its API.
+pub fn routes() -> Vec<rocket::Route> {
+    let mut all = pages::routes();
+    all.extend(api::routes());
+    all
+}
 
 use crate::db::Tx;
 use crate::db::ids::new_id;

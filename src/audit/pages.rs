@@ -95,7 +95,7 @@ pub struct AuditView {
 }
 
 #[derive(Template)]
-#[template(path = "team/audit.html")]
+#[template(path = "audit/audit.html")]
 struct AuditPage {
     ctx: PageCtx,
     shell: Shell,

@@ -60,22 +60,10 @@ async fn list(
 #[rocket::post("/api/v1/notifications/<id>/read")]
 async fn read_one(member: Member, id: &str, app: App<'_>) -> Result<Status, AppError> {
     let (org_id, user_id, key) = (member.org.id.clone(), member.user.id.clone(), id.to_string());
-    let exists = app
-        .db
-        .write(move |tx| {
-            mark_read(tx, &org_id, &user_id, Some(&key))?;
-            Ok(tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM notifications WHERE id = ?1 AND org_id = ?2 AND user_id = ?3)",
-                (&key, &org_id, &user_id),
-                |r| r.get::<_, bool>(0),
-            )?)
-        })
+    app.db
+        .write(move |tx| super::read_one(tx, &org_id, &user_id, &key))
         .await?;
-    if exists {
-        Ok(Status::NoContent)
-    } else {
-        Err(AppError::NotFound)
-    }
+    Ok(Status::NoContent)
 }
 
 #[rocket::post("/api/v1/notifications/<id>/archive")]

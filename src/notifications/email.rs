@@ -46,7 +46,7 @@ pub struct Letter<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "mail/notification.txt")]
+#[template(path = "notifications/mail.txt")]
 struct NotificationText<'a> {
     org: &'a str,
     greeting: &'a str,
@@ -58,7 +58,7 @@ struct NotificationText<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "mail/notification.html")]
+#[template(path = "notifications/mail.html")]
 struct NotificationHtml<'a> {
     lang: Lang,
     org: &'a str,

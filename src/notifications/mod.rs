@@ -5,18 +5,19 @@
 //! written together with the change, so nothing is lost in a crash or an
 //! SMTP or push-service outage; live views are told after the commit.
 
-pub mod api;
-pub mod demo;
-pub mod digest;
-pub mod email;
-pub mod history;
-pub mod mail_templates;
-pub mod pages;
-pub mod prefs;
+mod api;
+mod deliveries;
+mod demo;
+mod digest;
+mod email;
+mod history;
+mod mail_templates;
+mod pages;
+mod prefs;
 pub mod push;
-pub mod stream;
-pub mod template_pages;
-pub mod unsubscribe;
+mod stream;
+mod template_pages;
+mod unsubscribe;
 
 use crate::db::Tx;
 use crate::db::ids::new_id;
@@ -25,6 +26,29 @@ use crate::web::i18n::Lang;
 use prefs::{Channel, wants};
 use rusqlite::Connection;
 use serde::Serialize;
+
+/// Every page and API route of notifications: inbox, preferences, live
+/// stream, unsubscribe links, delivery history, web push, mail templates.
+pub fn routes() -> Vec<rocket::Route> {
+    let mut all = pages::routes();
+    all.extend(api::routes());
+    all.extend(stream::routes());
+    all.extend(unsubscribe::routes());
+    all.extend(history::routes());
+    all.extend(push::api::routes());
+    all.extend(template_pages::routes());
+    all
+}
+
+/// The scheduled jobs of notifications: digests and the purge of old ones.
+pub fn jobs(base_url: reqwest::Url, retention_days: u32) -> Vec<crate::jobs::JobDef> {
+    digest::jobs(base_url, retention_days)
+}
+
+/// Notifications' part of `luneo demo`.
+pub fn demo_step() -> crate::demo::DemoStep {
+    demo::step()
+}
 
 /// What a notification is about, for preferences and filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -354,6 +378,20 @@ pub fn mark_read(tx: &Tx, org_id: &str, user_id: &str, id: Option<&str>) -> Resu
         tx.announce(user_topic(user_id));
     }
     Ok(changed)
+}
+
+/// Marks one of a person's notifications read and returns the page it is
+/// about (if any); not found if they have no such notification in this org.
+pub fn read_one(tx: &Tx, org_id: &str, user_id: &str, id: &str) -> Result<Option<String>, AppError> {
+    use rusqlite::OptionalExtension;
+    mark_read(tx, org_id, user_id, Some(id))?;
+    tx.query_row(
+        "SELECT link FROM notifications WHERE id = ?1 AND org_id = ?2 AND user_id = ?3",
+        (id, org_id, user_id),
+        |r| r.get::<_, Option<String>>(0),
+    )
+    .optional()?
+    .ok_or(AppError::NotFound)
 }
 
 /// Archives one of a person's notifications (it leaves the inbox, counts as

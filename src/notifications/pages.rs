@@ -101,21 +101,10 @@ async fn list(
 #[rocket::post("/dashboard/notifications/<id>/read")]
 async fn read_one(member: Member, id: &str, app: App<'_>) -> Result<Redirect, AppError> {
     let (org_id, user_id, key) = (member.org.id.clone(), member.user.id.clone(), id.to_string());
-    let link: Option<String> = app
+    let link = app
         .db
-        .write(move |tx| {
-            mark_read(tx, &org_id, &user_id, Some(&key))?;
-            use rusqlite::OptionalExtension;
-            Ok(tx
-                .query_row(
-                    "SELECT link FROM notifications WHERE id = ?1 AND org_id = ?2 AND user_id = ?3",
-                    (&key, &org_id, &user_id),
-                    |r| r.get::<_, Option<String>>(0),
-                )
-                .optional()?)
-        })
-        .await?
-        .ok_or(AppError::NotFound)?;
+        .write(move |tx| super::read_one(tx, &org_id, &user_id, &key))
+        .await?;
     // Reading a notification opens what it is about.
     Ok(Redirect::to(crate::web::safe_next(
         link.as_deref().or(Some("/dashboard/notifications")),

@@ -88,12 +88,6 @@ pub struct PrefRow {
     pub cells: Vec<(Channel, bool)>,
 }
 
-impl PrefRow {
-    pub fn get(&self, channel: Channel) -> bool {
-        self.cells.iter().any(|(c, on)| *c == channel && *on)
-    }
-}
-
 /// A person's preferences in one org (what applies to them now).
 pub fn preferences(conn: &Connection, user_id: &str, org_id: &str) -> Result<Vec<PrefRow>, AppError> {
     grid(|category, channel| {

@@ -1,12 +1,11 @@
-//! JSON API of identity and team: `/api/v1/me`, members, invitations and
-//! the audit log. Everything is scoped to the org of the caller's session
+//! JSON API of identity and team: `/api/v1/me`, members and invitations
+//! (the audit log's API is the audit feature's). Everything is scoped to the org of the caller's session
 //! or token; another org's ids answer 404.
 
 use super::Member;
 use super::escalation::guarded;
 use super::perms::{Area, Level};
 use super::team::{self, Invitation, MemberRow};
-use crate::audit::pages::AuditQuery;
 use crate::db::time::rfc3339;
 use crate::error::AppError;
 use crate::web::api::{ApiJson, Created, ListResponse, PageParams, created};
@@ -55,27 +54,15 @@ fn invitation_json(i: &Invitation) -> Value {
     })
 }
 
-/// Pages a list held in memory by id (team lists are small).
-fn page_by_id<T>(mut rows: Vec<T>, page: &PageParams, id: impl Fn(&T) -> String) -> Result<ListResponse<T>, AppError> {
-    let limit = page.limit()?;
-    rows.sort_by_key(&id);
-    if let Some(cursor) = &page.cursor {
-        rows.retain(|r| id(r).as_str() > cursor.as_str());
-    }
-    rows.truncate(limit as usize + 1);
-    Ok(ListResponse::from_rows(rows, limit, id))
-}
-
-fn to_json<T>(list: ListResponse<T>, f: impl Fn(&T) -> Value) -> Json<Value> {
-    Json(json!({ "data": list.data.iter().map(f).collect::<Vec<_>>(), "next_cursor": list.next_cursor }))
-}
-
 #[rocket::get("/api/v1/members?<page..>")]
 async fn members(member: Member, page: PageParams, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::View)?;
-    let org_id = member.org.id.clone();
-    let rows = app.db.read(move |c| team::members(c, &org_id)).await?;
-    Ok(to_json(page_by_id(rows, &page, |m| m.user_id.clone())?, member_json))
+    let (org_id, limit, after) = (member.org.id.clone(), page.limit()?, page.cursor);
+    let rows = app
+        .db
+        .read(move |c| team::members_by_id(c, &org_id, after.as_deref(), limit + 1))
+        .await?;
+    Ok(ListResponse::from_rows(rows, limit, |m| m.user_id.clone()).json(member_json))
 }
 
 #[derive(Deserialize)]
@@ -159,9 +146,12 @@ async fn invite(member: Member, body: ApiJson<NewInvitation>, app: App<'_>) -> R
 #[rocket::get("/api/v1/invitations?<page..>")]
 async fn invitations(member: Member, page: PageParams, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::View)?;
-    let (org_id, now) = (member.org.id.clone(), app.now());
-    let rows = app.db.read(move |c| team::pending_invitations(c, &org_id, now)).await?;
-    Ok(to_json(page_by_id(rows, &page, |i| i.id.clone())?, invitation_json))
+    let (org_id, now, limit, after) = (member.org.id.clone(), app.now(), page.limit()?, page.cursor);
+    let rows = app
+        .db
+        .read(move |c| team::pending_invitations_by_id(c, &org_id, now, after.as_deref(), limit + 1))
+        .await?;
+    Ok(ListResponse::from_rows(rows, limit, |i| i.id.clone()).json(invitation_json))
 }
 
 #[rocket::delete("/api/v1/invitations/<id>")]
@@ -172,48 +162,6 @@ async fn revoke_invitation(member: Member, id: &str, app: App<'_>) -> Result<Sta
     Ok(Status::NoContent)
 }
 
-/// `from`/`to` in the API take RFC 3339 times as well as whole days.
-fn api_time(field: &str, value: &str) -> Result<Option<i64>, AppError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    if let Ok(t) = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339) {
-        return Ok(Some(t.unix_timestamp()));
-    }
-    let day = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(v, &day)
-        .map(|d| Some(d.midnight().assume_utc().unix_timestamp() + if field == "to" { 86_400 } else { 0 }))
-        .map_err(|_| AppError::invalid(field, "api.error.time"))
-}
-
-#[rocket::get("/api/v1/audit-log?<limit>&<q..>")]
-async fn audit_log(member: Member, q: AuditQuery, limit: Option<i64>, app: App<'_>) -> Result<Json<Value>, AppError> {
-    member.require(Area::Team, Level::Manage)?;
-    let limit = PageParams { limit, cursor: None }.limit()?;
-    let mut filter = q.filter_without_dates();
-    filter.from = api_time("from", q.from.as_deref().unwrap_or(""))?;
-    filter.to = api_time("to", q.to.as_deref().unwrap_or(""))?;
-    let org_id = member.org.id.clone();
-    let rows = app
-        .db
-        .read(move |c| crate::audit::list(c, &org_id, &filter, limit + 1))
-        .await?;
-    let page = ListResponse::from_rows(rows, limit, |r| r.id.clone());
-    Ok(to_json(page, |r| {
-        json!({
-            "id": r.id,
-            "occurred_at": rfc3339(r.occurred_at),
-            "action": r.action,
-            "actor": { "type": r.actor_type, "id": r.actor_id, "label": r.actor_label },
-            "target": r.target_type.as_ref().map(|t| json!({ "type": t, "id": r.target_id })),
-            "ip": r.ip,
-            "user_agent": r.user_agent,
-            "metadata": r.metadata,
-        })
-    }))
-}
-
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         me,
@@ -222,7 +170,6 @@ pub fn routes() -> Vec<rocket::Route> {
         remove_member,
         invite,
         invitations,
-        revoke_invitation,
-        audit_log
+        revoke_invitation
     ]
 }

@@ -3,7 +3,7 @@
 //! their session (never one named in the request) and what their role
 //! allows. Permission checks happen here, on the server.
 
-pub mod api;
+mod api;
 pub mod escalation;
 mod mails;
 pub mod perms;
@@ -228,9 +228,11 @@ impl Role {
     }
 }
 
-/// The team pages (members, invitations, the invitation link).
+/// The team pages (members, invitations, the invitation link, roles,
+/// settings) and the team API.
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = team_pages::routes();
+    all.extend(api::routes());
     all.extend(settings::routes());
     all.extend(roles::routes());
     all

@@ -27,7 +27,7 @@ pub struct MatrixRow {
 }
 
 #[derive(Template)]
-#[template(path = "team/roles.html")]
+#[template(path = "orgs/roles.html")]
 struct RolesPage {
     ctx: PageCtx,
     shell: Shell,

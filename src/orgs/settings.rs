@@ -19,7 +19,7 @@ use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
 
 #[derive(Template)]
-#[template(path = "team/settings.html")]
+#[template(path = "orgs/settings.html")]
 struct SettingsPage {
     ctx: PageCtx,
     shell: Shell,

@@ -28,24 +28,42 @@ pub struct MemberRow {
 
 /// The org's members, by name.
 pub fn members(conn: &Connection, org_id: &str) -> Result<Vec<MemberRow>, AppError> {
-    let mut stmt = conn.prepare(
-        "SELECT u.id, u.name, u.email, r.key, r.name, m.created_at, m.last_active_at, u.totp_enabled_at IS NOT NULL
-         FROM memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id
-         WHERE m.org_id = ?1 ORDER BY u.name COLLATE NOCASE, u.email",
-    )?;
-    let rows = stmt.query_map([org_id], |r| {
-        Ok(MemberRow {
-            user_id: r.get(0)?,
-            name: r.get(1)?,
-            email: r.get(2)?,
-            role: r.get(3)?,
-            role_name: r.get(4)?,
-            two_factor: r.get(7)?,
-            joined_at: r.get(5)?,
-            last_active_at: r.get(6)?,
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{MEMBER_SELECT} WHERE m.org_id = ?1 ORDER BY u.name COLLATE NOCASE, u.email"
+    ))?;
+    let rows = stmt.query_map([org_id], member_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// At most `limit` members by user id, after the id `after` (the API's cursor).
+pub fn members_by_id(
+    conn: &Connection,
+    org_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MemberRow>, AppError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{MEMBER_SELECT} WHERE m.org_id = ?1 AND (?2 IS NULL OR u.id > ?2) ORDER BY u.id LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params![org_id, after, limit], member_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+const MEMBER_SELECT: &str =
+    "SELECT u.id, u.name, u.email, r.key, r.name, m.created_at, m.last_active_at, u.totp_enabled_at IS NOT NULL
+     FROM memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id";
+
+fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRow> {
+    Ok(MemberRow {
+        user_id: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        role: r.get(3)?,
+        role_name: r.get(4)?,
+        two_factor: r.get(7)?,
+        joined_at: r.get(5)?,
+        last_active_at: r.get(6)?,
+    })
 }
 
 /// The org's roles, presets first.
@@ -187,6 +205,22 @@ pub fn pending_invitations(conn: &Connection, org_id: &str, now: i64) -> Result<
          ORDER BY i.created_at DESC"
     ))?;
     let rows = stmt.query_map((org_id, now), invitation_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// At most `limit` pending invitations by id, after the id `after` (the API's cursor).
+pub fn pending_invitations_by_id(
+    conn: &Connection,
+    org_id: &str,
+    now: i64,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Invitation>, AppError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{INVITATION_SELECT} WHERE i.org_id = ?1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?2
+           AND (?3 IS NULL OR i.id > ?3) ORDER BY i.id LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params![org_id, now, after, limit], invitation_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -20,7 +20,7 @@ use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
 
 #[derive(Template)]
-#[template(path = "team/team.html")]
+#[template(path = "orgs/team.html")]
 struct TeamPage {
     ctx: PageCtx,
     shell: Shell,
@@ -246,7 +246,7 @@ async fn transfer(
 }
 
 #[derive(Template)]
-#[template(path = "team/accept.html")]
+#[template(path = "orgs/accept.html")]
 struct AcceptPage {
     ctx: PageCtx,
     invitation: Option<OpenInvitation>,

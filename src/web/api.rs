@@ -44,6 +44,14 @@ impl PageParams {
 }
 
 impl<T> ListResponse<T> {
+    /// The page as `{"data": [...], "next_cursor": ...}`, each row through `row`.
+    pub fn json(&self, row: impl Fn(&T) -> serde_json::Value) -> rocket::serde::json::Json<serde_json::Value> {
+        rocket::serde::json::Json(serde_json::json!({
+            "data": self.data.iter().map(row).collect::<Vec<_>>(),
+            "next_cursor": self.next_cursor,
+        }))
+    }
+
     /// Builds a page from `limit + 1` fetched rows: the extra row, if any,
     /// means there is more, and the cursor is the key of the last row shown.
     pub fn from_rows(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> ListResponse<T> {

@@ -290,3 +290,49 @@ async fn the_audit_log_filters_by_actor_action_and_dates_and_exports_csv() {
     assert!(!html.contains("<code>org.created</code>") && html.contains("<code>member.invited</code>"));
     let _ = app.clock.now();
 }
+
+/// Follows `next_cursor` through a list two at a time; returns every id seen.
+async fn page_through(api: &Api<'_>, path: &str) -> Vec<String> {
+    let (mut ids, mut cursor) = (vec![], None::<String>);
+    loop {
+        let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let (status, page) = api
+            .call(reqwest::Method::GET, &format!("{path}?limit=2{q}"), None)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let data = page["data"].as_array().unwrap();
+        assert!(data.len() <= 2, "a page holds at most the limit");
+        ids.extend(data.iter().map(|m| m["id"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn members_and_invitations_page_through_with_a_cursor() {
+    let (app, token, _) = two_shops().await;
+    for i in 0..4 {
+        app.add_member(&format!("m{i}@shop.test"), &format!("Member {i}"), "member")
+            .await;
+    }
+    let api = Api { app: &app, token };
+    for i in 0..5 {
+        let body = json!({"email": format!("new{i}@shop.test"), "role": "viewer"});
+        let (status, _) = api.call(reqwest::Method::POST, "/api/v1/invitations", Some(body)).await;
+        assert_eq!(status, 201);
+    }
+    let members = page_through(&api, "/api/v1/members").await;
+    assert_eq!(members.len(), 5, "the owner and four members, each once: {members:?}");
+    let mut sorted = members.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, members, "no member twice, in id order");
+    let invitations = page_through(&api, "/api/v1/invitations").await;
+    assert_eq!(invitations.len(), 5, "{invitations:?}");
+    let mut sorted = invitations.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, invitations, "each invitation once, in id order");
+}

@@ -5,7 +5,7 @@
 //! the push service. A 404 or 410 from the push service means the browser
 //! dropped the subscription: it is deleted. Off while no VAPID key is set.
 
-pub mod api;
+pub(super) mod api;
 pub mod vapid;
 
 use crate::db::Db;
