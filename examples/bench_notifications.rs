@@ -20,7 +20,7 @@ const TABS: usize = 20;
 const NOW: i64 = 1_795_602_600;
 
 /// An org with an owner and `members` more people; returns (org id, member ids, owner).
-fn populate(db: &Db, members: usize) -> (String, Vec<String>, luneo::auth::User) {
+fn populate(db: &Db, members: usize) -> (luneo::orgs::OrgId, Vec<luneo::auth::UserId>, luneo::auth::User) {
     db.write_blocking(|tx| {
         let new = |i: usize| NewUser {
             email: Box::leak(format!("person{i}@shop.test").into_boxed_str()),

@@ -32,7 +32,7 @@ impl AuditCtx {
         AuditCtx {
             org_id,
             actor: Actor::User {
-                id: user.id.clone(),
+                id: user.id.to_string(),
                 label: user.email.clone(),
             },
             ip,

@@ -171,7 +171,8 @@ pub struct ClientInfo {
 
 impl ClientInfo {
     /// The origin of a change `user` makes from this client at `now`.
-    pub fn acting(&self, user: &super::User, org_id: Option<String>, now: i64) -> crate::db::AuditCtx {
+    pub fn acting(&self, user: &super::User, org_id: Option<crate::orgs::OrgId>, now: i64) -> crate::db::AuditCtx {
+        let org_id = org_id.map(|o| o.to_string());
         crate::db::AuditCtx::by_user(user, org_id, self.ip.clone(), self.user_agent.clone(), now)
     }
 

@@ -27,7 +27,7 @@ use serde::Serialize;
 /// A person with an account.
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub language: Option<String>,
@@ -82,6 +82,12 @@ pub fn find_by_id(conn: &Connection, id: &str) -> Result<Option<User>, AppError>
 pub fn any_user(conn: &Connection) -> Result<bool, AppError> {
     Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get(0))?)
 }
+
+crate::typed_id!(
+    /// The id of a person's account (`usr_…`).
+    UserId,
+    "usr"
+);
 
 /// What a new account is made of.
 pub struct NewUser<'a> {
@@ -167,7 +173,7 @@ pub fn make_instance_admin_if_none(tx: &Tx, user_id: &str) -> Result<bool, AppEr
 
 /// Creates an account; the caller checked that the address is free.
 pub fn create_user(tx: &Tx, new: &NewUser<'_>, now: i64) -> Result<User, AppError> {
-    let id = crate::db::ids::new_id("usr");
+    let id = UserId::generate();
     tx.execute(
         "INSERT INTO users (id, email, name, password_hash, language, email_verified_at, is_instance_admin, created_at, time_zone)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '')",
@@ -208,6 +214,33 @@ pub fn mark_verified(tx: &Tx, user_id: &str, now: i64) -> Result<(), AppError> {
 pub fn valid_email(email: &str) -> bool {
     let email = email.trim();
     email.len() <= 254 && email.parse::<lettre::Address>().is_ok()
+}
+
+/// An email address of a valid shape, trimmed: parsed once at the edge,
+/// so code that holds one need not check it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// The address typed in `field`, or the field's error.
+    pub fn parse(field: &str, text: &str) -> Result<Email, AppError> {
+        if valid_email(text) {
+            Ok(Email(text.trim().to_string()))
+        } else {
+            Err(AppError::invalid(field, "auth.error.email_invalid"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Email {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -12,6 +12,106 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{id}")
 }
 
+/// Declares a typed id: a newtype over the prefixed text id that derefs to
+/// `&str` (for queries) but cannot be passed where another kind of id is
+/// expected, so swapping an org id and a user id does not compile. Stored
+/// and serialised as the bare text; taken from a URL path as is (an id that
+/// names nothing of the caller's org is simply not found).
+///
+/// ```compile_fail
+/// // An org id is not a user id.
+/// let user: luneo::auth::UserId = luneo::orgs::OrgId::generate();
+/// ```
+///
+/// ```
+/// let user = luneo::auth::UserId::generate();
+/// assert!(user.starts_with("usr_"), "it reads as the text id");
+/// ```
+#[macro_export]
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The id's prefix (`usr`, `org`…).
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new, unique id.
+            pub fn generate() -> $name {
+                $name($crate::db::ids::new_id($prefix))
+            }
+
+            /// An id as stored or received (not checked against the database).
+            pub fn from_text(id: impl Into<String>) -> $name {
+                $name(id.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl rusqlite::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                self.0.to_sql()
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                String::column_result(value).map($name)
+            }
+        }
+
+        impl<'a> rocket::request::FromParam<'a> for $name {
+            type Error = std::convert::Infallible;
+            fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+                Ok($name(param.to_string()))
+            }
+        }
+    };
+}
+
 /// `n` random bytes from the OS generator, URL-safe base64 without padding.
 pub fn random_token(n: usize) -> String {
     use base64::Engine;

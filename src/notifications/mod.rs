@@ -200,7 +200,7 @@ pub struct Notice<'a> {
 pub fn notify(
     tx: &Tx,
     org_id: &str,
-    recipients: &[String],
+    recipients: &[crate::auth::UserId],
     notice: Notice<'_>,
     base_url: &reqwest::Url,
 ) -> Result<Vec<String>, AppError> {

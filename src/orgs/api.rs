@@ -2,10 +2,11 @@
 //! (the audit log's API is the audit feature's). Everything is scoped to the org of the caller's session
 //! or token; another org's ids answer 404.
 
-use super::Member;
 use super::escalation::guarded;
 use super::perms::{Area, Level};
 use super::team::{self, Invitation, MemberRow};
+use super::{Member, RoleKey};
+use crate::auth::{Email, UserId};
 use crate::db::time::rfc3339;
 use crate::error::AppError;
 use crate::web::api::{ApiJson, Created, ListResponse, PageParams, created};
@@ -62,7 +63,7 @@ async fn members(member: Member, page: PageParams, app: App<'_>) -> Result<Json<
         .db
         .read(move |c| team::members_by_id(c, &org_id, after.as_deref(), limit + 1))
         .await?;
-    Ok(ListResponse::from_rows(rows, limit, |m| m.user_id.clone()).json(member_json))
+    Ok(ListResponse::from_rows(rows, limit, |m| m.user_id.to_string()).json(member_json))
 }
 
 #[derive(Deserialize)]
@@ -80,15 +81,16 @@ async fn change_member(
 ) -> Result<Json<Value>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let base = app.base_url().clone();
+    let role = RoleKey::parse("role", &body.0.role)?;
     let (audit, org_id, actor, user_id) = (
         member.audit(app.now()),
         member.org.id.clone(),
         member.acting(),
-        id.to_string(),
+        UserId::from_text(id),
     );
-    let target = ("user", user_id.clone());
+    let target = ("user", user_id.to_string());
     let row = guarded(app.db, audit.clone(), "member.role_change_refused", target, move |tx| {
-        team::change_role(tx, &actor, &org_id, &user_id, &body.0.role, &base)?;
+        team::change_role(tx, &actor, &org_id, &user_id, &role, &base)?;
         team::members(tx, &org_id)?
             .into_iter()
             .find(|m| m.user_id == user_id)
@@ -105,9 +107,9 @@ async fn remove_member(member: Member, id: &str, app: App<'_>) -> Result<Status,
         member.audit(app.now()),
         member.org.id.clone(),
         member.acting(),
-        id.to_string(),
+        UserId::from_text(id),
     );
-    let target = ("user", user_id.clone());
+    let target = ("user", user_id.to_string());
     guarded(app.db, audit.clone(), "member.removal_refused", target, move |tx| {
         team::remove_member(tx, &actor, &org_id, &user_id)
     })
@@ -135,9 +137,13 @@ async fn invite(member: Member, body: ApiJson<NewInvitation>, app: App<'_>) -> R
     }
     let now = app.now();
     let (audit, org, base) = (member.audit(now), member.org.clone(), app.base_url().clone());
-    let (actor, target) = (member.acting(), ("email", body.0.email.trim().to_string()));
+    let (email, role) = (
+        Email::parse("email", &body.0.email)?,
+        RoleKey::parse("role", &body.0.role)?,
+    );
+    let (actor, target) = (member.acting(), ("email", email.to_string()));
     let invitation = guarded(app.db, audit.clone(), "invitation.refused", target, move |tx| {
-        team::invite(tx, &org, &actor, &body.0.email, &body.0.role, &base)
+        team::invite(tx, &org, &actor, &email, &role, &base)
     })
     .await?;
     Ok(created(invitation_json(&invitation)))

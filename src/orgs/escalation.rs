@@ -22,7 +22,7 @@ use crate::error::{AppError, Message};
 /// Who is acting: their user id, name and the role they hold in the org.
 #[derive(Debug, Clone)]
 pub struct Acting {
-    pub user_id: String,
+    pub user_id: crate::auth::UserId,
     pub name: String,
     pub role: Role,
 }
@@ -52,7 +52,7 @@ fn refuse_perm(rule: &'static str, perm: Perm) -> AppError {
 
 /// May `actor` give the member `target_user` (holding `current`) the role `new`?
 pub fn check_assignment(actor: &Acting, target_user: &str, current: &Role, new: &Role) -> Result<(), AppError> {
-    if target_user == actor.user_id {
+    if actor.user_id == target_user {
         return Err(refuse("team.refused.own_role"));
     }
     check_acting_on(actor, current)?;
@@ -171,7 +171,7 @@ mod tests {
         let mut g = Grants::default();
         g.0.insert(Area::Team, Level::Manage);
         Acting {
-            user_id: "usr_me".into(),
+            user_id: crate::auth::UserId::from_text("usr_me"),
             name: "Me".into(),
             role: role("rol_tm", "team-manager", false, g),
         }
@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn an_owner_may_do_everything_but_change_their_own_role() {
         let owner = Acting {
-            user_id: "usr_o".into(),
+            user_id: crate::auth::UserId::from_text("usr_o"),
             name: "Owner".into(),
             role: role("rol_own", "owner", true, Preset::Owner.grants()),
         };

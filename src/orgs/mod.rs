@@ -26,7 +26,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Org {
-    pub id: String,
+    pub id: OrgId,
     pub slug: String,
     pub name: String,
     pub default_language: String,
@@ -77,6 +77,40 @@ pub(crate) fn role_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Role
     })
 }
 
+crate::typed_id!(
+    /// The id of an organisation (`org_…`).
+    OrgId,
+    "org"
+);
+
+/// The key of a role in an org (`owner`, `admin`, `member`, `viewer` or a
+/// custom role's key), as a form or the API names it: not a free string, so
+/// it cannot be passed where a user id or an email is expected. Whether the
+/// org has such a role is for the change to find out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleKey(String);
+
+impl RoleKey {
+    /// The role key given in `field` (trimmed, 1–64 characters of
+    /// `a-z 0-9 _ -`), or the field's error.
+    pub fn parse(field: &str, text: &str) -> Result<RoleKey, AppError> {
+        let key = text.trim();
+        let fine = (1..=64).contains(&key.len())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if fine {
+            Ok(RoleKey(key.to_string()))
+        } else {
+            Err(AppError::invalid(field, "team.error.role_unknown"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A URL-safe slug for `name` not yet taken (`my-shop`, `my-shop-2`, …).
 fn free_slug(tx: &Tx, name: &str) -> Result<String, AppError> {
     let mut base = slug::slugify(name);
@@ -102,7 +136,7 @@ fn free_slug(tx: &Tx, name: &str) -> Result<String, AppError> {
 
 /// Creates an organisation with the preset roles, owned by `owner`.
 pub fn create_org(tx: &Tx, name: &str, owner: &User, language: &str) -> Result<Org, AppError> {
-    let id = new_id("org");
+    let id = OrgId::generate();
     let slug = free_slug(tx, name)?;
     tx.execute(
         "INSERT INTO orgs (id, slug, name, default_language, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -271,7 +305,7 @@ impl Member {
     pub fn audit(&self, now: i64) -> AuditCtx {
         let actor = match &self.via {
             Via::Session { .. } => Actor::User {
-                id: self.user.id.clone(),
+                id: self.user.id.to_string(),
                 label: self.user.email.clone(),
             },
             Via::ApiToken { id, name } => Actor::ApiToken {
@@ -280,7 +314,7 @@ impl Member {
             },
         };
         AuditCtx {
-            org_id: Some(self.org.id.clone()),
+            org_id: Some(self.org.id.to_string()),
             actor,
             ip: self.ip.clone(),
             user_agent: self.user_agent.clone(),
@@ -360,6 +394,20 @@ impl<'r> FromRequest<'r> for Member {
         match found {
             Ok(member) => Outcome::Success(member.clone()),
             Err(e) => Outcome::Error((stash(req, e.clone()), ())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RoleKey;
+
+    #[test]
+    fn a_role_key_is_a_short_lowercase_word() {
+        assert_eq!(RoleKey::parse("role", " admin ").unwrap().as_str(), "admin");
+        assert_eq!(RoleKey::parse("role", "print-shop_2").unwrap().as_str(), "print-shop_2");
+        for bad in ["", "Admin", "a b", "x'; DROP", &"a".repeat(65)] {
+            assert!(RoleKey::parse("role", bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -3,8 +3,9 @@
 //! resend, revoke, accept). Every change writes its audit row.
 
 use super::escalation::{self, Acting};
-use super::{Org, Role};
-use crate::audit::{self};
+use super::{Org, OrgId, Role, RoleKey};
+use crate::audit;
+use crate::auth::{Email, UserId};
 use crate::db::Tx;
 use crate::db::ids::{hash_token, new_id, random_token};
 use crate::error::AppError;
@@ -16,7 +17,7 @@ pub const INVITATION_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MemberRow {
-    pub user_id: String,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub role: String,
@@ -115,11 +116,12 @@ fn held_role(tx: &Connection, org_id: &str, user_id: &str) -> Result<Role, AppEr
 pub fn change_role(
     tx: &Tx,
     actor: &Acting,
-    org_id: &str,
-    user_id: &str,
-    role_key: &str,
+    org_id: &OrgId,
+    user_id: &UserId,
+    role_key: &RoleKey,
     base_url: &reqwest::Url,
 ) -> Result<(), AppError> {
+    let role_key = role_key.as_str();
     let held = held_role(tx, org_id, user_id)?;
     let current = held.key.clone();
     let role = role_by_key(tx, org_id, role_key)?;
@@ -144,13 +146,13 @@ pub fn change_role(
             data: serde_json::json!({ "org": org_name, "role": role.name }),
             link: Some("/dashboard"),
         };
-        crate::notifications::notify(tx, org_id, &[user_id.to_string()], notice, base_url)?;
+        crate::notifications::notify(tx, org_id, std::slice::from_ref(user_id), notice, base_url)?;
     }
     Ok(())
 }
 
 /// Removes a member (their sessions leave the org, their tokens for it end).
-pub fn remove_member(tx: &Tx, actor: &Acting, org_id: &str, user_id: &str) -> Result<(), AppError> {
+pub fn remove_member(tx: &Tx, actor: &Acting, org_id: &OrgId, user_id: &UserId) -> Result<(), AppError> {
     let held = held_role(tx, org_id, user_id)?;
     escalation::check_acting_on(actor, &held)?;
     let current = held.key;
@@ -237,15 +239,12 @@ pub fn invite(
     tx: &Tx,
     org: &Org,
     actor: &Acting,
-    email: &str,
-    role_key: &str,
+    email: &Email,
+    role_key: &RoleKey,
     base_url: &reqwest::Url,
 ) -> Result<Invitation, AppError> {
+    let (email, role_key) = (email.as_str(), role_key.as_str());
     let inviter_id = &actor.user_id;
-    let email = email.trim();
-    if !crate::auth::valid_email(email) {
-        return Err(AppError::invalid("email", "auth.error.email_invalid"));
-    }
     let role = role_by_key(tx, &org.id, role_key)?;
     if role.key == "owner" {
         return Err(AppError::invalid("role", "team.error.invite_owner"));
@@ -426,13 +425,13 @@ pub fn accept(tx: &Tx, invitation: &OpenInvitation, user_id: &str, base_url: &re
             data: serde_json::json!({ "name": name, "email": invitation.email, "org": invitation.org.name }),
             link: Some("/dashboard/team"),
         };
-        crate::notifications::notify(tx, &invitation.org.id, &[inviter], notice, base_url)?;
+        crate::notifications::notify(tx, &invitation.org.id, &[UserId::from_text(inviter)], notice, base_url)?;
     }
     Ok(())
 }
 
 /// Makes `to_user` the owner; `from_user` (an owner) becomes admin.
-pub fn transfer_ownership(tx: &Tx, org_id: &str, from_user: &str, to_user: &str) -> Result<(), AppError> {
+pub fn transfer_ownership(tx: &Tx, org_id: &OrgId, from_user: &UserId, to_user: &UserId) -> Result<(), AppError> {
     if member_role(tx, org_id, from_user)? != "owner" {
         return Err(AppError::Forbidden("team.error.owner_transfers".into()));
     }

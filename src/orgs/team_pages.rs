@@ -5,8 +5,9 @@
 use super::escalation::guarded;
 use super::perms::{Area, Level};
 use super::team::{self, Invitation, MemberRow, OpenInvitation};
-use super::{Member, Role};
+use super::{Member, Role, RoleKey};
 use crate::auth::{ClientInfo, MaybeIdentity, NewUser, password, session};
+use crate::auth::{Email, UserId};
 use crate::error::AppError;
 use crate::web::app::App;
 use crate::web::forms::{Checks, FormState};
@@ -30,7 +31,7 @@ struct TeamPage {
     can_manage: bool,
     can_invite: bool,
     is_owner: bool,
-    me: String,
+    me: UserId,
     form: FormState,
     clock: crate::web::when::Clockface,
 }
@@ -101,14 +102,19 @@ async fn invite(
     if !member.user.email_verified {
         return Err(AppError::Forbidden("team.error.confirm_email_first".into()));
     }
-    let (email, role) = (form.email.trim().to_string(), form.role.clone());
     let (audit, org, base) = (member.audit(now), member.org.clone(), app.base_url().clone());
-    let (sent_to, actor) = (email.clone(), member.acting());
-    let target = ("email", email.clone());
-    let result = guarded(app.db, audit.clone(), "invitation.refused", target, move |tx| {
-        team::invite(tx, &org, &actor, &email, &role, &base).map(|_| ())
-    })
-    .await;
+    let sent_to = form.email.trim().to_string();
+    let parsed = Email::parse("email", &form.email).and_then(|e| Ok((e, RoleKey::parse("role", &form.role)?)));
+    let result = match parsed {
+        Ok((email, role)) => {
+            let (actor, target) = (member.acting(), ("email", email.to_string()));
+            guarded(app.db, audit.clone(), "invitation.refused", target, move |tx| {
+                team::invite(tx, &org, &actor, &email, &role, &base).map(|_| ())
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok(()) => {
             let msg = ctx.lang.tf("team.invited", &[("email", &sent_to)]);
@@ -166,20 +172,15 @@ struct RoleForm {
 async fn change_role(
     ctx: PageCtx,
     member: Member,
-    user_id: &str,
+    user_id: UserId,
     form: Form<RoleForm>,
     app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
     let base = app.base_url().clone();
-    let (audit, org_id, actor, user_id, role) = (
-        member.audit(app.now()),
-        member.org.id.clone(),
-        member.acting(),
-        user_id.to_string(),
-        form.role.clone(),
-    );
-    let target = ("user", user_id.clone());
+    let role = RoleKey::parse("role", &form.role)?;
+    let (audit, org_id, actor) = (member.audit(app.now()), member.org.id.clone(), member.acting());
+    let target = ("user", user_id.to_string());
     guarded(app.db, audit.clone(), "member.role_change_refused", target, move |tx| {
         team::change_role(tx, &actor, &org_id, &user_id, &role, &base)
     })
@@ -191,15 +192,10 @@ async fn change_role(
 }
 
 #[rocket::post("/dashboard/team/members/<user_id>/remove")]
-async fn remove(ctx: PageCtx, member: Member, user_id: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+async fn remove(ctx: PageCtx, member: Member, user_id: UserId, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Team, Level::Manage)?;
-    let (audit, org_id, actor, user_id) = (
-        member.audit(app.now()),
-        member.org.id.clone(),
-        member.acting(),
-        user_id.to_string(),
-    );
-    let target = ("user", user_id.clone());
+    let (audit, org_id, actor) = (member.audit(app.now()), member.org.id.clone(), member.acting());
+    let target = ("user", user_id.to_string());
     guarded(app.db, audit.clone(), "member.removal_refused", target, move |tx| {
         team::remove_member(tx, &actor, &org_id, &user_id)
     })
@@ -235,7 +231,7 @@ async fn transfer(
         member.audit(now),
         member.org.id.clone(),
         member.user.id.clone(),
-        form.user_id.clone(),
+        UserId::from_text(form.user_id.as_str()),
     );
     app.write(audit, move |tx| team::transfer_ownership(tx, &org_id, &from, &to))
         .await?;
@@ -332,7 +328,7 @@ async fn accept(
         let (user, inv) = (identity.user.clone(), invitation.clone());
         let audit = crate::audit::AuditCtx::by_user(
             &user,
-            Some(inv.org.id.clone()),
+            Some(inv.org.id.to_string()),
             client.ip.clone(),
             client.user_agent.clone(),
             now,
