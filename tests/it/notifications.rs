@@ -16,14 +16,9 @@ async fn invite_and_accept(app: &TestApp, smtp: &SmtpServer, email: &str, name: 
     let start = text.find("/invitations/").unwrap();
     let path = text[start..].split_whitespace().next().unwrap().to_string();
     let guest = crate::helpers::client();
-    let page = app.page_as(&guest, &path).await;
-    let token = csrf_token(&page);
-    let res = guest
-        .post(app.url(&path))
-        .form(&[("csrf_token", token.as_str()), ("name", name), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(&guest, &path, &path, &[("name", name), ("password", PASSWORD)])
+        .await;
     assert_eq!(res.status(), 303);
 }
 
@@ -449,13 +444,14 @@ async fn org_admins_see_the_delivery_history_and_replay_a_dead_mail_of_their_org
         .write(move |tx| Ok(tx.execute("UPDATE outbox SET status = 'dead' WHERE id = ?1", [&key])?))
         .await
         .unwrap();
-    let token = csrf_token(&page);
-    let res = zed
-        .post(app.url(&format!("/dashboard/notifications/history/{outbox_id}/replay")))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &zed,
+            "/dashboard/notifications/history",
+            &format!("/dashboard/notifications/history/{outbox_id}/replay"),
+            &[],
+        )
+        .await;
     assert_eq!(res.status(), 404);
 }
 

@@ -307,13 +307,14 @@ async fn org_settings_are_saved_checked_and_audited() {
     let vi = app.signed_in("v@shop.test").await;
     let page = app.page_as(&vi, "/dashboard/settings").await;
     assert!(page.contains("<fieldset disabled>") && !page.contains("Save settings"));
-    let t = csrf_token(&page);
-    let res = vi
-        .post(app.url("/dashboard/settings"))
-        .form(&[("csrf_token", t.as_str()), ("name", "Hijacked"), ("slug", "hijacked")])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &vi,
+            "/dashboard/settings",
+            "/dashboard/settings",
+            &[("name", "Hijacked"), ("slug", "hijacked")],
+        )
+        .await;
     assert_eq!(res.status(), 403);
 }
 

@@ -64,18 +64,14 @@ pub async fn require_two_factor(app: &TestApp) {
 }
 
 pub async fn password_step(app: &TestApp, client: &reqwest::Client) -> String {
-    let page = app.page_as(client, "/login").await;
-    let token = csrf_token(&page);
-    let res = client
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "owner@shop.test"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            client,
+            "/login",
+            "/login",
+            &[("email", "owner@shop.test"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login/2fa");
     let page = app.page_as(client, "/login/2fa").await;
@@ -183,18 +179,14 @@ async fn the_halfway_state_lasts_five_minutes_and_two_factor_can_be_turned_off_w
         .await;
     assert_eq!(res.status(), 303);
     let fresh = crate::helpers::client();
-    let page = app.page_as(&fresh, "/login").await;
-    let t = csrf_token(&page);
-    let res = fresh
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", t.as_str()),
-            ("email", "owner@shop.test"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .submit_as(
+            &fresh,
+            "/login",
+            "/login",
+            &[("email", "owner@shop.test"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.headers()["location"], "/dashboard", "no code needed any more");
 }
 
