@@ -261,6 +261,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .manage(lock)
         .manage(setup)
         .manage(web::ratelimit::RateLimits::default())
+        .manage(auth::IdentityCache::default())
         .manage(Workers(Mutex::new(vec![])))
         .register("/", web::error::catchers())
         .mount("/", web::assets::routes())

@@ -40,15 +40,7 @@ async fn page(
     let user_id = member.user.id.clone();
     let enabled: bool = {
         let id = user_id.clone();
-        app.db
-            .read(move |c| {
-                Ok(c.query_row(
-                    "SELECT totp_enabled_at IS NOT NULL FROM users WHERE id = ?1",
-                    [&id],
-                    |r| r.get(0),
-                )?)
-            })
-            .await?
+        app.db.read(move |c| two_factor::is_enabled(c, &id)).await?
     };
     let (mut secret, mut qr_svg) = (String::new(), String::new());
     if !enabled {

@@ -100,17 +100,29 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
     let Some(token) = req.cookies().get(session::COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
-    let found = db
-        .read(move |c| {
-            let Some((row, user)) = session::find(c, &token, now)? else {
+    let cache = req.rocket().state::<super::identity_cache::IdentityCache>();
+    let (token_hash, generation) = (crate::db::ids::hash_token(&token), db.identity_generation());
+    let cached = cache.and_then(|c| c.get(&token_hash, generation, now));
+    let (row, user, prefetched) = match cached {
+        Some(hit) => hit,
+        None => {
+            let found = db
+                .read(move |c| {
+                    let Some((row, user)) = session::find(c, &token, now)? else {
+                        return Ok(None);
+                    };
+                    let prefetched = prefetch(c, &user.id, row.org_id.as_deref())?;
+                    Ok(Some((row, user, std::sync::Arc::new(prefetched))))
+                })
+                .await?;
+            let Some((row, user, prefetched)) = found else {
                 return Ok(None);
             };
-            let prefetched = prefetch(c, &user.id, row.org_id.as_deref())?;
-            Ok(Some((row, user, prefetched)))
-        })
-        .await?;
-    let Some((row, user, prefetched)) = found else {
-        return Ok(None);
+            if let Some(cache) = cache {
+                cache.put(token_hash, generation, row.clone(), user.clone(), prefetched.clone());
+            }
+            (row, user, prefetched)
+        }
     };
     // A write to the API with the session cookie must prove it comes from our pages.
     let unsafe_method = !matches!(req.method(), rocket::http::Method::Get | rocket::http::Method::Head);
@@ -127,7 +139,7 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
         user,
         org_id: row.org_id,
         via: Via::Session { id: row.id },
-        prefetched: Some(std::sync::Arc::new(prefetched)),
+        prefetched: Some(prefetched),
     }))
 }
 

@@ -6,6 +6,7 @@
 pub mod api_tokens;
 pub mod device;
 mod guard;
+mod identity_cache;
 pub mod mail_tokens;
 pub mod mails;
 mod mfa_login;
@@ -18,6 +19,7 @@ pub mod setup;
 pub mod two_factor;
 
 pub use guard::{ClientInfo, Identity, MaybeIdentity, Via, client_ip, user_agent};
+pub use identity_cache::IdentityCache;
 
 use crate::db::Tx;
 use crate::error::AppError;

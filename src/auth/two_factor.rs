@@ -85,6 +85,15 @@ pub fn code_at(secret_b32: &str, now: i64) -> Result<String, AppError> {
 }
 
 /// The secret of a user (enabled or waiting for confirmation).
+/// Whether the person has two-factor authentication on.
+pub fn is_enabled(conn: &Connection, user_id: &str) -> Result<bool, AppError> {
+    Ok(conn.query_row(
+        "SELECT totp_enabled_at IS NOT NULL FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn secret_of(conn: &Connection, user_id: &str) -> Result<Option<String>, AppError> {
     Ok(conn
         .query_row("SELECT totp_secret FROM users WHERE id = ?1", [user_id], |r| r.get(0))

@@ -50,6 +50,11 @@ struct Inner {
     outbox: Arc<tokio::sync::Notify>,
     /// The time of a change made without an [`AuditCtx`] of its own.
     clock: SharedClock,
+    /// Bumped by every committed change that is not bookkeeping, and when
+    /// another process has written (see [`Db::identity_generation`]).
+    generation: std::sync::atomic::AtomicU64,
+    /// The WAL file as this process's last commit left it: (length, mtime).
+    wal_after_own_commit: Mutex<Option<(u64, std::time::SystemTime)>>,
 }
 
 /// Handle to the database, cheap to clone.
@@ -113,6 +118,8 @@ impl Db {
             signals: tokio::sync::broadcast::Sender::new(1024),
             outbox: Arc::new(tokio::sync::Notify::new()),
             clock,
+            generation: std::sync::atomic::AtomicU64::new(0),
+            wal_after_own_commit: Mutex::new(None),
         })))
     }
 
@@ -195,7 +202,13 @@ impl Db {
         let mut conn = self.0.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = Tx::new(conn.transaction_with_behavior(TransactionBehavior::Immediate)?, origin);
         let out = f(&tx)?;
-        for action in tx.commit()? {
+        let (after, bookkeeping) = tx.commit()?;
+        if !bookkeeping {
+            self.0.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        *self.0.wal_after_own_commit.lock().unwrap_or_else(|p| p.into_inner()) = self.wal_state();
+        drop(conn);
+        for action in after {
             match action {
                 // No listener is not an error.
                 tx::AfterCommit::Announce(topic) => drop(self.0.signals.send(Arc::from(topic))),
@@ -203,6 +216,28 @@ impl Db {
             }
         }
         Ok(out)
+    }
+
+    /// A number that changes whenever data a signed-in request's identity
+    /// is read from may have changed: after this process commits a change
+    /// that is not bookkeeping ([`Tx::changes_no_identity`]), and when
+    /// another process (the CLI) has written to the database, which the
+    /// WAL file's length and time show. Whatever was read under one
+    /// generation is good while the generation stays the same.
+    pub fn identity_generation(&self) -> u64 {
+        use std::sync::atomic::Ordering;
+        let mut seen = self.0.wal_after_own_commit.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.wal_state();
+        if now != *seen {
+            *seen = now;
+            self.0.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        self.0.generation.load(Ordering::SeqCst)
+    }
+
+    fn wal_state(&self) -> Option<(u64, std::time::SystemTime)> {
+        let meta = std::fs::metadata(format!("{}-wal", self.0.path.display())).ok()?;
+        Some((meta.len(), meta.modified().ok()?))
     }
 
     /// Size of the database on disk (main file and WAL), in bytes.

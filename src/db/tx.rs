@@ -74,6 +74,8 @@ pub struct Tx<'c> {
     tx: Transaction<'c>,
     origin: RefCell<AuditCtx>,
     after: RefCell<Vec<AfterCommit>>,
+    /// See [`Tx::changes_no_identity`].
+    bookkeeping: std::cell::Cell<bool>,
 }
 
 impl<'c> Tx<'c> {
@@ -82,12 +84,24 @@ impl<'c> Tx<'c> {
             tx,
             origin: RefCell::new(origin),
             after: RefCell::new(Vec::new()),
+            bookkeeping: std::cell::Cell::new(false),
         }
     }
 
-    pub(super) fn commit(self) -> rusqlite::Result<Vec<AfterCommit>> {
+    /// Commits; returns the after-commit work and whether the change was
+    /// only bookkeeping (see [`Tx::changes_no_identity`]).
+    pub(super) fn commit(self) -> rusqlite::Result<(Vec<AfterCommit>, bool)> {
         self.tx.commit()?;
-        Ok(self.after.into_inner())
+        Ok((self.after.into_inner(), self.bookkeeping.get()))
+    }
+
+    /// Declares that this change leaves alone everything a signed-in
+    /// request's identity is made of (sessions, people, organisations,
+    /// roles, memberships, bell counts): the outbox's and the scheduler's
+    /// own bookkeeping. Any other committed change makes the in-memory
+    /// identities (see [`super::Db::identity_generation`]) be read again.
+    pub fn changes_no_identity(&self) {
+        self.bookkeeping.set(true);
     }
 
     /// The time of the change (unix seconds).

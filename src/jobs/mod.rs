@@ -166,6 +166,7 @@ impl Scheduler {
             let claimed = self
                 .db
                 .write(move |tx| {
+                    tx.changes_no_identity();
                     Ok(tx.execute(
                         "UPDATE jobs SET locked_by = ?1, lease_until = ?2
                          WHERE name = ?3 AND next_run_at <= ?4 AND (lease_until IS NULL OR lease_until < ?4)",
@@ -201,6 +202,7 @@ impl Scheduler {
         let saved = self
             .db
             .write(move |tx| {
+                tx.changes_no_identity();
                 tx.execute(
                     "UPDATE jobs SET locked_by = NULL, lease_until = NULL, next_run_at = ?1, last_run_at = ?2,
                        last_outcome = ?3, last_duration_ms = ?4, last_message = ?5, runs = runs + 1

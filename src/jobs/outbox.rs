@@ -176,6 +176,7 @@ impl Outbox {
         let claimed = self
             .db
             .write(move |tx| {
+                tx.changes_no_identity();
                 let mut stmt = tx.prepare(
                     "UPDATE outbox SET locked_until = ?1 WHERE id IN (
                        SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?2
@@ -214,6 +215,7 @@ impl Outbox {
             let id = row.id.clone();
             self.db
                 .write(move |tx| {
+                    tx.changes_no_identity();
                     match outcome {
                         "sent" => tx.execute(
                             "UPDATE outbox SET status = 'sent', attempts = ?2, sent_at = ?3, locked_until = NULL, last_error = NULL WHERE id = ?1",

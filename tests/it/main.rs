@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod helpers;
 mod http_sink;
+mod identity_cache;
 mod invitations;
 mod jobs;
 mod mail;

@@ -310,6 +310,7 @@ impl Deliver for PushSender {
         if status.is_success() {
             self.db
                 .write(move |tx| {
+                    tx.changes_no_identity();
                     tx.execute(
                         "UPDATE push_subscriptions SET last_sent_at = ?2 WHERE id = ?1",
                         (&sub_id, now),
