@@ -129,7 +129,7 @@ pub fn list(
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AppError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, occurred_at, actor_type, actor_id, actor_label, action, target_type, target_id, ip, user_agent, metadata
          FROM audit_log
          WHERE org_id = ?1

@@ -89,7 +89,7 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
 
 /// A user's tokens in one organisation.
 pub fn list(conn: &Connection, user_id: &str, org_id: &str) -> Result<Vec<ApiToken>, AppError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, org_id, name, created_at, expires_at, last_used_at FROM api_tokens
          WHERE user_id = ?1 AND org_id = ?2 ORDER BY created_at DESC",
     )?;

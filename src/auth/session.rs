@@ -155,7 +155,7 @@ pub fn set_org(tx: &Tx, session_id: &str, org_id: &str) -> Result<(), AppError> 
 
 /// A user's live sessions, most recent first.
 pub fn list_for_user(conn: &Connection, user_id: &str, now: i64) -> Result<Vec<SessionRow>, AppError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3
          ORDER BY s.last_seen_at DESC"
     ))?;

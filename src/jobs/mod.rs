@@ -246,7 +246,7 @@ impl Scheduler {
 
 /// Every job with its last run, for operators.
 pub fn list(conn: &rusqlite::Connection, now: i64) -> Result<Vec<JobRow>, AppError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT name, cron, next_run_at, last_run_at, last_outcome, last_duration_ms, last_message, runs, lease_until
          FROM jobs ORDER BY name",
     )?;

@@ -103,7 +103,7 @@ fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow> {
 
 /// Rows with `status` (all when `None`), newest first.
 pub fn list(conn: &Connection, status: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE ?1 IS NULL OR status = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
     ))?;
     let rows = stmt.query_map((status, limit), outbox_row)?;
@@ -177,7 +177,7 @@ impl Outbox {
             .db
             .write(move |tx| {
                 tx.changes_no_identity();
-                let mut stmt = tx.prepare(
+                let mut stmt = tx.prepare_cached(
                     "UPDATE outbox SET locked_until = ?1 WHERE id IN (
                        SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?2
                          AND (locked_until IS NULL OR locked_until < ?2)
@@ -273,7 +273,7 @@ impl Outbox {
 /// The attempts made for one row, oldest first: (at, outcome, error).
 pub fn attempts(conn: &Connection, id: &str) -> Result<Vec<(i64, String, Option<String>)>, AppError> {
     let mut stmt =
-        conn.prepare("SELECT attempted_at, outcome, error FROM outbox_attempts WHERE outbox_id = ?1 ORDER BY id")?;
+        conn.prepare_cached("SELECT attempted_at, outcome, error FROM outbox_attempts WHERE outbox_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -38,7 +38,7 @@ pub fn set_frequency(tx: &Tx, user_id: &str, org_id: &str, frequency: &str) -> R
 /// Sends the digests that are due; returns how many mails were queued.
 fn send_due(tx: &Tx, now: i64, base_url: &reqwest::Url) -> Result<usize, AppError> {
     let due: Vec<(String, String, String, i64)> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT d.user_id, d.org_id, d.frequency, coalesce(d.last_sent_at, -1) FROM notification_digests d
              WHERE (d.frequency = 'daily' AND coalesce(d.last_sent_at, 0) <= ?1 - 43200)
                 OR (d.frequency = 'weekly' AND coalesce(d.last_sent_at, 0) <= ?1 - 561600)",
@@ -53,7 +53,7 @@ fn send_due(tx: &Tx, now: i64, base_url: &reqwest::Url) -> Result<usize, AppErro
             continue;
         };
         let items: Vec<(String, serde_json::Value)> = {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT kind, data FROM notifications WHERE user_id = ?1 AND org_id = ?2 AND read_at IS NULL
                    AND archived_at IS NULL AND created_at > ?3 ORDER BY id",
             )?;

@@ -190,7 +190,7 @@ pub fn get(conn: &Connection, org_id: &str, kind: &str, lang: Lang) -> Result<Op
 
 /// The languages in which the org overrode `kind`.
 pub fn overridden(conn: &Connection, org_id: &str) -> Result<Vec<(String, String)>, AppError> {
-    let mut stmt = conn.prepare("SELECT kind, language FROM notification_templates WHERE org_id = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT kind, language FROM notification_templates WHERE org_id = ?1")?;
     let rows = stmt.query_map([org_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

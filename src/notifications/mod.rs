@@ -325,7 +325,7 @@ pub fn inbox(
     filter: &InboxFilter,
     limit: i64,
 ) -> Result<Vec<Notification>, AppError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, kind, category, data, link, created_at, read_at FROM notifications
          WHERE org_id = ?1 AND user_id = ?2 AND in_app = 1 AND archived_at IS NULL
            AND (?3 = 0 OR read_at IS NULL) AND (?4 IS NULL OR category = ?4)

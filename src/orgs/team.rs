@@ -69,7 +69,7 @@ fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRow> {
 
 /// The org's roles, presets first.
 pub fn roles(conn: &Connection, org_id: &str) -> Result<Vec<Role>, AppError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT r.id, r.key, r.name, r.builtin, r.permissions FROM roles r WHERE r.org_id = ?1
          ORDER BY r.builtin DESC, CASE r.key WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 WHEN 'viewer' THEN 3 ELSE 4 END, r.name",
     )?;
@@ -202,7 +202,7 @@ fn invitation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Invitation> {
 
 /// The org's invitations still waiting for an answer, newest first.
 pub fn pending_invitations(conn: &Connection, org_id: &str, now: i64) -> Result<Vec<Invitation>, AppError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{INVITATION_SELECT} WHERE i.org_id = ?1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?2
          ORDER BY i.created_at DESC"
     ))?;
