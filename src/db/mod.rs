@@ -55,7 +55,14 @@ struct Inner {
     generation: std::sync::atomic::AtomicU64,
     /// The WAL file as this process's last commit left it: (length, mtime).
     wal_after_own_commit: Mutex<Option<(u64, std::time::SystemTime)>>,
+    /// When the WAL file was last looked at (µs since `opened`).
+    wal_checked_at: std::sync::atomic::AtomicU64,
+    opened: std::time::Instant,
 }
+
+/// The WAL file is looked at (a system call) at most this often, so a write
+/// by another process shows within this long.
+const WAL_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Handle to the database, cheap to clone.
 #[derive(Clone)]
@@ -125,6 +132,8 @@ impl Db {
             clock,
             generation: std::sync::atomic::AtomicU64::new(0),
             wal_after_own_commit: Mutex::new(None),
+            wal_checked_at: std::sync::atomic::AtomicU64::new(0),
+            opened: std::time::Instant::now(),
         })))
     }
 
@@ -227,10 +236,23 @@ impl Db {
     /// is read from may have changed: after this process commits a change
     /// that is not bookkeeping ([`Tx::changes_no_identity`]), and when
     /// another process (the CLI) has written to the database, which the
-    /// WAL file's length and time show. Whatever was read under one
+    /// WAL file's length and time show (looked at every
+    /// [`WAL_CHECK_EVERY`] at most). Whatever was read under one
     /// generation is good while the generation stays the same.
     pub fn identity_generation(&self) -> u64 {
         use std::sync::atomic::Ordering;
+        let now_us = self.0.opened.elapsed().as_micros() as u64;
+        let last = self.0.wal_checked_at.load(Ordering::Relaxed);
+        let due = now_us.saturating_sub(last) >= WAL_CHECK_EVERY.as_micros() as u64;
+        if !due
+            || self
+                .0
+                .wal_checked_at
+                .compare_exchange(last, now_us, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return self.0.generation.load(Ordering::SeqCst);
+        }
         let mut seen = self.0.wal_after_own_commit.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.wal_state();
         if now != *seen {

@@ -272,8 +272,8 @@ impl Outbox {
 
 /// The attempts made for one row, oldest first: (at, outcome, error).
 pub fn attempts(conn: &Connection, id: &str) -> Result<Vec<(i64, String, Option<String>)>, AppError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT attempted_at, outcome, error FROM outbox_attempts WHERE outbox_id = ?1 ORDER BY id")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT attempted_at, outcome, error FROM outbox_attempts WHERE outbox_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -61,8 +61,8 @@ struct PushJob {
 
 /// The subscriptions of a person's browsers.
 pub fn subscriptions_of(conn: &Connection, user_id: &str) -> Result<Vec<Subscription>, AppError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE user_id = ?1 ORDER BY id")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE user_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([user_id], |r| {
         Ok(Subscription {
             id: r.get(0)?,
