@@ -111,6 +111,72 @@ impl RoleKey {
     }
 }
 
+/// An organisation's slug as its public pages use it (`/help/<slug>`):
+/// 2–48 characters of `a-z 0-9 -`, not starting or ending with `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    /// The slug given in `field` (trimmed), or the field's error.
+    pub fn parse(field: &str, text: &str) -> Result<Slug, AppError> {
+        let slug = text.trim();
+        let fine = (2..=48).contains(&slug.len())
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-');
+        if fine {
+            Ok(Slug(slug.to_string()))
+        } else {
+            Err(AppError::invalid(field, "settings.error.slug"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What the settings page changes about an organisation, parsed.
+#[derive(Debug, Clone)]
+pub struct OrgSettings {
+    pub name: String,
+    pub slug: Slug,
+    pub default_language: crate::web::i18n::Lang,
+    pub time_zone: chrono_tz::Tz,
+    /// ISO 4217 code (`EUR`).
+    pub currency: String,
+    pub audit_retention_days: i64,
+    pub require_2fa: bool,
+}
+
+/// Saves an org's settings (audited); the slug must be free.
+pub fn save_settings(tx: &Tx, org_id: &OrgId, s: &OrgSettings) -> Result<(), AppError> {
+    let taken: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM orgs WHERE slug = ?1 AND id <> ?2)",
+        (s.slug.as_str(), org_id),
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(AppError::invalid("slug", "settings.error.slug_taken"));
+    }
+    let (lang, zone) = (s.default_language.code(), s.time_zone.name());
+    tx.execute(
+        "UPDATE orgs SET name = ?2, slug = ?3, default_language = ?4, time_zone = ?5, currency = ?6, audit_retention_days = ?7,
+           require_2fa = ?8 WHERE id = ?1",
+        rusqlite::params![org_id, s.name, s.slug.as_str(), lang, zone, s.currency, s.audit_retention_days, s.require_2fa],
+    )?;
+    audit::record(
+        tx,
+        "org.settings_changed",
+        Some(("org", org_id)),
+        serde_json::json!({ "name": s.name, "slug": s.slug.as_str(), "default_language": lang,
+            "time_zone": zone, "currency": s.currency, "audit_retention_days": s.audit_retention_days,
+            "require_2fa": s.require_2fa }),
+    )
+}
+
 /// A URL-safe slug for `name` not yet taken (`my-shop`, `my-shop-2`, …).
 fn free_slug(tx: &Tx, name: &str) -> Result<String, AppError> {
     let mut base = slug::slugify(name);
@@ -400,7 +466,15 @@ impl<'r> FromRequest<'r> for Member {
 
 #[cfg(test)]
 mod tests {
-    use super::RoleKey;
+    use super::{RoleKey, Slug};
+
+    #[test]
+    fn a_slug_is_what_a_public_address_can_hold() {
+        assert_eq!(Slug::parse("slug", " mugs-and-co ").unwrap().as_str(), "mugs-and-co");
+        for bad in ["a", "-mugs", "mugs-", "Mugs", "mugs co", "mugs/co", &"m".repeat(49)] {
+            assert!(Slug::parse("slug", bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_role_key_is_a_short_lowercase_word() {

@@ -2,8 +2,8 @@
 //! language, time zone, currency and audit retention. Everyone with
 //! `settings:view` sees them; `settings:manage` changes them.
 
-use super::Member;
 use super::perms::{Area, Level};
+use super::{Member, OrgSettings, Slug};
 use crate::audit;
 use crate::error::{AppError, FieldError};
 use crate::web::app::App;
@@ -86,7 +86,8 @@ struct SettingsForm {
 }
 
 impl SettingsForm {
-    fn check(&self) -> Result<i64, Vec<FieldError>> {
+    /// The settings typed, parsed; or every field's error at once.
+    fn parse(&self) -> Result<OrgSettings, Vec<FieldError>> {
         let mut c = Checks::default();
         let name = self.name.trim();
         c.check(
@@ -94,24 +95,12 @@ impl SettingsForm {
             "name",
             "settings.error.name",
         );
-        let slug = self.slug.trim();
-        let slug_ok = (2..=48).contains(&slug.len())
-            && slug
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
-            && !slug.starts_with('-')
-            && !slug.ends_with('-');
-        c.check(slug_ok, "slug", "settings.error.slug");
-        c.check(
-            Lang::parse(&self.default_language).is_some(),
-            "default_language",
-            "settings.error.language",
-        );
-        c.check(
-            self.time_zone.parse::<chrono_tz::Tz>().is_ok(),
-            "time_zone",
-            "settings.error.time_zone",
-        );
+        let slug = Slug::parse("slug", &self.slug);
+        c.check(slug.is_ok(), "slug", "settings.error.slug");
+        let lang = Lang::parse(&self.default_language);
+        c.check(lang.is_some(), "default_language", "settings.error.language");
+        let zone = self.time_zone.parse::<chrono_tz::Tz>().ok();
+        c.check(zone.is_some(), "time_zone", "settings.error.time_zone");
         let cur = self.currency.trim();
         c.check(
             cur.len() == 3 && cur.chars().all(|ch| ch.is_ascii_uppercase()),
@@ -125,7 +114,19 @@ impl SettingsForm {
             .ok()
             .filter(|d| (30..=3650).contains(d));
         c.check(days.is_some(), "audit_retention_days", "settings.error.retention");
-        c.into_result().map(|_| days.unwrap_or(365))
+        c.into_result()?;
+        match (slug, lang, zone, days) {
+            (Ok(slug), Some(default_language), Some(time_zone), Some(audit_retention_days)) => Ok(OrgSettings {
+                name: name.to_string(),
+                slug,
+                default_language,
+                time_zone,
+                currency: cur.to_string(),
+                audit_retention_days,
+                require_2fa: self.require_2fa,
+            }),
+            _ => unreachable!("every field was checked above"),
+        }
     }
 }
 
@@ -156,34 +157,13 @@ async fn save(
         };
         Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))))
     };
-    let days = match form.check() {
-        Ok(d) => d,
+    let settings = match form.parse() {
+        Ok(s) => s,
         Err(errors) => return retry(ctx, errors),
     };
-    let (audit, org_id, f) = (member.audit(app.now()), member.org.id.clone(), form.into_inner());
-    let saved = app.write(audit, move |tx| {
-            let taken: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM orgs WHERE slug = ?1 AND id <> ?2)",
-                (f.slug.trim(), &org_id),
-                |r| r.get(0),
-            )?;
-            if taken {
-                return Err(AppError::invalid("slug", "settings.error.slug_taken"));
-            }
-            tx.execute(
-                "UPDATE orgs SET name = ?2, slug = ?3, default_language = ?4, time_zone = ?5, currency = ?6, audit_retention_days = ?7,
-                   require_2fa = ?8 WHERE id = ?1",
-                rusqlite::params![org_id, f.name.trim(), f.slug.trim(), f.default_language, f.time_zone, f.currency.trim(), days, f.require_2fa],
-            )?;
-            audit::record(
-                tx,
-                "org.settings_changed",
-                Some(("org", &org_id)),
-                serde_json::json!({ "name": f.name.trim(), "slug": f.slug.trim(), "default_language": f.default_language,
-                    "time_zone": f.time_zone, "currency": f.currency.trim(), "audit_retention_days": days,
-                    "require_2fa": f.require_2fa }),
-            )
-        })
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    let saved = app
+        .write(audit, move |tx| super::save_settings(tx, &org_id, &settings))
         .await;
     match saved {
         Ok(()) => Ok(Either::Left(Flash::success(
