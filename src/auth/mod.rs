@@ -11,7 +11,6 @@ pub mod mail_tokens;
 pub mod mails;
 mod mfa_login;
 mod pages;
-pub use pages::registration_open;
 pub mod password;
 mod reset;
 pub mod session;
@@ -138,6 +137,19 @@ pub fn leave_org(tx: &Tx, org_id: &str, user_id: &str) -> Result<(), AppError> {
         (org_id, user_id),
     )?;
     Ok(())
+}
+
+/// Whether anyone may create an account (instance setting, on by default).
+pub fn registration_open(conn: &rusqlite::Connection) -> Result<bool, AppError> {
+    use rusqlite::OptionalExtension;
+    let value: Option<String> = conn
+        .query_row(
+            "SELECT value FROM instance_settings WHERE key = 'registration_open'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(value.as_deref() != Some("false"))
 }
 
 /// Opens or closes self-service registration on the instance, audited.

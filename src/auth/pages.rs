@@ -227,22 +227,9 @@ async fn setup_submit(
     Ok(Either::Left(Redirect::to("/dashboard")))
 }
 
-/// Whether anyone may create an account (instance setting, on by default).
-pub fn registration_open(conn: &rusqlite::Connection) -> Result<bool, AppError> {
-    use rusqlite::OptionalExtension;
-    let value: Option<String> = conn
-        .query_row(
-            "SELECT value FROM instance_settings WHERE key = 'registration_open'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(value.as_deref() != Some("false"))
-}
-
 #[rocket::get("/register")]
 async fn register_page(ctx: PageCtx, app: App<'_>) -> Result<Html<RegisterPage>, AppError> {
-    if !app.db.read(registration_open).await? {
+    if !app.db.read(super::registration_open).await? {
         return Err(AppError::Forbidden("auth.error.registration_closed".into()));
     }
     Ok(Html(RegisterPage {
@@ -259,7 +246,7 @@ async fn register_submit(
     client: ClientInfo,
 ) -> PageResult<RegisterPage> {
     let limits = app.limits;
-    if !app.db.read(registration_open).await? {
+    if !app.db.read(super::registration_open).await? {
         return Err(AppError::Forbidden("auth.error.registration_closed".into()));
     }
     if let Err(errors) = form.check() {

@@ -189,6 +189,29 @@ fn cells(enabled: &HashMap<String, bool>) -> impl Iterator<Item = (Category, Cha
 }
 
 /// Saves a person's grid from `enabled` ("category.channel" → on; absent = off).
+/// Whose mail an unsubscribe link (by its token's hash) is for: (user, org, category).
+pub fn unsubscribe_link(conn: &Connection, token_hash: &str) -> Result<Option<(String, String, String)>, AppError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT user_id, org_id, category FROM unsubscribe_tokens WHERE token_hash = ?1",
+            [token_hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
+}
+
+/// Turns one category's email off for a person, from an unsubscribe link (audited).
+pub fn unsubscribe(tx: &Tx, user_id: &str, org_id: &str, category: &str) -> Result<(), AppError> {
+    tx.execute(
+        "INSERT INTO notification_prefs (user_id, org_id, category, channel, enabled) VALUES (?1, ?2, ?3, 'email', 0)
+         ON CONFLICT (user_id, org_id, category, channel) DO UPDATE SET enabled = 0",
+        (user_id, org_id, category),
+    )?;
+    let meta = serde_json::json!({ "category": category, "channel": "email", "via": "unsubscribe link" });
+    crate::audit::record(tx, "notifications.unsubscribed", Some(("user", user_id)), meta)
+}
+
 pub fn save_preferences(tx: &Tx, user_id: &str, org_id: &str, enabled: &HashMap<String, bool>) -> Result<(), AppError> {
     for (c, ch, on) in cells(enabled) {
         tx.execute(

@@ -10,7 +10,6 @@ use crate::error::AppError;
 use crate::web::app::App;
 use crate::web::page::{Html, PageCtx};
 use askama::Template;
-use rusqlite::OptionalExtension;
 
 #[derive(Template)]
 #[template(path = "notifications/unsubscribe.html")]
@@ -25,14 +24,7 @@ struct UnsubscribePage {
 async fn lookup(app: &App<'_>, token: &str) -> Result<(String, String, String), AppError> {
     let hash = hash_token(token);
     app.db
-        .read(move |c| {
-            Ok(c.query_row(
-                "SELECT user_id, org_id, category FROM unsubscribe_tokens WHERE token_hash = ?1",
-                [&hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?)
-        })
+        .read(move |c| super::prefs::unsubscribe_link(c, &hash))
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -54,16 +46,9 @@ async fn unsubscribe(ctx: PageCtx, token: &str, app: App<'_>) -> Result<Html<Uns
     let (user_id, org_id, category) = lookup(&app, token).await?;
     Category::parse(&category).ok_or(AppError::NotFound)?;
     let (cat, now) = (category.clone(), app.now());
-    app.write(crate::audit::AuditCtx::system(Some(&org_id), now), move |tx| {
-        tx.execute(
-            "INSERT INTO notification_prefs (user_id, org_id, category, channel, enabled) VALUES (?1, ?2, ?3, 'email', 0)
-             ON CONFLICT (user_id, org_id, category, channel) DO UPDATE SET enabled = 0",
-            (&user_id, &org_id, &cat),
-        )?;
-        let meta = serde_json::json!({ "category": cat, "channel": "email", "via": "unsubscribe link" });
-        crate::audit::record(tx, "notifications.unsubscribed", Some(("user", &user_id)), meta)
-    })
-    .await?;
+    let origin = crate::audit::AuditCtx::system(Some(&org_id), now);
+    app.write(origin, move |tx| super::prefs::unsubscribe(tx, &user_id, &org_id, &cat))
+        .await?;
     let category = ctx.t(&format!("notifications.categories.{category}")).to_string();
     Ok(Html(UnsubscribePage {
         ctx,
