@@ -76,6 +76,12 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Every query of the app fits, so none is compiled twice on a connection.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Without the query planner stability guarantee, binding a new value to
+    // a parameter the planner looked at (a `LIMIT ?`, any indexed `= ?` with
+    // STAT4, which the bundled SQLite has) makes SQLite compile the statement
+    // again at its next step: a cached statement would be re-parsed at every
+    // use. With it, a statement keeps its plan.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(())
 }
 
@@ -381,5 +387,25 @@ mod tests {
                     .is_ok()
             });
         assert!(woken, "a committed change wakes the outbox");
+    }
+
+    #[test]
+    fn a_cached_statement_is_not_compiled_again_when_its_values_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("luneo.db"), 1).unwrap();
+        let reprepared = db
+            .read_blocking(|c| {
+                for limit in 1..=5i64 {
+                    let mut stmt = c.prepare_cached("SELECT id FROM orgs WHERE id = ?1 LIMIT ?2")?;
+                    let rows = stmt.query_map(rusqlite::params![format!("org_{limit}"), limit], |r| {
+                        r.get::<_, String>(0)
+                    })?;
+                    rows.collect::<Result<Vec<_>, _>>()?;
+                }
+                let stmt = c.prepare_cached("SELECT id FROM orgs WHERE id = ?1 LIMIT ?2")?;
+                Ok(stmt.get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .unwrap();
+        assert_eq!(reprepared, 0, "the plan is kept whatever the bound values");
     }
 }
