@@ -80,13 +80,19 @@ impl<'r> FromRequest<'r> for PageCtx {
     }
 }
 
+/// The buffer a page is rendered into starts this big (bytes).
+const PAGE_CAPACITY: usize = 32 * 1024;
+
 /// Renders an askama template as an HTML response.
 pub struct Html<T>(pub T);
 
 impl<'r, T: Template> Responder<'r, 'static> for Html<T> {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        match self.0.render() {
-            Ok(body) => RawHtml(body).respond_to(req),
+        // Room for a whole dashboard page at once (askama's own estimate
+        // counts only the template's text, so the page grew by copies).
+        let mut body = String::with_capacity(T::SIZE_HINT.max(PAGE_CAPACITY));
+        match self.0.render_into(&mut body) {
+            Ok(()) => RawHtml(body).respond_to(req),
             Err(e) => {
                 tracing::error!(error = %e, "template failed to render");
                 Err(Status::InternalServerError)
