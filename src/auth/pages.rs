@@ -163,16 +163,35 @@ pub(super) fn sign_in(
 }
 
 #[rocket::get("/setup?<token>")]
-fn setup_page(ctx: PageCtx, token: Option<&str>, setup: &State<SetupToken>) -> Result<Html<SetupPage>, AppError> {
+fn setup_page(
+    ctx: PageCtx,
+    token: Option<&str>,
+    setup: &State<SetupToken>,
+) -> Result<Either<Html<SetupPage>, Custom<Html<MessagePage>>>, AppError> {
+    // Once the owner exists, the link (used, or printed again in an old
+    // console) says so and offers sign-in.
+    if setup.get().is_none() && token.is_some() {
+        let (title, body) = (
+            ctx.t("auth.setup.done_title").into(),
+            ctx.t("auth.setup.done_body").into(),
+        );
+        let page = MessagePage {
+            ctx,
+            title,
+            body,
+            confirm: None,
+        };
+        return Ok(Either::Right(Custom(Status::Gone, Html(page))));
+    }
     let token = token.unwrap_or_default();
     if !setup.matches(token) {
         return Err(AppError::NotFound);
     }
-    Ok(Html(SetupPage {
+    Ok(Either::Left(Html(SetupPage {
         ctx,
         form: FormState::default(),
         token: token.into(),
-    }))
+    })))
 }
 
 #[rocket::post("/setup", data = "<form>")]

@@ -37,18 +37,19 @@ async fn setup_creates_the_owner_once_and_then_is_gone() {
         assert!(html.contains(&format!(">{section}</a>")), "the sidebar lists {section}");
     }
 
-    assert_eq!(
-        app.get(&format!("/setup?token={token}")).await.status(),
-        404,
-        "setup is gone"
-    );
     let other = crate::helpers::client();
-    let res = other
-        .get(app.url(&format!("/setup?token={token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    for client in [&app.client, &other] {
+        let res = client
+            .get(app.url(&format!("/setup?token={token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 410, "setup is gone");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Luneo is set up"), "{html}");
+        assert!(html.contains("href=\"/login\""), "it offers sign-in");
+        assert!(!html.contains("name=\"token\""), "and no setup form");
+    }
 }
 
 #[tokio::test]
