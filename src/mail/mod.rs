@@ -82,6 +82,14 @@ impl Mailer {
         }
     }
 
+    /// The folder mail is written to when no SMTP server is configured.
+    pub fn files_dir(&self) -> Option<&std::path::Path> {
+        match &self.transport {
+            Transport::Smtp(..) => None,
+            Transport::Files(_, dir) => Some(dir),
+        }
+    }
+
     /// Whether the transport can take mail (files: the directory is writable).
     pub fn usable(&self) -> bool {
         match &self.transport {

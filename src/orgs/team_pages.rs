@@ -117,7 +117,15 @@ async fn invite(
     };
     match result {
         Ok(()) => {
-            let msg = ctx.lang.tf("team.invited", &[("email", &sent_to)]);
+            // Without SMTP the mail is a file: say where, so a person trying
+            // Luneo out finds the link.
+            let msg = match app.mailer.files_dir() {
+                Some(dir) => ctx.lang.tf(
+                    "team.invited_to_file",
+                    &[("email", &sent_to), ("folder", &dir.display().to_string())],
+                ),
+                None => ctx.lang.tf("team.invited", &[("email", &sent_to)]),
+            };
             Ok(Either::Left(Flash::success(Redirect::to("/dashboard/team"), msg)))
         }
         Err(AppError::Invalid(errors)) => {

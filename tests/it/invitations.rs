@@ -378,3 +378,29 @@ async fn ownership_is_transferred_only_with_the_owners_password() {
     let (_, html) = app.page("/dashboard/team").await;
     assert!(html.contains("Ownership was transferred.") && !html.contains("Transfer ownership</button>"));
 }
+
+#[tokio::test]
+async fn without_smtp_the_confirmation_says_where_the_invitation_mail_was_written() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let res = app
+        .submit(
+            "/dashboard/team",
+            "/dashboard/team/invite",
+            &[("email", "colin@shop.test"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, team) = app.page("/dashboard/team").await;
+    let folder = app.data_dir.path().join("mail");
+    assert!(
+        team.contains(&format!(
+            "Invitation for colin@shop.test written to {}",
+            folder.display()
+        )),
+        "{team}"
+    );
+    app.settle_outbox().await;
+    let written = std::fs::read_dir(&folder).unwrap().count();
+    assert_eq!(written, 1, "the mail is there, as the page says");
+}
