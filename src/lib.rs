@@ -224,7 +224,9 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
                     println!("Luneo {} listening on http://{}:{} (public URL {})", env!("CARGO_PKG_VERSION"), cfg.address, cfg.port, c.base_url);
                     if let Some(token) = rocket.state::<auth::setup::SetupToken>().and_then(|s| s.get()) {
                         let base = c.base_url.as_str().trim_end_matches('/');
-                        println!("No account yet: create the owner account at {base}/setup?token={token}");
+                        // A block of its own, after the start-up lines, so the
+                        // one link a new operator needs is not lost among them.
+                        println!("\n  No account yet: create the owner account (the link works once):\n\n      {base}/setup?token={token}\n");
                     }
                 }
                 if !start_workers {

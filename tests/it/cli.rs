@@ -210,12 +210,24 @@ fn sigterm_stops_the_server_cleanly_with_status_0_and_healthcheck_follows() {
     sigterm(&child);
     assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 0);
     let mut stdout = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut stdout)
-        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    reader.read_line(&mut stdout).unwrap();
     assert!(
         stdout.starts_with("Luneo ") && stdout.contains(&format!("listening on http://127.0.0.1:{port}")),
         "{stdout}"
+    );
+    // On a first start the setup link stands on a line of its own, set
+    // apart by blank lines.
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let lines: Vec<&str> = rest.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim().starts_with("http://") && l.contains("/setup?token="))
+        .unwrap_or_else(|| panic!("no setup link line in {rest:?}"));
+    assert!(
+        at >= 1 && lines[at - 1].trim().is_empty() && lines.get(at + 1).is_some_and(|l| l.trim().is_empty()),
+        "{rest:?}"
     );
     let (code, _, _) = run(luneo(dir.path()).env("LUNEO_PORT", port.to_string()).arg("healthcheck"));
     assert_eq!(code, 1, "healthcheck fails once the server is gone");
