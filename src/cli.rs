@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 #[derive(Parser, Debug)]
@@ -149,8 +150,8 @@ pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGu
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(writer);
     let _ = match config.log_format {
-        LogFormat::Json => builder.json().finish().try_init(),
-        LogFormat::Text => builder.finish().try_init(),
+        LogFormat::Json => builder.json().finish().with(QuietNotFound).try_init(),
+        LogFormat::Text => builder.finish().with(QuietNotFound).try_init(),
     };
     // Rocket logs through `log`: forward its records, but only from warn up
     // unless asked, so its per-request info lines cost nothing on the hot path.
@@ -161,6 +162,35 @@ pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGu
     };
     let _ = tracing_log::LogTracer::builder().with_max_level(level).init();
     guard
+}
+
+/// Drops Rocket's own lines about a request no route matched ("No matching
+/// routes for GET /favicon.ico", "Responding with registered … catcher"):
+/// Rocket writes them at ERROR and WARN, but a 404 is no error of the
+/// server, and the access log already has the request with its status.
+struct QuietNotFound;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for QuietNotFound {
+    fn event_enabled(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) -> bool {
+        use tracing_log::NormalizeEvent;
+        let target = event.normalized_metadata().map(|m| m.target().to_string());
+        if !target.is_some_and(|t| t.starts_with("rocket::server")) {
+            return true;
+        }
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        let routine =
+            message.0.starts_with("No matching routes for") || message.0.starts_with("Responding with registered");
+        !routine
+    }
 }
 
 /// Runs the parsed command line; returns the process exit status.

@@ -431,3 +431,43 @@ fn logs_are_json_lines_when_asked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_page_that_does_not_exist_is_no_error_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::File::create(dir.path().join("stderr.log")).unwrap();
+    let port = free_port();
+    let mut child = luneo(dir.path())
+        .env("LUNEO_PORT", port.to_string())
+        .env("LUNEO_SHUTDOWN_GRACE", "2")
+        .env("LUNEO_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while run(luneo(dir.path()).env("LUNEO_PORT", port.to_string()).arg("healthcheck")).0 != 0 {
+        assert!(Instant::now() < deadline, "luneo serve did not become ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    sigterm(&child);
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 0);
+    let written = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(
+        written.contains("path=/favicon.ico status=404"),
+        "the access log has it: {written}"
+    );
+    assert!(
+        !written.contains("ERROR"),
+        "a 404 is not an error of the server: {written}"
+    );
+}
