@@ -165,7 +165,7 @@ pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGu
 }
 
 /// Drops Rocket's own lines about a request no route matched ("No matching
-/// routes for GET /favicon.ico", "Responding with registered … catcher"):
+/// routes for GET /nope", "Responding with registered … catcher"):
 /// Rocket writes them at ERROR and WARN, but a 404 is no error of the
 /// server, and the access log already has the request with its status.
 struct QuietNotFound;

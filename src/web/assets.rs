@@ -104,8 +104,24 @@ fn serve(file: PathBuf, if_none_match: IfNoneMatch) -> Option<Asset> {
     })
 }
 
+/// `/favicon.ico`, which browsers ask for whatever the page links: the logo
+/// (SVG, which every current browser shows as an icon), cached like an
+/// asset without a fingerprint.
+#[rocket::get("/favicon.ico")]
+fn favicon(if_none_match: IfNoneMatch) -> Option<Asset> {
+    let path = "img/logo.svg";
+    let etag = format!("\"{}\"", FINGERPRINTS.get(path)?);
+    let fresh = if_none_match.0.as_deref() == Some(etag.as_str());
+    Some(Asset {
+        body: (!fresh).then_some(Files::get(path)?.data),
+        etag,
+        content_type: ContentType::SVG,
+        immutable: false,
+    })
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![serve]
+    rocket::routes![serve, favicon]
 }
 
 #[cfg(test)]

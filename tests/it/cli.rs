@@ -453,7 +453,7 @@ fn a_page_that_does_not_exist_is_no_error_in_the_log() {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     std::io::Write::write_all(
         &mut stream,
-        b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        b"GET /no-such-page HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
     )
     .unwrap();
     let mut answer = String::new();
@@ -463,7 +463,7 @@ fn a_page_that_does_not_exist_is_no_error_in_the_log() {
     assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 0);
     let written = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
     assert!(
-        written.contains("path=/favicon.ico status=404"),
+        written.contains("path=/no-such-page status=404"),
         "the access log has it: {written}"
     );
     assert!(

@@ -292,3 +292,14 @@ async fn a_person_may_see_times_in_their_own_time_zone() {
     .await;
     assert_eq!(shown().await, "2026-11-25 10:30 UTC", "back to the organisation's");
 }
+
+#[tokio::test]
+async fn the_favicon_exists() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/favicon.ico").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    let body = res.text().await.unwrap();
+    assert!(body.contains("<svg"), "the logo: {body}");
+}
