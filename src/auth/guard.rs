@@ -143,6 +143,13 @@ async fn identify(req: &Request<'_>) -> Result<Option<Identity>, AppError> {
     }))
 }
 
+/// Whether this request's identity, if it was looked up already, is
+/// someone's (error pages, which cannot wait for a guard).
+pub fn identified(req: &Request<'_>) -> bool {
+    let cached: &Result<Option<Identity>, AppError> = req.local_cache(|| Ok(None));
+    matches!(cached, Ok(Some(_)))
+}
+
 /// [`identify`] once per request.
 async fn cached<'r>(req: &'r Request<'_>) -> &'r Result<Option<Identity>, AppError> {
     req.local_cache_async(identify(req)).await

@@ -17,7 +17,7 @@ pub mod session;
 pub mod setup;
 pub mod two_factor;
 
-pub use guard::{ClientInfo, Identity, MaybeIdentity, Via, client_ip, user_agent};
+pub use guard::{ClientInfo, Identity, MaybeIdentity, Via, client_ip, identified, user_agent};
 pub use identity_cache::IdentityCache;
 
 use crate::db::Tx;

@@ -116,7 +116,10 @@ impl<'r> Responder<'r, 'static> for AppError {
         if let AppError::TwoFactorRequired = self {
             return rocket::response::Redirect::to("/dashboard/account/2fa").respond_to(req);
         }
-        let ctx = PageCtx::for_request(req);
+        let mut ctx = PageCtx::for_request(req);
+        // The request ends here, so its identity (looked up by its guards,
+        // or by the catcher) can be read without waiting.
+        ctx.signed_in = crate::auth::identified(req);
         let page = ErrorPage::new(ctx, status, &self.message());
         let mut res = page.respond_to(req)?;
         res.set_status(status);
@@ -155,7 +158,11 @@ pub fn catchers() -> Vec<rocket::Catcher> {
 }
 
 #[rocket::catch(default)]
-fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
+async fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
+    // Error pages know who is signed in (their header says so).
+    if !is_api(req) {
+        let _ = req.guard::<crate::auth::MaybeIdentity>().await;
+    }
     if let Some(err) = take_stashed(req) {
         return err;
     }

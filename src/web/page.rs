@@ -22,6 +22,8 @@ pub struct PageCtx {
     pub csrf: String,
     pub flash: Option<FlashView>,
     pub path: String,
+    /// Someone is signed in (the header offers the dashboard, not sign-in).
+    pub signed_in: bool,
 }
 
 impl PageCtx {
@@ -34,6 +36,7 @@ impl PageCtx {
             csrf: csrf::token(req),
             flash: None,
             path: req.uri().path().to_string(),
+            signed_in: false,
         }
     }
 
@@ -65,10 +68,11 @@ impl<'r> FromRequest<'r> for PageCtx {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let mut ctx = PageCtx::for_request(req);
         // A signed-in person's saved language comes first.
-        if let Outcome::Success(me) = req.guard::<crate::auth::MaybeIdentity>().await
-            && let Some(lang) = me.0.and_then(|i| i.user.language).as_deref().and_then(Lang::parse)
-        {
-            ctx.lang = lang;
+        if let Outcome::Success(me) = req.guard::<crate::auth::MaybeIdentity>().await {
+            ctx.signed_in = me.0.is_some();
+            if let Some(lang) = me.0.and_then(|i| i.user.language).as_deref().and_then(Lang::parse) {
+                ctx.lang = lang;
+            }
         }
         if let Outcome::Success(Some(flash)) = req.guard::<Option<FlashMessage<'_>>>().await {
             ctx.flash = Some(FlashView {

@@ -303,3 +303,19 @@ async fn the_favicon_exists() {
     let body = res.text().await.unwrap();
     assert!(body.contains("<svg"), "the logo: {body}");
 }
+
+#[tokio::test]
+async fn error_pages_know_who_is_signed_in() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (status, html) = app.page("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("href=\"/dashboard\""),
+        "the header offers the dashboard: {html}"
+    );
+    assert!(!html.contains("href=\"/login\""), "not sign-in");
+    let stranger = crate::helpers::client();
+    let html = app.page_as(&stranger, "/no/such/page").await;
+    assert!(html.contains("href=\"/login\"") && !html.contains("href=\"/dashboard\""));
+}
