@@ -1,5 +1,6 @@
 //! The public face of the instance before any shop exists: the home page
-//! and the language choice every visitor can make.
+//! (what Luneo is; how to finish the setup on a fresh instance; the way to
+//! the dashboard or to sign in) and the language choice every visitor can make.
 
 use crate::auth::MaybeIdentity;
 use crate::error::AppError;
@@ -15,11 +16,24 @@ use rocket::response::{Flash, Redirect};
 #[template(path = "site/home.html")]
 struct HomePage {
     ctx: PageCtx,
+    /// Nobody has an account yet: say where the setup link is.
+    setup_pending: bool,
+    registration_open: bool,
 }
 
 #[rocket::get("/")]
-fn home(ctx: PageCtx) -> Html<HomePage> {
-    Html(HomePage { ctx })
+async fn home(
+    ctx: PageCtx,
+    setup: &rocket::State<crate::auth::setup::SetupToken>,
+    app: App<'_>,
+) -> Result<Html<HomePage>, AppError> {
+    let setup_pending = setup.get().is_some();
+    let registration_open = !setup_pending && !ctx.signed_in && app.db.read(crate::auth::registration_open).await?;
+    Ok(Html(HomePage {
+        ctx,
+        setup_pending,
+        registration_open,
+    }))
 }
 
 #[derive(rocket::FromForm)]

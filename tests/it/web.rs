@@ -319,3 +319,26 @@ async fn error_pages_know_who_is_signed_in() {
     let html = app.page_as(&stranger, "/no/such/page").await;
     assert!(html.contains("href=\"/login\"") && !html.contains("href=\"/dashboard\""));
 }
+
+#[tokio::test]
+async fn the_home_page_says_what_to_do_next_for_each_visitor() {
+    let app = TestApp::spawn().await;
+    let (_, fresh) = app.page("/").await;
+    assert!(
+        fresh.contains("id=\"setup-pending\""),
+        "a fresh instance says where the setup link is"
+    );
+    assert!(fresh.contains("one-time setup link"), "{fresh}");
+    assert!(!fresh.contains("href=\"/readyz\""), "no raw JSON link for people");
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (_, owner) = app.page("/").await;
+    assert!(!owner.contains("id=\"setup-pending\""));
+    assert!(
+        owner.contains("<a class=\"button\" href=\"/dashboard\">Go to your dashboard</a>"),
+        "{owner}"
+    );
+    let stranger = crate::helpers::client();
+    let html = app.page_as(&stranger, "/").await;
+    assert!(html.contains("href=\"/login\"") && html.contains("href=\"/register\""));
+    assert!(!html.contains("Go to your dashboard"));
+}
