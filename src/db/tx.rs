@@ -49,14 +49,6 @@ impl AuditCtx {
             now,
         }
     }
-
-    /// The same context for another organisation (e.g. the org just created).
-    pub fn in_org(&self, org_id: &str) -> AuditCtx {
-        AuditCtx {
-            org_id: Some(org_id.to_string()),
-            ..self.clone()
-        }
-    }
 }
 
 /// Work that runs once the transaction has committed.

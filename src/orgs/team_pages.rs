@@ -104,17 +104,15 @@ async fn invite(
     }
     let (audit, org, base) = (member.audit(now), member.org.clone(), app.base_url().clone());
     let sent_to = form.email.trim().to_string();
-    let parsed = Email::parse("email", &form.email).and_then(|e| Ok((e, RoleKey::parse("role", &form.role)?)));
-    let result = match parsed {
-        Ok((email, role)) => {
-            let (actor, target) = (member.acting(), ("email", email.to_string()));
-            guarded(app.db, audit.clone(), "invitation.refused", target, move |tx| {
-                team::invite(tx, &org, &actor, &email, &role, &base).map(|_| ())
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
+    let result = async {
+        let (email, role) = (Email::parse("email", &form.email)?, RoleKey::parse("role", &form.role)?);
+        let (actor, target) = (member.acting(), ("email", email.to_string()));
+        guarded(app.db, audit.clone(), "invitation.refused", target, move |tx| {
+            team::invite(tx, &org, &actor, &email, &role, &base).map(|_| ())
+        })
+        .await
+    }
+    .await;
     match result {
         Ok(()) => {
             // Without SMTP the mail is a file: say where, so a person trying
