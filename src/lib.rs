@@ -163,6 +163,13 @@ pub fn all_jobs(config: &Config) -> Vec<JobDef> {
     all
 }
 
+/// The sidebar: every feature's entry, in order (a feature not built has
+/// none, so nothing leads to an empty page).
+pub const NAVIGATION: &[&web::shell::NavEntry] = &[&orgs::NAV_TEAM, &notifications::NAV, &orgs::NAV_SETTINGS];
+
+/// The overview's first steps, in order.
+pub const FIRST_STEPS: &[&web::shell::FirstStep] = &[&orgs::STEP_TEAM, &orgs::STEP_SETTINGS];
+
 /// Every feature's part of `luneo demo`, run in this order after the demo
 /// org and its people exist.
 pub fn demo_steps() -> Vec<demo::DemoStep> {

@@ -1,14 +1,13 @@
-//! The dashboard: the overview page, the honest "coming soon" pages of
-//! sections not built yet, and switching organisation. (The shell around
+//! The dashboard: the overview page with the first steps (ticked when
+//! done), and switching organisation. (The shell around
 //! every back-office page is the web layer's [`crate::web::shell`].)
 
 use crate::auth::Via;
 use crate::error::AppError;
 use crate::orgs::Member;
-use crate::orgs::perms::Level;
 use crate::web::app::App;
 use crate::web::page::{Html, PageCtx};
-use crate::web::shell::{SECTIONS, Shell};
+use crate::web::shell::Shell;
 use askama::Template;
 use rocket::form::Form;
 use rocket::response::{Flash, Redirect};
@@ -19,37 +18,44 @@ struct OverviewPage {
     ctx: PageCtx,
     shell: Shell,
     role: String,
+    steps: Vec<StepView>,
 }
 
-#[derive(Template)]
-#[template(path = "dashboard/coming_soon.html")]
-struct ComingSoonPage {
-    ctx: PageCtx,
-    shell: Shell,
-    title_key: String,
+/// A first step as the overview shows it.
+struct StepView {
+    href: &'static str,
+    label_key: &'static str,
+    done: bool,
 }
 
 #[rocket::get("/dashboard")]
-fn overview(ctx: PageCtx, member: Member) -> Html<OverviewPage> {
-    let role = member.role.name.clone();
-    Html(OverviewPage {
+async fn overview(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<OverviewPage>, AppError> {
+    let role = crate::orgs::role_label(ctx.lang, &member.role);
+    let mine: Vec<_> = crate::FIRST_STEPS
+        .iter()
+        .filter(|s| s.area.is_none_or(|(a, l)| member.can(a, l)))
+        .copied()
+        .collect();
+    let org = member.org.id.clone();
+    let steps = app
+        .db
+        .read(move |conn| {
+            mine.iter()
+                .map(|s| {
+                    Ok(StepView {
+                        href: s.href,
+                        label_key: s.label_key,
+                        done: (s.done)(conn, &org)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        })
+        .await?;
+    Ok(Html(OverviewPage {
         ctx,
         shell: Shell::new(&member, "overview"),
         role,
-    })
-}
-
-#[rocket::get("/dashboard/<section>", rank = 50)]
-fn coming_soon(ctx: PageCtx, member: Member, section: &str) -> Result<Html<ComingSoonPage>, AppError> {
-    let found = SECTIONS.iter().find(|s| s.key == section).ok_or(AppError::NotFound)?;
-    if let Some(area) = found.area {
-        member.require(area, Level::View)?;
-    }
-    let title_key = format!("dashboard.section.{section}");
-    Ok(Html(ComingSoonPage {
-        ctx,
-        shell: Shell::new(&member, section),
-        title_key,
+        steps,
     }))
 }
 
@@ -86,5 +92,5 @@ async fn switch_org(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![overview, coming_soon, switch_org]
+    rocket::routes![overview, switch_org]
 }

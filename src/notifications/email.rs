@@ -72,15 +72,25 @@ struct NotificationHtml<'a> {
     unsubscribe_url: Option<&'a str>,
 }
 
+/// The subject of a built-in notification mail: its title, followed by the
+/// shop's name unless the title already says it.
+pub fn subject_line(title: &str, org: &str) -> String {
+    if title.contains(org) {
+        title.to_string()
+    } else {
+        format!("{title} · {org}")
+    }
+}
+
 /// The subject and body of a notification mail: the org's override, or the
 /// built-in texts (also when an override cannot render: logged).
 pub fn subject_and_body(tx: &Tx, letter: &Letter<'_>) -> Result<(String, String), AppError> {
     let (title, body) = texts(letter.lang, letter.kind.key, letter.data);
-    let built_in = (format!("{title} · {}", letter.org.name), body);
+    let built_in = (subject_line(&title, &letter.org.name), body);
     let Some(custom) = mail_templates::get(tx, &letter.org.id, letter.kind.key, letter.lang)? else {
         return Ok(built_in);
     };
-    let vars = mail_templates::vars(letter.data, &letter.org.name, &letter.user.name);
+    let vars = mail_templates::vars(letter.lang, letter.data, &letter.org.name, &letter.user.name);
     match (
         mail_templates::render(&custom.subject, &vars),
         mail_templates::render(&custom.body, &vars),

@@ -85,6 +85,15 @@ pub fn render(source: &str, vars: &Value) -> Result<String, TemplateError> {
     template.render(minijinja::value::Serde(vars)).map_err(fail)
 }
 
+/// `de_org`: the org's name after the French "de" ("d’Atelier"), which the
+/// catalogue writes `{de:org}`.
+fn with_elision(vars: &mut Map<String, Value>) {
+    if let Some(org) = vars.get("org").and_then(Value::as_str) {
+        let de = crate::web::i18n::elide_de(org);
+        vars.insert("de_org".into(), de.into());
+    }
+}
+
 /// The variables a kind's templates may use, with sample values.
 pub fn sample_vars(kind: &Kind, org_name: &str, recipient: &str) -> Value {
     let mut vars = Map::new();
@@ -93,14 +102,22 @@ pub fn sample_vars(kind: &Kind, org_name: &str, recipient: &str) -> Value {
     for (k, v) in kind.sample {
         vars.entry(k.to_string()).or_insert_with(|| (*v).into());
     }
+    with_elision(&mut vars);
     Value::Object(vars)
 }
 
 /// The variables of one real notification: its data, the org and the recipient.
-pub fn vars(data: &Value, org_name: &str, recipient: &str) -> Value {
+pub fn vars(lang: Lang, data: &Value, org_name: &str, recipient: &str) -> Value {
     let mut vars = data.as_object().cloned().unwrap_or_default();
+    // A catalogue reference (a built-in role's name) reads in the mail's language.
+    for v in vars.values_mut() {
+        if let Some(key) = v.get("t").and_then(Value::as_str) {
+            *v = lang.t(key).into();
+        }
+    }
     vars.entry("org").or_insert_with(|| org_name.into());
     vars.insert("recipient".into(), recipient.into());
+    with_elision(&mut vars);
     Value::Object(vars)
 }
 
@@ -110,14 +127,18 @@ pub fn default_template(lang: Lang, kind: &Kind) -> MailTemplate {
         let mut out = text.to_string();
         for (k, _) in kind.sample {
             out = out.replace(&format!("{{{k}}}"), &format!("{{{{ {k} }}}}"));
+            out = out.replace(&format!("{{de:{k}}}"), &format!("{{{{ de_{k} }}}}"));
         }
         out
     };
+    let title_key = format!("notifications.kind.{}.title", kind.key);
+    let title = lang.t(&title_key);
     MailTemplate {
-        subject: format!(
-            "{} · {{{{ org }}}}",
-            as_template(lang.t(&format!("notifications.kind.{}.title", kind.key)))
-        ),
+        subject: if title.contains("{org}") {
+            as_template(title)
+        } else {
+            format!("{} · {{{{ org }}}}", as_template(title))
+        },
         body: as_template(lang.t(&format!("notifications.kind.{}.body", kind.key))),
     }
 }
@@ -266,7 +287,10 @@ mod tests {
                 let body = render(&t.body, &vars).unwrap_or_else(|e| panic!("{} {e}", kind.key));
                 let (title, expected) = super::super::texts(lang, kind.key, &vars);
                 assert_eq!(body, expected);
-                assert_eq!(render(&t.subject, &vars).unwrap(), format!("{title} · Atelier"));
+                assert_eq!(
+                    render(&t.subject, &vars).unwrap(),
+                    super::super::email::subject_line(&title, "Atelier")
+                );
             }
         }
     }

@@ -29,6 +29,14 @@ use serde::Serialize;
 
 /// Every page and API route of notifications: inbox, preferences, live
 /// stream, unsubscribe links, delivery history, web push, mail templates.
+/// Notifications' entry in the sidebar (everyone has an inbox).
+pub const NAV: crate::web::shell::NavEntry = crate::web::shell::NavEntry {
+    key: "notifications",
+    href: "/dashboard/notifications",
+    label_key: "dashboard.section.notifications",
+    area: None,
+};
+
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = pages::routes();
     all.extend(api::routes());
@@ -125,7 +133,7 @@ pub const TEAM_ROLE_CHANGED: Kind = Kind {
     category: Category::Team,
     critical: false,
     email_by_default: true,
-    sample: &[("org", "Atelier"), ("role", "admin")],
+    sample: &[("org", "Atelier"), ("role", "Admin")],
 };
 
 /// `account.password_changed`.
@@ -164,16 +172,21 @@ pub fn kind(key: &str) -> Option<&'static Kind> {
 }
 
 /// The title and body of a notification in `lang`, filled from its data.
+/// A value `{"t": "catalogue.key"}` is shown in `lang` (a built-in role's name).
 pub fn texts(lang: Lang, kind: &str, data: &serde_json::Value) -> (String, String) {
     let args: Vec<(String, String)> = data
         .as_object()
         .map(|o| {
             o.iter()
                 .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
-                    )
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Object(m) if m.get("t").is_some_and(|t| t.is_string()) => {
+                            lang.t(m["t"].as_str().unwrap_or_default()).to_string()
+                        }
+                        other => other.to_string(),
+                    };
+                    (k.clone(), text)
                 })
                 .collect()
         })
@@ -262,7 +275,7 @@ pub fn notify(
         );
         for sub in &push_to {
             let message = push::Message {
-                title: format!("{title} · {org_name}"),
+                title: email::subject_line(&title, &org_name),
                 body: body.clone(),
                 url: url.clone(),
                 tag: id.clone(),
@@ -406,4 +419,24 @@ pub fn archive(tx: &Tx, org_id: &str, user_id: &str, id: &str) -> Result<bool, A
         tx.announce(user_topic(user_id));
     }
     Ok(changed == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_built_in_role_reads_in_the_readers_language() {
+        let data = serde_json::json!({ "org": "Atelier", "role": { "t": "team.role.admin" } });
+        assert_eq!(
+            texts(Lang::Fr, "team.role_changed", &data).1,
+            "Votre rôle dans Atelier est maintenant : Administrateur."
+        );
+        assert_eq!(
+            texts(Lang::En, "team.role_changed", &data).1,
+            "Your role in Atelier is now: Admin."
+        );
+        let custom = serde_json::json!({ "org": "Atelier", "role": "Packer" });
+        assert!(texts(Lang::Fr, "team.role_changed", &custom).1.ends_with(": Packer."));
+    }
 }

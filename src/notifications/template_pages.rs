@@ -5,7 +5,7 @@
 //! as JSON under `/api/v1/notifications/templates`.
 
 use super::mail_templates::{self as mt, MailTemplate};
-use super::{Kind, kind, texts};
+use super::{Kind, kind};
 use crate::error::AppError;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
@@ -56,7 +56,7 @@ async fn list(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<ListPag
         .iter()
         .map(|k| KindRow {
             key: k.key,
-            title: ctx.t(&format!("notifications.kind.{}.title", k.key)).to_string(),
+            title: ctx.t(&format!("notifications.kind.{}.name", k.key)).to_string(),
             category: k.category.key(),
             languages: Lang::ALL
                 .iter()
@@ -104,7 +104,7 @@ impl EditPage {
             })
             .unwrap_or_default();
         EditPage {
-            kind_title: texts(ctx.lang, kind.key, &vars).0,
+            kind_title: ctx.t(&format!("notifications.kind.{}.name", kind.key)).to_string(),
             lang_name: lang.native_name().to_string(),
             ctx,
             shell: Shell::new(member, "settings"),

@@ -19,6 +19,7 @@ use crate::db::Tx;
 use crate::db::ids::new_id;
 use crate::error::AppError;
 use crate::web::error::stash;
+use crate::web::shell::{FirstStep, NavEntry};
 use perms::{Area, Grants, Level, Perm, Preset};
 use rocket::request::{FromRequest, Outcome, Request};
 use rusqlite::{Connection, OptionalExtension};
@@ -164,8 +165,8 @@ pub fn save_settings(tx: &Tx, org_id: &OrgId, s: &OrgSettings) -> Result<(), App
     let (lang, zone) = (s.default_language.code(), s.time_zone.name());
     tx.execute(
         "UPDATE orgs SET name = ?2, slug = ?3, default_language = ?4, time_zone = ?5, currency = ?6, audit_retention_days = ?7,
-           require_2fa = ?8 WHERE id = ?1",
-        rusqlite::params![org_id, s.name, s.slug.as_str(), lang, zone, s.currency, s.audit_retention_days, s.require_2fa],
+           require_2fa = ?8, settings_saved_at = ?9 WHERE id = ?1",
+        rusqlite::params![org_id, s.name, s.slug.as_str(), lang, zone, s.currency, s.audit_retention_days, s.require_2fa, tx.now()],
     )?;
     audit::record(
         tx,
@@ -326,10 +327,70 @@ impl Role {
             self.name.clone()
         }
     }
+
+    /// The role's name in notification data: a catalogue reference for a
+    /// built-in role (shown in the reader's language), the name of a custom one.
+    pub fn notice_value(&self) -> serde_json::Value {
+        if self.builtin {
+            serde_json::json!({ "t": self.label_key() })
+        } else {
+            serde_json::Value::String(self.name.clone())
+        }
+    }
+}
+
+/// The role's name in `lang` (built-in roles through the catalogue).
+pub fn role_label(lang: crate::web::i18n::Lang, role: &Role) -> String {
+    if role.builtin {
+        lang.t(&role.label_key()).to_string()
+    } else {
+        role.name.clone()
+    }
 }
 
 /// The team pages (members, invitations, the invitation link, roles,
 /// settings) and the team API.
+/// The team's entry in the sidebar.
+pub const NAV_TEAM: NavEntry = NavEntry {
+    key: "team",
+    href: "/dashboard/team",
+    label_key: "dashboard.section.team",
+    area: Some(Area::Team),
+};
+
+/// The settings' entry in the sidebar.
+pub const NAV_SETTINGS: NavEntry = NavEntry {
+    key: "settings",
+    href: "/dashboard/settings",
+    label_key: "dashboard.section.settings",
+    area: Some(Area::Settings),
+};
+
+/// First step: someone else is in the team, or has been invited.
+pub const STEP_TEAM: FirstStep = FirstStep {
+    href: "/dashboard/team",
+    label_key: "dashboard.overview.step_team",
+    area: Some((Area::Team, Level::Manage)),
+    done: |conn, org| {
+        conn.prepare_cached(
+            "SELECT (SELECT COUNT(*) FROM memberships WHERE org_id = ?1) > 1
+                 OR EXISTS (SELECT 1 FROM invitations WHERE org_id = ?1)",
+        )?
+        .query_row([org], |r| r.get(0))
+    },
+};
+
+/// First step: the settings have been saved once.
+pub const STEP_SETTINGS: FirstStep = FirstStep {
+    href: "/dashboard/settings",
+    label_key: "dashboard.overview.step_settings",
+    area: Some((Area::Settings, Level::Manage)),
+    done: |conn, org| {
+        conn.prepare_cached("SELECT settings_saved_at IS NOT NULL FROM orgs WHERE id = ?1")?
+            .query_row([org], |r| r.get(0))
+    },
+};
+
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = team_pages::routes();
     all.extend(api::routes());

@@ -143,7 +143,7 @@ pub fn change_role(
         let org_name: String = tx.query_row("SELECT name FROM orgs WHERE id = ?1", [org_id], |r| r.get(0))?;
         let notice = crate::notifications::Notice {
             kind: &crate::notifications::TEAM_ROLE_CHANGED,
-            data: serde_json::json!({ "org": org_name, "role": role.name }),
+            data: serde_json::json!({ "org": org_name, "role": role.notice_value() }),
             link: Some("/dashboard"),
         };
         crate::notifications::notify(tx, org_id, std::slice::from_ref(user_id), notice, base_url)?;

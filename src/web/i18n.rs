@@ -73,12 +73,30 @@ impl Lang {
     }
 
     /// [`Lang::t`] with `{name}` placeholders replaced by `args`.
+    /// The text of `key` with its `{name}` placeholders filled. `{de:name}`
+    /// writes the French preposition with its elision: "de Luneo" but
+    /// "d’Atelier Lune".
     pub fn tf(self, key: &str, args: &[(&str, &str)]) -> String {
         let mut out = self.t(key).to_string();
         for (name, value) in args {
             out = out.replace(&format!("{{{name}}}"), value);
+            let de = format!("{{de:{name}}}");
+            if out.contains(&de) {
+                out = out.replace(&de, &elide_de(value));
+            }
         }
         out
+    }
+}
+
+/// "de X", or "d’X" before a vowel or a mute h.
+pub fn elide_de(value: &str) -> String {
+    let first = value.chars().next().map(|c| c.to_lowercase().next().unwrap_or(c));
+    match first {
+        Some('a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'h' | 'à' | 'â' | 'é' | 'è' | 'ê' | 'î' | 'ô' | 'û') => {
+            format!("d’{value}")
+        }
+        _ => format!("de {value}"),
     }
 }
 
@@ -118,6 +136,19 @@ static CATALOGUES: LazyLock<HashMap<Lang, HashMap<String, String>>> = LazyLock::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn french_elides_de_before_a_vowel() {
+        let key = "notifications.kind.team.invitation_accepted.body";
+        let args = |org| [("name", "Léa"), ("email", "l@x.test"), ("org", org)];
+        assert!(
+            Lang::Fr
+                .tf(key, &args("Atelier Lune"))
+                .ends_with("partie d’Atelier Lune.")
+        );
+        assert!(Lang::Fr.tf(key, &args("Luneo")).ends_with("partie de Luneo."));
+        assert!(Lang::En.tf(key, &args("Atelier Lune")).contains("Atelier Lune"));
+    }
 
     #[test]
     fn catalogues_have_the_same_keys() {

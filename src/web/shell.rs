@@ -1,71 +1,40 @@
 //! The shell every back-office page renders inside: header with the org
-//! switcher and user menu, the sidebar of sections, main. A section is
-//! listed only if the member may view it. Pages hold a [`Shell`] beside
+//! switcher and user menu, the sidebar of the features that exist
+//! ([`NavEntry`], each listed only if the member may view it), main. Pages hold a [`Shell`] beside
 //! their [`super::page::PageCtx`].
 
 use crate::auth::Via;
 use crate::orgs::Member;
 use crate::orgs::perms::{Area, Level};
 
-/// A section of the product in the sidebar.
-pub struct Section {
+/// A feature's entry in the sidebar. Each feature declares its own beside
+/// its `routes()`; `crate::NAVIGATION` lists them once, in sidebar order, so
+/// the sidebar shows only what exists.
+pub struct NavEntry {
+    /// The section key pages pass to [`Shell::new`] to be marked current.
     pub key: &'static str,
-    /// The area whose `view` permission the section needs (`None`: everyone).
+    pub href: &'static str,
+    pub label_key: &'static str,
+    /// The area whose `view` permission shows the entry (`None`: everyone).
     pub area: Option<Area>,
 }
 
-pub const SECTIONS: [Section; 11] = [
-    Section {
-        key: "products",
-        area: Some(Area::Catalog),
-    },
-    Section {
-        key: "designs",
-        area: Some(Area::Designs),
-    },
-    Section {
-        key: "orders",
-        area: Some(Area::Orders),
-    },
-    Section {
-        key: "monitoring",
-        area: Some(Area::Monitoring),
-    },
-    Section {
-        key: "support",
-        area: Some(Area::Support),
-    },
-    Section {
-        key: "analytics",
-        area: Some(Area::Analytics),
-    },
-    Section {
-        key: "billing",
-        area: Some(Area::Billing),
-    },
-    Section {
-        key: "team",
-        area: Some(Area::Team),
-    },
-    Section {
-        key: "notifications",
-        area: None,
-    },
-    Section {
-        key: "integrations",
-        area: Some(Area::Integrations),
-    },
-    Section {
-        key: "settings",
-        area: Some(Area::Settings),
-    },
-];
+/// A first step on the overview: a link to where it is done and whether
+/// it is done for the org. Features declare theirs; `crate::FIRST_STEPS`
+/// lists them.
+pub struct FirstStep {
+    pub href: &'static str,
+    pub label_key: &'static str,
+    /// Shown only to members with this permission (`None`: everyone).
+    pub area: Option<(Area, Level)>,
+    pub done: fn(&rusqlite::Connection, &crate::orgs::OrgId) -> rusqlite::Result<bool>,
+}
 
 /// One sidebar link as the template shows it.
 pub struct NavItem {
     pub key: &'static str,
-    pub href: String,
-    pub label_key: String,
+    pub href: &'static str,
+    pub label_key: &'static str,
     pub current: bool,
 }
 
@@ -89,13 +58,13 @@ pub struct Shell {
 impl Shell {
     /// The shell for `member`, with `current` (a section key or "overview") marked.
     pub fn new(member: &Member, current: &str) -> Shell {
-        let nav = SECTIONS
+        let nav = crate::NAVIGATION
             .iter()
             .filter(|s| s.area.is_none_or(|a| member.can(a, Level::View)))
             .map(|s| NavItem {
                 key: s.key,
-                href: format!("/dashboard/{}", s.key),
-                label_key: format!("dashboard.section.{}", s.key),
+                href: s.href,
+                label_key: s.label_key,
                 current: s.key == current,
             })
             .collect();

@@ -33,7 +33,7 @@ async fn setup_creates_the_owner_once_and_then_is_gone() {
     );
     assert!(!html.contains("<script>alert(1)"));
     assert!(html.contains("Olivia Owner"));
-    for section in ["Products", "Orders", "Billing", "Team", "Settings", "Notifications"] {
+    for section in ["Team", "Settings", "Notifications"] {
         assert!(html.contains(&format!(">{section}</a>")), "the sidebar lists {section}");
     }
 
@@ -57,18 +57,14 @@ async fn the_dashboard_sends_strangers_to_sign_in_and_back() {
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
     let stranger = crate::helpers::client();
-    let res = stranger
-        .get(app.url("/dashboard/orders?view=late"))
-        .send()
-        .await
-        .unwrap();
+    let res = stranger.get(app.url("/dashboard/team?view=late")).send().await.unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(
         res.headers()["location"],
-        "/login?next=%2Fdashboard%2Forders%3Fview%3Dlate"
+        "/login?next=%2Fdashboard%2Fteam%3Fview%3Dlate"
     );
     let login = stranger
-        .get(app.url("/login?next=%2Fdashboard%2Forders%3Fview%3Dlate"))
+        .get(app.url("/login?next=%2Fdashboard%2Fteam%3Fview%3Dlate"))
         .send()
         .await
         .unwrap();
@@ -77,32 +73,32 @@ async fn the_dashboard_sends_strangers_to_sign_in_and_back() {
             .text()
             .await
             .unwrap()
-            .contains("name=\"next\" value=\"/dashboard/orders?view=late\"")
+            .contains("name=\"next\" value=\"/dashboard/team?view=late\"")
     );
     let res = stranger.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
 
     // Signing in from that page goes back where the person was going.
-    let login = app.page_as(&stranger, "/login?next=/dashboard/orders").await;
-    assert!(login.contains("name=\"next\" value=\"/dashboard/orders\""));
+    let login = app.page_as(&stranger, "/login?next=/dashboard/team").await;
+    assert!(login.contains("name=\"next\" value=\"/dashboard/team\""));
     let res = app
         .submit_as(
             &stranger,
-            "/login?next=/dashboard/orders",
+            "/login?next=/dashboard/team",
             "/login",
             &[
-                ("next", "/dashboard/orders"),
+                ("next", "/dashboard/team"),
                 ("email", "owner@shop.test"),
                 ("password", PASSWORD),
             ],
         )
         .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/dashboard/orders");
-    let page = stranger.get(app.url("/dashboard/orders")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/dashboard/team");
+    let page = stranger.get(app.url("/dashboard/team")).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("coming soon"));
+    assert!(page.text().await.unwrap().contains("<h1>Team</h1>"));
 }
 
 #[tokio::test]

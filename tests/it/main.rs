@@ -17,6 +17,7 @@ mod notification_defaults;
 mod notification_mails;
 mod notifications;
 mod ops;
+mod overview;
 mod password;
 mod push;
 mod security;

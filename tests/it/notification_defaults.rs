@@ -200,7 +200,7 @@ async fn a_long_inbox_pages_by_cursor_in_the_api_and_on_the_page() {
     assert_eq!(rest["data"].as_array().unwrap().len(), 5);
     assert!(rest["next_cursor"].is_null());
     assert_eq!(
-        rest["data"][4]["body"], "Your role in Atelier is now: admin.",
+        rest["data"][4]["body"], "Your role in Atelier is now: Admin.",
         "the oldest comes last"
     );
     let res = max

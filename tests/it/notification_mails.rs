@@ -39,7 +39,7 @@ async fn an_admin_previews_saves_and_resets_their_own_mail_and_mails_follow() {
     );
 
     let subject = "Hello {{ recipient }}: you are {{ role }} now";
-    let body = "Dear {{ recipient }},\n\n{% if role == \"admin\" %}You run {{ org }} now. <b>Congrats</b>{% else %}Your role: {{ role }}.{% endif %}";
+    let body = "Dear {{ recipient }},\n\n{% if role == \"Admin\" %}You run {{ org }} now. <b>Congrats</b>{% else %}Your role: {{ role }}.{% endif %}";
     // Preview with sample data: nothing saved.
     let res = app
         .submit(
@@ -107,7 +107,7 @@ You run Atelier now. &#60;b&#62;Congrats&#60;/b&#62;</pre>"
     };
     assert!(app.eventually(|| to_max().len() == 1).await);
     let mail = &to_max()[0];
-    assert_eq!(mail.subject(), "Hello Max: you are admin now");
+    assert_eq!(mail.subject(), "Hello Max: you are Admin now");
     let text = mail.part("text/plain").unwrap();
     assert!(text.contains("Dear Max,"), "{text}");
     assert!(text.contains("You run Atelier now. <b>Congrats</b>"));
@@ -123,7 +123,7 @@ You run Atelier now. &#60;b&#62;Congrats&#60;/b&#62;</pre>"
     assert_eq!(templates_saved(&app).await, 0);
     app.change_role(&max_id, "viewer").await;
     assert!(app.eventually(|| to_max().len() == 2).await);
-    assert_eq!(to_max()[1].subject(), "Your role in Atelier changed · Atelier");
+    assert_eq!(to_max()[1].subject(), "Your role in Atelier changed");
 }
 
 #[tokio::test]
@@ -267,4 +267,16 @@ async fn a_new_browser_is_still_told_after_the_audit_log_forgot_the_sign_ins() {
     assert!(runs.iter().any(|r| r.name == "auth.purge" && r.ok), "{runs:?}");
     let kept = app.count("SELECT count(*) FROM known_browsers").await;
     assert_eq!(kept, 0);
+}
+
+#[tokio::test]
+async fn the_template_editor_is_titled_with_the_kind_not_sample_names() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (_, html) = app.page(EDITOR).await;
+    let h1 = &html[html.find("<h1>").unwrap()..html.find("</h1>").unwrap()];
+    assert!(h1.contains("Your role changes"), "{h1}");
+    assert!(!h1.contains("Atelier"), "no sample data in the title: {h1}");
+    let (_, list) = app.page("/dashboard/settings/notifications/templates").await;
+    assert!(list.contains("An invitation is accepted") && !list.contains("{name}"));
 }

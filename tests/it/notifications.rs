@@ -45,7 +45,7 @@ async fn an_accepted_invitation_tells_the_inviter_in_the_app_and_by_mail() {
     );
     let mail = &smtp.received()[1];
     assert_eq!(mail.to, ["owner@shop.test"]);
-    assert_eq!(mail.subject(), "Colin Colleague joined Atelier · Atelier");
+    assert_eq!(mail.subject(), "Colin Colleague joined Atelier");
 
     // The API sees it; reading opens what it is about and the count drops.
     let me: serde_json::Value = app.get("/api/v1/notifications?unread=true").await.json().await.unwrap();
@@ -304,7 +304,7 @@ async fn a_member_is_told_when_their_role_changes() {
     let list: serde_json::Value = app.json_as(&max, "/api/v1/notifications").await;
     assert_eq!(list["data"][0]["kind"], "team.role_changed");
     assert_eq!(list["data"][0]["title"], "Your role in Atelier changed");
-    assert_eq!(list["data"][0]["body"], "Your role in Atelier is now: admin.");
+    assert_eq!(list["data"][0]["body"], "Your role in Atelier is now: Admin.");
 }
 
 #[tokio::test]

@@ -154,8 +154,8 @@ async fn a_notification_reaches_the_browser_encrypted_for_it_and_signed_with_vap
         "the payload travels encrypted"
     );
     let message = browser.open(hit);
-    assert_eq!(message["title"], "Your role in Atelier changed · Atelier");
-    assert_eq!(message["body"], "Your role in Atelier is now: admin.");
+    assert_eq!(message["title"], "Your role in Atelier changed");
+    assert_eq!(message["body"], "Your role in Atelier is now: Admin.");
     assert!(
         message["url"]
             .as_str()

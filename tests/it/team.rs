@@ -98,26 +98,24 @@ async fn a_viewer_sees_only_what_they_may_and_gets_403_naming_the_permission() {
     app.add_member("vera@shop.test", "Vera Viewer", "viewer").await;
     let vera = app.signed_in("vera@shop.test").await;
     let dash = app.page_as(&vera, "/dashboard").await;
-    assert!(
-        dash.contains(">Orders</a>") && !dash.contains(">Billing</a>"),
-        "billing is hidden from a viewer"
-    );
-    let res = vera.get(app.url("/dashboard/billing")).send().await.unwrap();
+    assert!(dash.contains(">Team</a>"), "a viewer sees the team");
+    assert!(!dash.contains("id=\"first-steps\""), "and no steps they could not take");
+    let res = vera.get(app.url("/dashboard/team/audit")).send().await.unwrap();
     assert_eq!(res.status(), 403);
     assert!(
         res.text()
             .await
             .unwrap()
-            .contains("You need the permission billing:view")
+            .contains("You need the permission team:manage")
     );
     let res = vera
-        .get(app.url("/dashboard/billing"))
+        .get(app.url("/dashboard/team/audit"))
         .header("Accept-Language", "fr")
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    assert!(res.text().await.unwrap().contains("billing:view"));
+    assert!(res.text().await.unwrap().contains("team:manage"));
     assert_eq!(
         vera.get(app.url("/dashboard/no-such-section"))
             .send()
