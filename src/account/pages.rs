@@ -48,7 +48,7 @@ struct AccountPage {
     form: FormState,
     /// A token just created, shown this once.
     new_token: Option<String>,
-    time_zones: &'static [chrono_tz::Tz],
+    zone_groups: Vec<crate::web::pickers::ZoneGroup>,
     /// The person's own zone, "" = the organisation's.
     my_zone: String,
     org_zone: String,
@@ -100,7 +100,7 @@ async fn page(
             .collect(),
         form,
         new_token,
-        time_zones: &chrono_tz::TZ_VARIANTS,
+        zone_groups: crate::web::pickers::zone_groups(now, member.user.time_zone.as_deref().unwrap_or_default()),
         my_zone: member.user.time_zone.clone().unwrap_or_default(),
         org_zone: member.org.time_zone.clone(),
     })

@@ -10,6 +10,7 @@ use crate::web::app::App;
 use crate::web::forms::{Checks, FormState};
 use crate::web::i18n::Lang;
 use crate::web::page::{Html, PageCtx};
+use crate::web::pickers::{self, CurrencyChoice, ZoneGroup};
 use crate::web::shell::Shell;
 use askama::Template;
 use rocket::Either;
@@ -25,7 +26,21 @@ struct SettingsPage {
     shell: Shell,
     form: FormState,
     can_manage: bool,
-    time_zones: &'static [chrono_tz::Tz],
+    zone_groups: Vec<ZoneGroup>,
+    currencies: &'static [CurrencyChoice],
+}
+
+impl SettingsPage {
+    fn new(ctx: PageCtx, member: &Member, form: FormState, can_manage: bool, now: i64) -> SettingsPage {
+        SettingsPage {
+            zone_groups: pickers::zone_groups(now, form.value("time_zone")),
+            currencies: &pickers::CURRENCIES,
+            ctx,
+            shell: Shell::new(member, "settings"),
+            form,
+            can_manage,
+        }
+    }
 }
 
 fn current_values(member: &Member, retention: i64) -> FormState {
@@ -59,13 +74,7 @@ async fn settings(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<Set
     member.require(Area::Settings, Level::View)?;
     let form = current_values(&member, retention(&app, &member.org.id).await?);
     let can_manage = member.can(Area::Settings, Level::Manage);
-    Ok(Html(SettingsPage {
-        ctx,
-        shell: Shell::new(&member, "settings"),
-        form,
-        can_manage,
-        time_zones: &chrono_tz::TZ_VARIANTS,
-    }))
+    Ok(Html(SettingsPage::new(ctx, &member, form, can_manage, app.now())))
 }
 
 #[derive(rocket::FromForm)]
@@ -102,11 +111,7 @@ impl SettingsForm {
         let zone = self.time_zone.parse::<chrono_tz::Tz>().ok();
         c.check(zone.is_some(), "time_zone", "settings.error.time_zone");
         let cur = self.currency.trim();
-        c.check(
-            cur.len() == 3 && cur.chars().all(|ch| ch.is_ascii_uppercase()),
-            "currency",
-            "settings.error.currency",
-        );
+        c.check(pickers::is_currency(cur), "currency", "settings.error.currency");
         let days = self
             .audit_retention_days
             .trim()
@@ -148,13 +153,7 @@ async fn save(
         ("require_2fa", if form.require_2fa { "on" } else { "" }),
     ]);
     let retry = |ctx, errors| {
-        let page = SettingsPage {
-            ctx,
-            shell: Shell::new(&member, "settings"),
-            form: typed.clone().with_errors(errors),
-            can_manage: true,
-            time_zones: &chrono_tz::TZ_VARIANTS,
-        };
+        let page = SettingsPage::new(ctx, &member, typed.clone().with_errors(errors), true, app.now());
         Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))))
     };
     let settings = match form.parse() {
@@ -214,13 +213,7 @@ async fn upload_logo(
     };
     if let Some(key) = problem {
         let form = current_values(&member, retention(&app, &member.org.id).await?).error_on("logo", key);
-        let page = SettingsPage {
-            ctx,
-            shell: Shell::new(&member, "settings"),
-            form,
-            can_manage: true,
-            time_zones: &chrono_tz::TZ_VARIANTS,
-        };
+        let page = SettingsPage::new(ctx, &member, form, true, app.now());
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
     let hash = crate::files::store(app.config, &bytes)?;

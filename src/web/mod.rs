@@ -12,6 +12,7 @@ pub mod fairings;
 pub mod forms;
 pub mod i18n;
 pub mod page;
+pub mod pickers;
 pub mod ratelimit;
 pub mod shell;
 pub mod when;

@@ -102,3 +102,32 @@ if (pushBox && "serviceWorker" in navigator && "PushManager" in window) {
     });
   });
 }
+
+// A long select (the time zones) gets a filter field above it: typing
+// narrows the options; without JavaScript the plain select works.
+for (const select of document.querySelectorAll("select[data-filter]")) {
+  const filter = document.createElement("input");
+  filter.type = "search";
+  filter.className = "select-filter";
+  filter.setAttribute("aria-label", select.dataset.filter);
+  filter.placeholder = select.dataset.filter;
+  filter.setAttribute("aria-controls", select.id);
+  select.before(filter);
+  filter.addEventListener("input", () => {
+    const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const group of select.querySelectorAll("optgroup")) {
+      let shown = 0;
+      for (const option of group.querySelectorAll("option")) {
+        const text = (option.textContent + " " + option.value).toLowerCase();
+        option.hidden = !option.selected && !words.every((w) => text.includes(w));
+        if (!option.hidden) shown += 1;
+      }
+      group.hidden = shown === 0;
+    }
+  });
+}
+
+// The sidebar menu shows open on a wide screen (CSS does it without
+// JavaScript); marking it open keeps its state true for assistive tech.
+const menu = document.querySelector("details.menu");
+if (menu && window.matchMedia("(min-width: 761px)").matches) menu.open = true;

@@ -8,6 +8,7 @@ mod helpers;
 mod a11y;
 mod accounts;
 mod browser;
+mod layout;
 mod live;
 mod push;
 mod site;

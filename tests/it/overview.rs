@@ -63,8 +63,13 @@ async fn the_overview_names_the_role_in_the_readers_language() {
     app.set_up("owner@shop.test", "Atelier").await;
     let (_, en) = app.page("/dashboard").await;
     assert!(en.contains("Your role here: Owner."));
-    let res = app.submit("/dashboard", "/language", &[("lang", "fr"), ("next", "/dashboard")]).await;
+    let res = app
+        .submit("/dashboard", "/language", &[("lang", "fr"), ("next", "/dashboard")])
+        .await;
     assert_eq!(res.status(), 303);
     let (_, fr) = app.page("/dashboard").await;
-    assert!(fr.contains("Votre rôle ici : Propriétaire."), "no English role key in French");
+    assert!(
+        fr.contains("Votre rôle ici : Propriétaire."),
+        "no English role key in French"
+    );
 }

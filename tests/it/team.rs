@@ -234,7 +234,16 @@ async fn org_settings_are_saved_checked_and_audited() {
     );
     let (status, html) = app.page("/dashboard/settings").await;
     assert_eq!(status, 200);
-    assert!(html.contains("value=\"atelier\"") && html.contains("<option selected>UTC</option>"));
+    assert!(html.contains("value=\"atelier\"") && html.contains("<option value=\"UTC\" selected>UTC</option>"));
+    // The pickers: canonical zones grouped by region with their offset, ISO 4217 currencies.
+    assert!(html.contains("<optgroup label=\"Europe\">"));
+    assert!(
+        html.contains("<option value=\"Europe/Paris\">Paris (UTC+01:00)</option>"),
+        "winter offset"
+    );
+    assert!(!html.contains("GB-Eire") && !html.contains("Asmera"));
+    assert!(html.contains("<option value=\"EUR\" selected>EUR — Euro</option>"));
+    assert!(html.contains("<option value=\"JPY\">JPY — Japanese yen</option>"));
 
     let fields = |slug: &'static str, tz: &'static str, cur: &'static str| {
         vec![
@@ -255,7 +264,7 @@ async fn org_settings_are_saved_checked_and_audited() {
         .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Choose a time zone from the list.") && html.contains("three-letter currency code"));
+    assert!(html.contains("Choose a time zone from the list.") && html.contains("Choose a currency from the list."));
     let res = app
         .submit(
             "/dashboard/settings",
@@ -282,7 +291,8 @@ async fn org_settings_are_saved_checked_and_audited() {
     assert!(
         html.contains("The settings are saved.")
             && html.contains("value=\"atelier-lune\"")
-            && html.contains("<option selected>Europe/Paris</option>")
+            && html.contains("<option value=\"Europe/Paris\" selected>Paris (UTC+01:00)</option>")
+            && html.contains("<option value=\"EUR\" selected>")
     );
     let (_, audit) = app.page("/dashboard/team/audit?action=org.settings_changed").await;
     assert!(audit.contains("Europe/Paris"));

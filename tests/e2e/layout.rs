@@ -1,0 +1,146 @@
+//! Every page fits the screen: at 390×844 (a phone) and 1280×800, in
+//! English and in French, no page is wider than the viewport, on the phone
+//! the main content starts in the top 40 % of the screen (the header and a
+//! collapsed menu above it, not thirteen links), and no page says it is
+//! "coming soon". With `LUNEO_SCREENSHOTS=<dir>` it also saves a picture of
+//! every page at every size, to look at.
+
+use crate::browser::Browser;
+use crate::helpers::{PASSWORD, TestApp};
+
+const PUBLIC: &[&str] = &["/", "/login", "/register", "/password/forgot", "/no-such-page"];
+
+const SIGNED_IN: &[&str] = &[
+    "/dashboard",
+    "/dashboard/team",
+    "/dashboard/team/roles",
+    "/dashboard/team/audit",
+    "/dashboard/settings",
+    "/dashboard/account",
+    "/dashboard/account/2fa",
+    "/dashboard/notifications",
+    "/dashboard/notifications/history",
+    "/dashboard/settings/notifications",
+    "/dashboard/settings/notifications/defaults",
+    "/dashboard/settings/notifications/templates",
+    "/dashboard/settings/notifications/templates/team.role_changed/fr",
+    "/admin/jobs",
+    "/admin/outbox",
+    "/admin/settings",
+    "/dashboard/no-such-page",
+];
+
+/// What is wrong with the current page at this size, if anything.
+async fn layout_problems(browser: &Browser, phone: bool) -> Vec<String> {
+    let measured = browser
+        .client
+        .execute(
+            "const main = document.querySelector('main');
+             return { doc: document.documentElement.scrollWidth, view: window.innerWidth,
+                      height: window.innerHeight,
+                      mainTop: main.getBoundingClientRect().top + window.scrollY,
+                      text: document.body.innerText.toLowerCase(),
+                      wide: [...document.querySelectorAll('body *')]
+                        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                                     && !e.closest('.table-wrap'))
+                        .slice(0, 3).map(e => e.tagName + '.' + e.className).join(', ') };",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    let n = |k: &str| measured[k].as_f64().unwrap();
+    let mut problems = vec![];
+    if n("doc") > n("view") {
+        problems.push(format!(
+            "{} px wide in a {} px viewport (too wide: {})",
+            n("doc"),
+            n("view"),
+            measured["wide"]
+        ));
+    }
+    if phone && n("mainTop") > 0.4 * n("height") {
+        problems.push(format!("main starts at {} px of {}", n("mainTop"), n("height")));
+    }
+    let text = measured["text"].as_str().unwrap();
+    if text.contains("coming soon") || text.contains("bientôt") {
+        problems.push("says coming soon".into());
+    }
+    problems
+}
+
+/// Chooses the language with the header's own form.
+async fn choose_language(browser: &Browser, home: &str, lang: &str) {
+    browser.client.goto(home).await.unwrap();
+    browser
+        .client
+        .execute(
+            "const s = document.getElementById('language-select'); s.value = arguments[0]; s.form.submit();",
+            vec![lang.into()],
+        )
+        .await
+        .unwrap();
+    let want = format!("//html[@lang={lang:?}]");
+    browser
+        .client
+        .wait()
+        .for_element(fantoccini::Locator::XPath(&want))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn every_page_fits_a_phone_and_a_desktop_in_both_languages() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::start().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    // Rows in the tables: a member, a pending invitation, audit lines, mails.
+    app.add_member(
+        "camille.martin-dupont@example-boutique.test",
+        "Camille Martin-Dupont",
+        "member",
+    )
+    .await;
+    let res = app
+        .submit(
+            "/dashboard/team",
+            "/dashboard/team/invite",
+            &[
+                ("email", "a.very.long.address.for.testing@another-shop.example"),
+                ("role", "viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+
+    let mut problems = vec![];
+    let sweep = async |browser: &Browser, paths: &[&str], problems: &mut Vec<String>| {
+        for lang in ["en", "fr"] {
+            choose_language(browser, &app.url("/"), lang).await;
+            for (w, h) in [(390, 844), (1280, 800)] {
+                browser.client.set_window_size(w, h).await.unwrap();
+                for path in paths {
+                    browser.client.goto(&app.url(path)).await.unwrap();
+                    if let Ok(dir) = std::env::var("LUNEO_SCREENSHOTS") {
+                        let name = format!("{}-{lang}-{w}.png", path.trim_matches('/').replace('/', "_"));
+                        let png = browser.client.screenshot().await.unwrap();
+                        std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
+                    }
+                    for p in layout_problems(browser, w < 600).await {
+                        problems.push(format!("{path} [{lang} {w}×{h}]: {p}"));
+                    }
+                }
+            }
+        }
+    };
+    sweep(&browser, PUBLIC, &mut problems).await;
+    browser.client.set_window_size(1280, 800).await.unwrap();
+    choose_language(&browser, &app.url("/"), "en").await;
+    browser.client.goto(&app.url("/login")).await.unwrap();
+    browser.fill("Email address", "owner@shop.test").await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.find_text("h1", "Atelier").await;
+    sweep(&browser, SIGNED_IN, &mut problems).await;
+    browser.close().await;
+    assert!(problems.is_empty(), "pages that do not fit:\n{}", problems.join("\n"));
+}
