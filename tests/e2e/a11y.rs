@@ -41,7 +41,7 @@ async fn the_pages_people_use_have_no_serious_accessibility_violation() {
     let app = TestApp::spawn().await;
     let browser = Browser::start().await;
     let mut problems = vec![];
-    for path in ["/", "/login", "/register", "/password/forgot"] {
+    for path in crate::layout::PUBLIC {
         browser.client.goto(&app.url(path)).await.unwrap();
         for v in violations(&browser, &axe).await {
             problems.push(format!("{path}: {v}"));
@@ -53,24 +53,7 @@ async fn the_pages_people_use_have_no_serious_accessibility_violation() {
     browser.fill("Password", PASSWORD).await;
     browser.click_button("Sign in").await;
     browser.find_text("h1", "Atelier").await;
-    let pages = [
-        "/dashboard",
-        "/dashboard/team",
-        "/dashboard/team/roles",
-        "/dashboard/team/audit",
-        "/dashboard/settings",
-        "/dashboard/account",
-        "/dashboard/account/2fa",
-        "/dashboard/notifications",
-        "/dashboard/notifications/history",
-        "/dashboard/settings/notifications",
-        "/dashboard/settings/notifications/defaults",
-        "/dashboard/settings/notifications/templates",
-        "/dashboard/settings/notifications/templates/team.role_changed/en",
-        "/admin/jobs",
-        "/admin/outbox",
-    ];
-    for path in pages {
+    for path in crate::layout::SIGNED_IN {
         browser.client.goto(&app.url(path)).await.unwrap();
         for v in violations(&browser, &axe).await {
             problems.push(format!("{path}: {v}"));

@@ -8,9 +8,11 @@
 use crate::browser::Browser;
 use crate::helpers::{PASSWORD, TestApp};
 
-const PUBLIC: &[&str] = &["/", "/login", "/register", "/password/forgot", "/no-such-page"];
+/// Every public page (and a 404), checked here and by the axe pass.
+pub const PUBLIC: &[&str] = &["/", "/login", "/register", "/password/forgot", "/no-such-page"];
 
-const SIGNED_IN: &[&str] = &[
+/// Every page of the dashboard and admin, checked here and by the axe pass.
+pub const SIGNED_IN: &[&str] = &[
     "/dashboard",
     "/dashboard/team",
     "/dashboard/team/roles",
