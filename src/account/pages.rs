@@ -1,4 +1,5 @@
-//! The signed-in person's own settings (`/dashboard/account`): their
+//! The signed-in person's own settings page (`/dashboard/account`): the
+//! page itself (its profile forms post to `profile`), their time zone, their
 //! active sessions (device, last seen, IP; sign out one or all others) and
 //! their personal API tokens for the current organisation (created with a
 //! name and an expiry, shown once, revoked).
@@ -6,6 +7,7 @@
 use crate::audit;
 use crate::auth::Via;
 use crate::auth::api_tokens::{self, ApiToken};
+use crate::auth::email_change;
 use crate::auth::session::{self, SessionRow};
 use crate::error::AppError;
 use crate::orgs::Member;
@@ -38,14 +40,28 @@ pub struct TokenView {
     pub last_used: Option<When>,
 }
 
+/// What each form of the page shows after a refused POST.
+#[derive(Default)]
+pub struct AccountForms {
+    pub profile: FormState,
+    pub email: FormState,
+    pub password: FormState,
+    pub zone: FormState,
+    pub token: FormState,
+}
+
 #[derive(Template)]
 #[template(path = "account/account.html")]
-struct AccountPage {
+pub struct AccountPage {
     ctx: PageCtx,
     shell: Shell,
     sessions: Vec<SessionView>,
     tokens: Vec<TokenView>,
-    form: FormState,
+    forms: AccountForms,
+    /// The name shown in the name field.
+    full_name: String,
+    /// A change of address waiting for its link, and when the link expires.
+    pending_email: Option<(String, When)>,
     /// A token just created, shown this once.
     new_token: Option<String>,
     zone_groups: Vec<crate::web::pickers::ZoneGroup>,
@@ -54,21 +70,22 @@ struct AccountPage {
     org_zone: String,
 }
 
-async fn page(
+pub async fn page(
     ctx: PageCtx,
     member: &Member,
     app: &App<'_>,
     now: i64,
-    form: FormState,
+    forms: AccountForms,
     new_token: Option<String>,
 ) -> Result<AccountPage, AppError> {
     let (user_id, org_id) = (member.user.id.clone(), member.org.id.clone());
-    let (sessions, tokens) = app
+    let (sessions, tokens, pending) = app
         .db
         .read(move |c| {
             Ok((
                 session::list_for_user(c, &user_id, now)?,
                 api_tokens::list(c, &user_id, &org_id)?,
+                email_change::pending(c, &user_id, now)?,
             ))
         })
         .await?;
@@ -98,7 +115,12 @@ async fn page(
                 token,
             })
             .collect(),
-        form,
+        full_name: match forms.profile.value("full_name") {
+            "" => member.user.name.clone(),
+            typed => typed.to_string(),
+        },
+        pending_email: pending.map(|p| (p.new_email, clock.when(p.expires_at))),
+        forms,
         new_token,
         zone_groups: crate::web::pickers::zone_groups(now, member.user.time_zone.as_deref().unwrap_or_default()),
         my_zone: member.user.time_zone.clone().unwrap_or_default(),
@@ -109,7 +131,7 @@ async fn page(
 #[rocket::get("/dashboard/account")]
 async fn account(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<AccountPage>, AppError> {
     Ok(Html(
-        page(ctx, &member, &app, app.now(), FormState::default(), None).await?,
+        page(ctx, &member, &app, app.now(), AccountForms::default(), None).await?,
     ))
 }
 
@@ -128,8 +150,11 @@ async fn set_time_zone(
 ) -> Result<Either<Flash<Redirect>, Custom<Html<AccountPage>>>, AppError> {
     let zone = form.into_inner().time_zone.trim().to_string();
     if !zone.is_empty() && zone.parse::<chrono_tz::Tz>().is_err() {
-        let state = FormState::default().error_on("time_zone", "settings.error.time_zone");
-        let page = page(ctx, &member, &app, app.now(), state, None).await?;
+        let forms = AccountForms {
+            zone: FormState::default().error_on("time_zone", "settings.error.time_zone"),
+            ..Default::default()
+        };
+        let page = page(ctx, &member, &app, app.now(), forms, None).await?;
         return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
     }
     let (audit, user_id) = (member.audit(app.now()), member.user.id.clone());
@@ -212,7 +237,20 @@ async fn create_token(
         );
         return Ok(Custom(
             Status::UnprocessableEntity,
-            Html(page(ctx, &member, &app, now, state, None).await?),
+            Html(
+                page(
+                    ctx,
+                    &member,
+                    &app,
+                    now,
+                    AccountForms {
+                        token: state,
+                        ..Default::default()
+                    },
+                    None,
+                )
+                .await?,
+            ),
         ));
     }
     let expires = (form.days > 0).then(|| now + form.days * 86_400);
@@ -231,7 +269,7 @@ async fn create_token(
         .await?;
     Ok(Custom(
         Status::Created,
-        Html(page(ctx, &member, &app, now, FormState::default(), Some(secret)).await?),
+        Html(page(ctx, &member, &app, now, AccountForms::default(), Some(secret)).await?),
     ))
 }
 

@@ -5,12 +5,13 @@
 
 pub mod api_tokens;
 pub mod device;
+pub mod email_change;
 mod guard;
 mod identity_cache;
 pub mod mail_tokens;
 pub mod mails;
 mod mfa_login;
-mod pages;
+pub mod pages;
 pub mod password;
 mod reset;
 pub mod session;
@@ -105,6 +106,24 @@ pub fn set_language(tx: &Tx, user_id: &str, lang: &str) -> Result<(), AppError> 
     tx.execute("UPDATE users SET language = ?2 WHERE id = ?1", (user_id, lang))?;
     let meta = serde_json::json!({ "language": lang });
     crate::audit::record(tx, "user.language_changed", Some(("user", user_id)), meta)
+}
+
+/// Renames a person (1 to 100 characters, trimmed by the caller), audited
+/// with the name it replaced.
+pub fn set_name(tx: &Tx, user: &User, name: &str) -> Result<(), AppError> {
+    tx.execute("UPDATE users SET name = ?2 WHERE id = ?1", (&user.id, name))?;
+    let meta = serde_json::json!({ "from": user.name, "to": name });
+    crate::audit::record(tx, "user.name_changed", Some(("user", &user.id)), meta)
+}
+
+/// Sets a new password hash and ends every session of the person but
+/// `keep`, audited; returns how many sessions ended.
+pub fn set_password(tx: &Tx, user_id: &str, hash: &str, keep: Option<&str>) -> Result<usize, AppError> {
+    tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", (user_id, hash))?;
+    let ended = session::revoke_others(tx, user_id, keep)?;
+    let meta = serde_json::json!({ "sessions_ended": ended });
+    crate::audit::record(tx, "user.password_changed", Some(("user", user_id)), meta)?;
+    Ok(ended)
 }
 
 /// Keeps a person's own time zone (`""`: follow the org's), audited.
@@ -276,6 +295,7 @@ pub fn jobs() -> Vec<crate::jobs::JobDef> {
                 .db
                 .write(move |tx| {
                     let browsers = device::purge(tx, now)?;
+                    email_change::purge(tx, now)?;
                     let sessions = tx.execute(
                         "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?1 - ?2",
                         (now, session::IDLE_SECONDS),

@@ -55,12 +55,12 @@ struct LoginPage {
 
 #[derive(Template)]
 #[template(path = "auth/message.html")]
-struct MessagePage {
-    ctx: PageCtx,
-    title: String,
-    body: String,
+pub struct MessagePage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub body: String,
     /// A form to confirm with (its action), if any.
-    confirm: Option<String>,
+    pub confirm: Option<String>,
 }
 
 /// The fields of a new account with its first organisation.

@@ -173,7 +173,7 @@ async fn reset_submit(
             )?;
             if let Some(org_id) = &org {
                 let notice = crate::notifications::Notice {
-                    kind: &crate::notifications::ACCOUNT_PASSWORD_CHANGED,
+                    kind: &crate::notifications::ACCOUNT_PASSWORD_RESET,
                     data: serde_json::json!({}),
                     link: Some("/dashboard/account"),
                 };

@@ -145,6 +145,33 @@ pub const ACCOUNT_PASSWORD_CHANGED: Kind = Kind {
     sample: &[],
 };
 
+/// `account.password_reset` (by a mailed link: the API tokens end too).
+pub const ACCOUNT_PASSWORD_RESET: Kind = Kind {
+    key: "account.password_reset",
+    category: Category::Security,
+    critical: true,
+    email_by_default: true,
+    sample: &[],
+};
+
+/// `account.email_changed`.
+pub const ACCOUNT_EMAIL_CHANGED: Kind = Kind {
+    key: "account.email_changed",
+    category: Category::Security,
+    critical: true,
+    email_by_default: true,
+    sample: &[("old", "camille@example.com"), ("new", "camille.martin@example.com")],
+};
+
+/// `account.name_changed`.
+pub const ACCOUNT_NAME_CHANGED: Kind = Kind {
+    key: "account.name_changed",
+    category: Category::Security,
+    critical: false,
+    email_by_default: true,
+    sample: &[("old", "Camille"), ("new", "Camille Martin")],
+};
+
 /// `account.new_sign_in`.
 pub const ACCOUNT_NEW_SIGN_IN: Kind = Kind {
     key: "account.new_sign_in",
@@ -164,6 +191,9 @@ pub const KINDS: &[&Kind] = &[
     &TEAM_INVITATION_ACCEPTED,
     &TEAM_ROLE_CHANGED,
     &ACCOUNT_PASSWORD_CHANGED,
+    &ACCOUNT_PASSWORD_RESET,
+    &ACCOUNT_EMAIL_CHANGED,
+    &ACCOUNT_NAME_CHANGED,
     &ACCOUNT_NEW_SIGN_IN,
 ];
 

@@ -25,10 +25,12 @@ pub enum Limit {
     VerifyPerAccount,
     /// "You already have an account" mails for one address: 3 an hour.
     RegisterPerAccount,
+    /// Confirmation links for a change of address, for one account: 3 an hour.
+    EmailChangePerAccount,
 }
 
 impl Limit {
-    const ALL: [Limit; 7] = [
+    const ALL: [Limit; 8] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -36,6 +38,7 @@ impl Limit {
         Limit::ResetPerAccount,
         Limit::VerifyPerAccount,
         Limit::RegisterPerAccount,
+        Limit::EmailChangePerAccount,
     ];
 
     fn quota(self) -> Quota {
@@ -45,7 +48,10 @@ impl Limit {
             Limit::LoginPerAccount => Quota::per_minute(n(5)),
             Limit::RegisterPerIp => Quota::per_hour(n(10)),
             Limit::ResetPerIp => Quota::per_hour(n(10)),
-            Limit::ResetPerAccount | Limit::VerifyPerAccount | Limit::RegisterPerAccount => Quota::per_hour(n(3)),
+            Limit::ResetPerAccount
+            | Limit::VerifyPerAccount
+            | Limit::RegisterPerAccount
+            | Limit::EmailChangePerAccount => Quota::per_hour(n(3)),
         }
     }
 }

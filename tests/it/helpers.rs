@@ -352,6 +352,20 @@ impl TestApp {
         panic!("the outbox still has pending rows after 10 s");
     }
 
+    /// The metadata of every audit record of `action`, oldest first.
+    pub async fn audited(&self, action: &'static str) -> Vec<serde_json::Value> {
+        self.db
+            .read(move |c| {
+                let mut stmt = c.prepare("SELECT metadata FROM audit_log WHERE action = ?1 ORDER BY id")?;
+                let rows = stmt.query_map([action], |r| r.get::<_, String>(0))?;
+                Ok(rows
+                    .map(|r| serde_json::from_str(&r.unwrap()).unwrap())
+                    .collect::<Vec<serde_json::Value>>())
+            })
+            .await
+            .unwrap()
+    }
+
     /// Waits until `check` holds, polling every 50 ms for up to 10 s.
     pub async fn eventually<F: FnMut() -> bool>(&self, mut check: F) -> bool {
         for _ in 0..200 {

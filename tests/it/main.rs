@@ -19,6 +19,7 @@ mod notifications;
 mod ops;
 mod overview;
 mod password;
+mod profile;
 mod push;
 mod security;
 mod team;

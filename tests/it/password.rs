@@ -72,7 +72,7 @@ async fn a_reset_link_sets_a_new_password_once_and_signs_out_every_other_session
         app.eventually(|| smtp
             .received()
             .iter()
-            .any(|m| m.subject().starts_with("Your password was changed")))
+            .any(|m| m.subject().starts_with("Your password was reset")))
             .await,
         "a security notice is mailed, always"
     );

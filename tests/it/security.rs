@@ -9,20 +9,6 @@ use crate::helpers::{LaxJar, PASSWORD, Spawn, TestApp, client, client_with, csrf
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// How many rows the audit log has for `action`.
-async fn audited(app: &TestApp, action: &'static str) -> Vec<Value> {
-    app.db
-        .read(move |c| {
-            let mut stmt = c.prepare("SELECT metadata FROM audit_log WHERE action = ?1 ORDER BY id")?;
-            let rows = stmt.query_map([action], |r| r.get::<_, String>(0))?;
-            Ok(rows
-                .map(|r| serde_json::from_str(&r.unwrap()).unwrap())
-                .collect::<Vec<Value>>())
-        })
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_bearer_token_is_ignored_outside_the_api() {
     let app = TestApp::spawn().await;
@@ -245,7 +231,7 @@ async fn team_manage_alone_cannot_raise_anyones_rights_beyond_its_own() {
             .collect::<Vec<_>>()
     };
     assert_eq!(
-        rules(audited(&app, "member.role_change_refused").await),
+        rules(app.audited("member.role_change_refused").await),
         [
             "team.refused.own_role",
             "team.refused.only_owner_admins",
@@ -254,11 +240,11 @@ async fn team_manage_alone_cannot_raise_anyones_rights_beyond_its_own() {
         ]
     );
     assert_eq!(
-        rules(audited(&app, "role.change_refused").await),
+        rules(app.audited("role.change_refused").await),
         ["team.refused.held_role", "team.refused.grant_beyond_yours"]
     );
     assert_eq!(
-        rules(audited(&app, "invitation.refused").await),
+        rules(app.audited("invitation.refused").await),
         ["team.refused.only_owner_admins"]
     );
 
@@ -553,11 +539,11 @@ async fn a_password_reset_revokes_the_api_tokens_and_says_so() {
     assert_eq!(res.status(), 303);
     assert_eq!(me(token).await.unwrap().status(), 401, "the old token is dead");
     assert_eq!(app.count("SELECT count(*) FROM api_tokens").await, 0);
-    let meta = audited(&app, "user.password_reset").await;
+    let meta = app.audited("user.password_reset").await;
     assert_eq!(meta[0]["tokens_revoked"], 1);
     let told = app
         .count(
-        "SELECT count(*) FROM outbox WHERE kind = 'mail' AND payload LIKE '%password was changed%API tokens revoked%'",
+        "SELECT count(*) FROM outbox WHERE kind = 'mail' AND payload LIKE '%password was reset%API tokens revoked%'",
     )
     .await;
     assert_eq!(told, 1, "the mail says so");
