@@ -50,7 +50,8 @@ impl<'r> FromRequest<'r> for InstanceAdmin {
 struct JobsPage {
     ctx: PageCtx,
     shell: Shell,
-    jobs: Vec<(JobRow, When, Option<When>)>,
+    /// Each job, its next and last run, and its schedule in words.
+    jobs: Vec<(JobRow, When, Option<When>, Option<String>)>,
 }
 
 #[derive(Template)]
@@ -73,7 +74,8 @@ async fn jobs_page(ctx: PageCtx, admin: InstanceAdmin, app: App<'_>) -> Result<H
         .map(|j| {
             let next = face.when(j.next_run_at);
             let last = face.maybe(&j.last_run_at);
-            (j, next, last)
+            let words = jobs::schedule_words::describe(ctx.lang, &j.cron);
+            (j, next, last, words)
         })
         .collect();
     Ok(Html(JobsPage {

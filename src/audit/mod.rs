@@ -5,6 +5,7 @@
 
 mod api;
 mod pages;
+pub mod words;
 
 /// The audit log page, its export and its API.
 pub fn routes() -> Vec<rocket::Route> {

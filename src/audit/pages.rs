@@ -87,11 +87,13 @@ impl AuditQuery {
     }
 }
 
-/// One row as the page shows it.
+/// One row as the page shows it: in words, with the raw record one click away.
 pub struct AuditView {
     pub entry: AuditEntry,
     pub at: When,
-    pub metadata: String,
+    pub sentence: String,
+    /// Every field of the row as stored, pretty-printed JSON.
+    pub raw: String,
 }
 
 #[derive(Template)]
@@ -124,7 +126,14 @@ async fn audit_page(
         Err(other) => return Err(other),
     };
     let org_id = member.org.id.clone();
-    let mut rows = app.db.read(move |c| list(c, &org_id, &filter, PAGE_SIZE + 1)).await?;
+    let (mut rows, people) = app
+        .db
+        .read(move |c| {
+            let rows = list(c, &org_id, &filter, PAGE_SIZE + 1)?;
+            let people = super::words::People::of(c, &rows)?;
+            Ok((rows, people))
+        })
+        .await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let qs = q.query_string();
@@ -144,7 +153,17 @@ async fn audit_page(
         .into_iter()
         .map(|entry| AuditView {
             at: clock.when(entry.occurred_at),
-            metadata: entry.metadata.to_string(),
+            sentence: super::words::sentence(ctx.lang, &entry, &people),
+            raw: serde_json::to_string_pretty(&serde_json::json!({
+                "id": entry.id,
+                "action": entry.action,
+                "actor": { "type": entry.actor_type, "id": entry.actor_id, "label": entry.actor_label },
+                "target": { "type": entry.target_type, "id": entry.target_id },
+                "ip": entry.ip,
+                "user_agent": entry.user_agent,
+                "metadata": entry.metadata,
+            }))
+            .unwrap_or_default(),
             entry,
         })
         .collect();

@@ -4,6 +4,7 @@
 
 pub mod builtin;
 pub mod outbox;
+pub mod schedule_words;
 
 use crate::db::Db;
 use crate::db::time::SharedClock;

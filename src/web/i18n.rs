@@ -66,6 +66,11 @@ impl Lang {
         })
     }
 
+    /// Whether the catalogue has `key` (in English, so in every language).
+    pub fn has(self, key: &str) -> bool {
+        CATALOGUES.get(&Lang::En).is_some_and(|c| c.contains_key(key))
+    }
+
     /// A [`crate::error::Message`] worded in this language.
     pub fn msg(self, message: &crate::error::Message) -> String {
         let args: Vec<(&str, &str)> = message.args.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
@@ -134,7 +139,7 @@ static CATALOGUES: LazyLock<HashMap<Lang, HashMap<String, String>>> = LazyLock::
 });
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -161,7 +166,7 @@ mod tests {
     }
 
     /// The files with one of `exts` below the crate's folders `dirs`.
-    fn files_under(dirs: &[&str], exts: &[&str]) -> Vec<std::path::PathBuf> {
+    pub(crate) fn files_under(dirs: &[&str], exts: &[&str]) -> Vec<std::path::PathBuf> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut todo: Vec<_> = dirs.iter().map(|d| root.join(d)).collect();
         let mut files = vec![];

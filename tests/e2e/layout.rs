@@ -9,7 +9,14 @@ use crate::browser::Browser;
 use crate::helpers::{PASSWORD, TestApp};
 
 /// Every public page (and a 404), checked here and by the axe pass.
-pub const PUBLIC: &[&str] = &["/", "/login", "/register", "/password/forgot", "/no-such-page"];
+pub const PUBLIC: &[&str] = &[
+    "/",
+    "/login",
+    "/register",
+    "/password/forgot",
+    "/account/email/confirm/not-a-link",
+    "/no-such-page",
+];
 
 /// Every page of the dashboard and admin, checked here and by the axe pass.
 pub const SIGNED_IN: &[&str] = &[

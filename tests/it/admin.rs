@@ -19,6 +19,10 @@ async fn instance_admins_see_the_jobs_with_their_last_run() {
         "{html}"
     );
     assert!(html.contains("Succeeded") && html.contains("removed 0 old outbox rows"));
+    assert!(
+        html.contains("Every day at 03:15 UTC<br>") && html.contains("0 15 3 * * *</code>"),
+        "the schedule reads as words beside its cron expression"
+    );
     assert!(html.contains("<time datetime=\"2026-11-26T"), "{html}");
     let (_, dash) = app.page("/dashboard").await;
     assert!(

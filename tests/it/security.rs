@@ -247,6 +247,11 @@ async fn team_manage_alone_cannot_raise_anyones_rights_beyond_its_own() {
         rules(app.audited("invitation.refused").await),
         ["team.refused.only_owner_admins"]
     );
+    let (_, audit) = app.page("/dashboard/team/audit?action=invitation.refused").await;
+    assert!(
+        audit.contains("was refused an invitation for") && audit.contains("Only the owner makes administrators."),
+        "the refusal is told in words"
+    );
 
     // The owner still makes admins.
     app.change_role(&vera_id, "admin").await;

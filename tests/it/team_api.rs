@@ -248,6 +248,20 @@ async fn the_audit_log_filters_by_actor_action_and_dates_and_exports_csv() {
     .await;
     let (_, html) = app.page("/dashboard/team/audit?action=member.invited").await;
     assert!(html.contains("<code>member.invited</code>") && !html.contains("<code>org.created</code>"));
+    assert!(
+        html.contains("Olivia Owner invited later@shop.test as Member"),
+        "the row reads as a sentence"
+    );
+    assert!(
+        html.contains("<summary>Raw record") && html.contains("&#34;email&#34;: &#34;later@shop.test&#34;"),
+        "the raw record is one click away: {html}"
+    );
+    app.submit("/dashboard", "/language", &[("lang", "fr"), ("next", "/dashboard")])
+        .await;
+    let (_, html) = app.page("/dashboard/team/audit?action=member.invited").await;
+    assert!(html.contains("Olivia Owner a invité later@shop.test comme Membre"));
+    app.submit("/dashboard", "/language", &[("lang", "en"), ("next", "/dashboard")])
+        .await;
     let (_, html) = app.page("/dashboard/team/audit?from=2026-11-27").await;
     assert!(
         html.contains("<code>member.invited</code>") && !html.contains("<code>org.created</code>"),
