@@ -10,6 +10,7 @@ use crate::auth::{ClientInfo, MaybeIdentity, NewUser, password, session};
 use crate::auth::{Email, UserId};
 use crate::error::AppError;
 use crate::web::app::App;
+use crate::web::confirm::ConfirmPage;
 use crate::web::forms::{Checks, FormState};
 use crate::web::page::{Html, PageCtx};
 use crate::web::shell::Shell;
@@ -195,6 +196,39 @@ async fn change_role(
         Redirect::to("/dashboard/team"),
         ctx.t("team.role_changed"),
     ))
+}
+
+/// Asks before removing a member, saying what will happen.
+#[rocket::get("/dashboard/team/members/<user_id>/remove")]
+async fn confirm_remove(
+    ctx: PageCtx,
+    member: Member,
+    user_id: UserId,
+    app: App<'_>,
+) -> Result<Html<ConfirmPage>, AppError> {
+    member.require(Area::Team, Level::Manage)?;
+    let org_id = member.org.id.clone();
+    let members = app.db.read(move |c| team::members(c, &org_id)).await?;
+    let target = members
+        .into_iter()
+        .find(|m| m.user_id == user_id && m.user_id != member.user.id)
+        .ok_or(AppError::NotFound)?;
+    let args = [("name", target.name.as_str()), ("org", member.org.name.as_str())];
+    let (t, tf) = (|k: &str| ctx.t(k).to_string(), |k: &str| ctx.lang.tf(k, &args));
+    Ok(Html(ConfirmPage {
+        title: tf("team.remove_confirm"),
+        consequences: vec![
+            tf("team.remove_access"),
+            tf("team.remove_tokens"),
+            t("team.remove_keeps"),
+            t("team.remove_undo"),
+        ],
+        action: format!("/dashboard/team/members/{user_id}/remove"),
+        button: tf("team.remove_button"),
+        back: "/dashboard/team".into(),
+        shell: Shell::new(&member, "team"),
+        ctx,
+    }))
 }
 
 #[rocket::post("/dashboard/team/members/<user_id>/remove")]
@@ -422,6 +456,7 @@ pub fn routes() -> Vec<rocket::Route> {
         invite,
         invitation_action,
         change_role,
+        confirm_remove,
         remove,
         open_invitation,
         accept

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod assets;
+pub mod confirm;
 pub mod cookies;
 pub mod csrf;
 pub mod csv;

@@ -404,3 +404,40 @@ async fn without_smtp_the_confirmation_says_where_the_invitation_mail_was_writte
     let written = std::fs::read_dir(&folder).unwrap().count();
     assert_eq!(written, 1, "the mail is there, as the page says");
 }
+
+#[tokio::test]
+async fn removing_a_member_first_says_what_will_happen_then_does_it() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let max_id = app.add_member("max@shop.test", "Max", "member").await;
+    let max = app.signed_in("max@shop.test").await;
+    let (_, team) = app.page("/dashboard/team").await;
+    let confirm = format!("/dashboard/team/members/{max_id}/remove");
+    assert!(
+        team.contains(&format!("href=\"{confirm}\"")),
+        "the list links to the question, it does not remove at once"
+    );
+    let (status, page) = app.page(&confirm).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Remove Max from Atelier?") && page.contains("What will happen:"));
+    assert!(page.contains("Max loses access to Atelier at once"));
+    assert!(page.contains("their API tokens for Atelier stop working"));
+    assert!(page.contains("class=\"button danger\">Remove Max</button>"));
+    assert_eq!(
+        max.get(app.url("/dashboard")).send().await.unwrap().status(),
+        200,
+        "asking changed nothing"
+    );
+
+    let res = app.submit(&confirm, &confirm, &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.count("SELECT count(*) FROM memberships").await, 1);
+    assert_eq!(app.page(&confirm).await.0, 404, "no longer a member");
+    let owner_id: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM users WHERE email = 'owner@shop.test'", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let (status, _) = app.page(&format!("/dashboard/team/members/{owner_id}/remove")).await;
+    assert_eq!(status, 404, "nobody is asked to remove themselves");
+}
