@@ -211,6 +211,7 @@ struct DefaultsPage {
     shell: Shell,
     rows: Vec<PrefRow>,
     channels: [Channel; 3],
+    push_enabled: bool,
 }
 
 #[rocket::get("/dashboard/settings/notifications/defaults")]
@@ -223,6 +224,7 @@ async fn defaults(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<Def
         shell: Shell::new(&member, "settings"),
         rows,
         channels: Channel::ALL,
+        push_enabled: app.config.vapid.is_some(),
     }))
 }
 

@@ -496,3 +496,47 @@ async fn archiving_takes_a_notification_out_of_the_inbox_and_the_count_for_its_o
         .unwrap();
     assert_eq!(res.status(), 404, "archived once");
 }
+
+/// What a browser would send for the preference grid of `page`: the ticked
+/// boxes and the hidden fields.
+fn grid_fields(page: &str) -> Vec<(String, String)> {
+    let input = regex::Regex::new(r#"<input [^>]*name="(on\[[a-z_.]+\])"[^>]*>"#).unwrap();
+    input
+        .captures_iter(page)
+        .filter(|c| c[0].contains("type=\"hidden\"") || c[0].contains(" checked"))
+        .map(|c| (c[1].to_string(), "on".to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn without_push_on_the_server_its_column_is_hidden_and_its_choices_kept() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (_, history) = app.page("/dashboard/notifications/history").await;
+    assert!(
+        history.contains("Nothing was sent in this organisation yet."),
+        "the history has its own empty state"
+    );
+    let (_, prefs) = app.page("/dashboard/settings/notifications").await;
+    assert!(!prefs.contains("id=\"p-orders-push\""), "no push box to tick");
+    assert!(!prefs.contains("<th scope=\"col\">Browser push</th>"));
+    assert!(prefs.contains("Browser push is not set up on this server, so its column is hidden"));
+    let mut fields = grid_fields(&prefs);
+    assert!(fields.iter().any(|(k, _)| k == "on[orders.push]"), "kept in a hidden field");
+    fields.retain(|(k, _)| k != "on[orders.email]");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let res = app
+        .submit(
+            "/dashboard/settings/notifications",
+            "/dashboard/settings/notifications",
+            &fields,
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let saved: serde_json::Value = app.get("/api/v1/notifications/preferences").await.json().await.unwrap();
+    assert_eq!(
+        saved["categories"]["orders"],
+        serde_json::json!({"in_app": true, "email": false, "push": true}),
+        "saving the page turned only mail off, push stayed as chosen"
+    );
+}
