@@ -164,10 +164,10 @@ pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGu
     guard
 }
 
-/// Drops Rocket's own lines about a request no route matched ("No matching
-/// routes for GET /nope", "Responding with registered … catcher"):
-/// Rocket writes them at ERROR and WARN, but a 404 is no error of the
-/// server, and the access log already has the request with its status.
+/// Drops Rocket's own [`routine`] lines ("No matching routes for GET
+/// /nope", "Responding with registered … catcher", "Remote left: …"):
+/// Rocket writes them at ERROR and WARN, but a 404 or a client closing
+/// early is no fault of the server, and the access log has the request.
 struct QuietNotFound;
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for QuietNotFound {
@@ -187,10 +187,18 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for QuietNotFound {
         }
         let mut message = Message(String::new());
         event.record(&mut message);
-        let routine =
-            message.0.starts_with("No matching routes for") || message.0.starts_with("Responding with registered");
-        !routine
+        !routine(&message.0)
     }
+}
+
+/// Whether a line of `rocket::server` is routine: a request no route
+/// matched (the access log has it with its 404), or a client that went
+/// away before the whole answer was written (a closed tab, a dropped live
+/// stream, a health probe that reads only the status line).
+fn routine(message: &str) -> bool {
+    ["No matching routes for", "Responding with registered", "Remote left"]
+        .iter()
+        .any(|start| message.starts_with(start))
 }
 
 /// Runs the parsed command line; returns the process exit status.
@@ -448,4 +456,15 @@ fn demo_cmd(config: &Config) -> Result<(), String> {
         None => println!("sign in at {}login as {}", config.base_url, crate::demo::OWNER_EMAIL),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_404_or_a_client_leaving_early_is_routine_a_panic_is_not() {
+        assert!(super::routine("No matching routes for GET /favicon.png."));
+        assert!(super::routine("Remote left: connection reset by peer (os error 104)."));
+        assert!(!super::routine("Handler index panicked."));
+        assert!(!super::routine("Failed to write response: invalid chunk."));
+    }
 }

@@ -522,7 +522,10 @@ async fn without_push_on_the_server_its_column_is_hidden_and_its_choices_kept() 
     assert!(!prefs.contains("<th scope=\"col\">Browser push</th>"));
     assert!(prefs.contains("Browser push is not set up on this server, so its column is hidden"));
     let mut fields = grid_fields(&prefs);
-    assert!(fields.iter().any(|(k, _)| k == "on[orders.push]"), "kept in a hidden field");
+    assert!(
+        fields.iter().any(|(k, _)| k == "on[orders.push]"),
+        "kept in a hidden field"
+    );
     fields.retain(|(k, _)| k != "on[orders.email]");
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let res = app
