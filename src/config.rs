@@ -121,6 +121,11 @@ pub const KEYS: &[Key] = &[
         doc: "Contact given to push services (mailto: or https: URL)",
     },
     Key {
+        name: "monitoring_private_targets",
+        default: "false",
+        doc: "Let organisations' health checks reach loopback and private addresses (off: only public ones; instance admins' checks always may)",
+    },
+    Key {
         name: "push_insecure_endpoints",
         default: "false",
         doc: "Accept http:// and private-address push endpoints (for tests only; real push services use https)",
@@ -158,6 +163,7 @@ struct RawConfig {
     vapid_public_key: Option<String>,
     vapid_subject: Option<String>,
     push_insecure_endpoints: bool,
+    monitoring_private_targets: bool,
 }
 
 impl Default for RawConfig {
@@ -183,6 +189,7 @@ impl Default for RawConfig {
             vapid_public_key: None,
             vapid_subject: None,
             push_insecure_endpoints: false,
+            monitoring_private_targets: false,
         }
     }
 }
@@ -212,6 +219,8 @@ pub struct Config {
     pub vapid: Option<crate::notifications::push::vapid::Vapid>,
     /// Accept http:// and private-address push endpoints (tests).
     pub push_insecure_endpoints: bool,
+    /// Organisations' health checks may reach loopback and private addresses.
+    pub monitoring_private_targets: bool,
 }
 
 /// A configuration value that cannot be used; the message names the key.
@@ -369,6 +378,7 @@ impl Config {
             notification_retention_days: raw.notification_retention_days,
             vapid,
             push_insecure_endpoints: raw.push_insecure_endpoints,
+            monitoring_private_targets: raw.monitoring_private_targets,
         })
     }
 

@@ -16,6 +16,8 @@ pub mod error;
 pub mod files;
 pub mod jobs;
 pub mod mail;
+pub mod monitoring;
+pub mod net;
 pub mod notifications;
 pub mod ops;
 pub mod orgs;
@@ -160,12 +162,19 @@ pub fn all_jobs(config: &Config) -> Vec<JobDef> {
         config.base_url.clone(),
         config.notification_retention_days,
     ));
+    let runner = monitoring::probe::Runner::new(config.base_url.clone(), config.monitoring_private_targets);
+    all.extend(monitoring::jobs(Arc::new(runner)));
     all
 }
 
 /// The sidebar: every feature's entry, in order (a feature not built has
 /// none, so nothing leads to an empty page).
-pub const NAVIGATION: &[&web::shell::NavEntry] = &[&orgs::NAV_TEAM, &notifications::NAV, &orgs::NAV_SETTINGS];
+pub const NAVIGATION: &[&web::shell::NavEntry] = &[
+    &monitoring::NAV,
+    &orgs::NAV_TEAM,
+    &notifications::NAV,
+    &orgs::NAV_SETTINGS,
+];
 
 /// The overview's first steps, in order.
 pub const FIRST_STEPS: &[&web::shell::FirstStep] = &[&orgs::STEP_TEAM, &orgs::STEP_SETTINGS];
@@ -173,7 +182,7 @@ pub const FIRST_STEPS: &[&web::shell::FirstStep] = &[&orgs::STEP_TEAM, &orgs::ST
 /// Every feature's part of `luneo demo`, run in this order after the demo
 /// org and its people exist.
 pub fn demo_steps() -> Vec<demo::DemoStep> {
-    vec![notifications::demo_step()]
+    vec![notifications::demo_step(), monitoring::demo_step()]
 }
 
 /// Assembles Luneo with the default [`Options`].
@@ -284,7 +293,8 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", orgs::routes())
         .mount("/", audit::routes())
         .mount("/", files::routes())
-        .mount("/", notifications::routes());
+        .mount("/", notifications::routes())
+        .mount("/", monitoring::routes());
     Ok(rocket)
 }
 

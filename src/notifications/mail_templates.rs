@@ -111,8 +111,8 @@ pub fn vars(lang: Lang, data: &Value, org_name: &str, recipient: &str) -> Value 
     let mut vars = data.as_object().cloned().unwrap_or_default();
     // A catalogue reference (a built-in role's name) reads in the mail's language.
     for v in vars.values_mut() {
-        if let Some(key) = v.get("t").and_then(Value::as_str) {
-            *v = lang.t(key).into();
+        if let Some(text) = super::worded(lang, v) {
+            *v = text.into();
         }
     }
     vars.entry("org").or_insert_with(|| org_name.into());

@@ -172,6 +172,42 @@ pub const ACCOUNT_NAME_CHANGED: Kind = Kind {
     sample: &[("old", "Camille"), ("new", "Camille Martin")],
 };
 
+/// `monitoring.alert_firing`: a check went down.
+pub const MONITORING_ALERT_FIRING: Kind = Kind {
+    key: "monitoring.alert_firing",
+    category: Category::Monitoring,
+    critical: true,
+    email_by_default: true,
+    sample: &[("check", "Shop front page"), ("cause", "the answer was HTTP 503")],
+};
+
+/// `monitoring.alert_acknowledged`: a member took the alert in hand.
+pub const MONITORING_ALERT_ACKNOWLEDGED: Kind = Kind {
+    key: "monitoring.alert_acknowledged",
+    category: Category::Monitoring,
+    critical: false,
+    email_by_default: false,
+    sample: &[("check", "Shop front page"), ("name", "Camille")],
+};
+
+/// `monitoring.alert_resolved`: the check is up again.
+pub const MONITORING_ALERT_RESOLVED: Kind = Kind {
+    key: "monitoring.alert_resolved",
+    category: Category::Monitoring,
+    critical: false,
+    email_by_default: true,
+    sample: &[("check", "Shop front page"), ("duration", "4 min")],
+};
+
+/// `monitoring.alert_handled`: a member closed the alert by hand.
+pub const MONITORING_ALERT_HANDLED: Kind = Kind {
+    key: "monitoring.alert_handled",
+    category: Category::Monitoring,
+    critical: false,
+    email_by_default: false,
+    sample: &[("check", "Shop front page"), ("name", "Camille")],
+};
+
 /// `account.new_sign_in`.
 pub const ACCOUNT_NEW_SIGN_IN: Kind = Kind {
     key: "account.new_sign_in",
@@ -195,14 +231,35 @@ pub const KINDS: &[&Kind] = &[
     &ACCOUNT_EMAIL_CHANGED,
     &ACCOUNT_NAME_CHANGED,
     &ACCOUNT_NEW_SIGN_IN,
+    &MONITORING_ALERT_FIRING,
+    &MONITORING_ALERT_ACKNOWLEDGED,
+    &MONITORING_ALERT_RESOLVED,
+    &MONITORING_ALERT_HANDLED,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.key == key)
 }
 
-/// The title and body of a notification in `lang`, filled from its data.
-/// A value `{"t": "catalogue.key"}` is shown in `lang` (a built-in role's name).
+/// A catalogue reference in notification data, worded in `lang`:
+/// `{"t": key}` (a built-in role's name) or `{"t": key, "args": {name: value}}`.
+pub fn worded(lang: Lang, value: &serde_json::Value) -> Option<String> {
+    let key = value.get("t")?.as_str()?;
+    let args: Vec<(String, String)> = value
+        .get("args")
+        .and_then(|a| a.as_object())
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map_or(v.to_string(), str::to_string)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Some(lang.tf(key, &args))
+}
+
+/// The title and body of a notification in `lang`, filled from its data
+/// (catalogue references [`worded`] in `lang`).
 pub fn texts(lang: Lang, kind: &str, data: &serde_json::Value) -> (String, String) {
     let args: Vec<(String, String)> = data
         .as_object()
@@ -211,10 +268,7 @@ pub fn texts(lang: Lang, kind: &str, data: &serde_json::Value) -> (String, Strin
                 .map(|(k, v)| {
                     let text = match v {
                         serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Object(m) if m.get("t").is_some_and(|t| t.is_string()) => {
-                            lang.t(m["t"].as_str().unwrap_or_default()).to_string()
-                        }
-                        other => other.to_string(),
+                        other => worded(lang, other).unwrap_or_else(|| other.to_string()),
                     };
                     (k.clone(), text)
                 })

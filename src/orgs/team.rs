@@ -27,6 +27,24 @@ pub struct MemberRow {
     pub last_active_at: Option<i64>,
 }
 
+/// The members of `org_id` whose role grants `perm` (who is told about
+/// what that permission shows).
+pub fn members_who_can(conn: &Connection, org_id: &str, perm: super::perms::Perm) -> Result<Vec<UserId>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.user_id, r.grants FROM memberships m JOIN roles r ON r.id = m.role_id WHERE m.org_id = ?1 ORDER BY m.created_at",
+    )?;
+    let rows = stmt.query_map([org_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = vec![];
+    for row in rows {
+        let (user_id, grants) = row?;
+        let grants: super::perms::Grants = serde_json::from_str(&grants).unwrap_or_default();
+        if grants.allows(perm) {
+            out.push(UserId::from_text(user_id));
+        }
+    }
+    Ok(out)
+}
+
 /// The org's members, by name.
 pub fn members(conn: &Connection, org_id: &str) -> Result<Vec<MemberRow>, AppError> {
     let mut stmt = conn.prepare_cached(&format!(

@@ -18,7 +18,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use std::net::IpAddr;
 use std::time::Duration;
 use vapid::Vapid;
 
@@ -103,12 +102,7 @@ pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str, insecure: bo
         if url.scheme() != "https" {
             return Err(AppError::invalid("endpoint", "notifications.push.error.https"));
         }
-        let host = url.host_str().unwrap_or("localhost");
-        let private = match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-            Ok(ip) => is_private(ip),
-            Err(_) => host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost"),
-        };
-        if private {
+        if crate::net::host_is_private(url.host_str().unwrap_or("localhost")) {
             return Err(AppError::invalid("endpoint", "notifications.push.error.public"));
         }
     } else if !matches!(url.scheme(), "http" | "https") {
@@ -122,53 +116,6 @@ pub fn check_subscription(endpoint: &str, p256dh: &str, auth: &str, insecure: bo
         return Err(AppError::invalid("keys.auth", "notifications.push.error.auth"));
     }
     Ok(())
-}
-
-/// Loopback, private, link-local, shared (CGNAT), multicast and unspecified
-/// addresses: never a push service.
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_private(IpAddr::V4(v4)),
-            None => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (v6.segments()[0] & 0xfe00) == 0xfc00
-                    || (v6.segments()[0] & 0xffc0) == 0xfe80
-            }
-        },
-    }
-}
-
-/// Resolves push service names to public addresses only, so a subscription
-/// whose name points into the local network is never posted to.
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| !is_private(a.ip()))
-                .collect();
-            if public.is_empty() {
-                return Err(format!("{host} has no public address").into());
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
 }
 
 /// Saves the subscription of one browser for `user_id` (again: new keys).
@@ -249,7 +196,7 @@ impl PushSender {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Luneo/", env!("CARGO_PKG_VERSION")));
         if !insecure {
-            builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+            builder = builder.dns_resolver(std::sync::Arc::new(crate::net::PublicOnly));
         }
         let client = builder.build().map_err(|e| format!("web push client: {e}"))?;
         Ok(PushSender {
@@ -383,7 +330,7 @@ mod tests {
     async fn names_that_resolve_into_the_local_network_are_not_posted_to() {
         use reqwest::dns::Resolve;
         let name: reqwest::dns::Name = "localhost".parse().unwrap();
-        let err = super::PublicOnly.resolve(name).await.err().expect("no address");
+        let err = crate::net::PublicOnly.resolve(name).await.err().expect("no address");
         assert!(err.to_string().contains("no public address"), "{err}");
     }
 }

@@ -1,0 +1,77 @@
+-- Monitoring: an organisation's health checks (HTTP, TCP, heartbeat),
+-- every result they gave, the incidents (a check down, from when to when)
+-- and the alerts raised for them.
+CREATE TABLE monitoring_checks (
+    id              TEXT PRIMARY KEY,
+    org_id          TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('http', 'tcp', 'push')),
+    -- http: the URL and method; tcp: host and port; push: the token's hash.
+    url             TEXT,
+    method          TEXT NOT NULL DEFAULT 'GET',
+    host            TEXT,
+    port            INTEGER,
+    push_token_hash TEXT UNIQUE,
+    expected_status INTEGER,
+    keyword         TEXT,
+    max_latency_ms  INTEGER,
+    interval_s      INTEGER NOT NULL CHECK (interval_s >= 5),
+    timeout_s       INTEGER NOT NULL CHECK (timeout_s >= 1),
+    -- Failures in a row after the first before "down"; successes in a row before "up" again.
+    retries         INTEGER NOT NULL DEFAULT 1 CHECK (retries >= 0),
+    recover_after   INTEGER NOT NULL DEFAULT 1 CHECK (recover_after >= 1),
+    paused          INTEGER NOT NULL DEFAULT 0,
+    -- Made by an instance admin (or the demo): may reach private addresses.
+    may_reach_private INTEGER NOT NULL DEFAULT 0,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'up', 'down')),
+    fails           INTEGER NOT NULL DEFAULT 0,
+    passes          INTEGER NOT NULL DEFAULT 0,
+    next_run_at     INTEGER NOT NULL,
+    last_checked_at INTEGER,
+    last_latency_ms INTEGER,
+    -- The last result's message: a catalogue key and its values, as JSON.
+    last_message    TEXT,
+    created_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX monitoring_checks_org ON monitoring_checks (org_id, name);
+CREATE INDEX monitoring_checks_due ON monitoring_checks (next_run_at) WHERE paused = 0;
+
+CREATE TABLE monitoring_results (
+    check_id   TEXT NOT NULL REFERENCES monitoring_checks (id) ON DELETE CASCADE,
+    at         INTEGER NOT NULL,
+    ok         INTEGER NOT NULL,
+    latency_ms INTEGER,
+    status     INTEGER,
+    message    TEXT NOT NULL DEFAULT '' -- a catalogue message as JSON
+) STRICT;
+CREATE INDEX monitoring_results_check ON monitoring_results (check_id, at);
+
+CREATE TABLE monitoring_incidents (
+    id         TEXT PRIMARY KEY,
+    org_id     TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    check_id   TEXT NOT NULL REFERENCES monitoring_checks (id) ON DELETE CASCADE,
+    started_at INTEGER NOT NULL,
+    ended_at   INTEGER,
+    cause      TEXT NOT NULL
+) STRICT;
+CREATE INDEX monitoring_incidents_org ON monitoring_incidents (org_id, started_at);
+CREATE UNIQUE INDEX monitoring_incidents_open ON monitoring_incidents (check_id) WHERE ended_at IS NULL;
+
+CREATE TABLE monitoring_alerts (
+    id              TEXT PRIMARY KEY,
+    org_id          TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    check_id        TEXT NOT NULL REFERENCES monitoring_checks (id) ON DELETE CASCADE,
+    incident_id     TEXT REFERENCES monitoring_incidents (id) ON DELETE SET NULL,
+    rule            TEXT NOT NULL,
+    severity        TEXT NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+    state           TEXT NOT NULL CHECK (state IN ('firing', 'acknowledged', 'resolved')),
+    message         TEXT NOT NULL,
+    opened_at       INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT REFERENCES users (id) ON DELETE SET NULL,
+    resolved_at     INTEGER,
+    resolved_by     TEXT REFERENCES users (id) ON DELETE SET NULL
+) STRICT;
+CREATE INDEX monitoring_alerts_org ON monitoring_alerts (org_id, opened_at);
+-- One open alert per rule and check.
+CREATE UNIQUE INDEX monitoring_alerts_open ON monitoring_alerts (check_id, rule) WHERE state <> 'resolved';

@@ -1,0 +1,83 @@
+//! Monitoring (`/dashboard/monitoring`, `/api/v1/monitoring/…`): an
+//! organisation's health checks of its own sites (HTTP, TCP port,
+//! heartbeat), every result they gave, the incidents they went through and
+//! the alerts raised for them, told to the members who may see monitoring.
+//!
+//! Files: `checks` (the checks: input, storage), `verdict` (what a result
+//! does: the up/down state machine, incidents, alerts and their
+//! notifications), `probe` (running the due checks in parallel, bounded),
+//! `pages`, `api`, `demo`. Tables: `monitoring_checks`,
+//! `monitoring_results`, `monitoring_incidents`, `monitoring_alerts`.
+
+pub mod checks;
+mod api;
+mod demo;
+mod pages;
+pub mod probe;
+pub mod verdict;
+
+pub use checks::{Check, CheckInput, CheckSpec};
+pub use verdict::{Alert, Incident};
+
+crate::typed_id!(
+    /// The id of a health check (`chk_…`).
+    CheckId,
+    "chk"
+);
+crate::typed_id!(
+    /// The id of an alert (`alr_…`).
+    AlertId,
+    "alr"
+);
+crate::typed_id!(
+    /// The id of an incident (`inc_…`).
+    IncidentId,
+    "inc"
+);
+
+/// The sidebar entry, shown to whoever may view monitoring.
+pub const NAV: crate::web::shell::NavEntry = crate::web::shell::NavEntry {
+    key: "monitoring",
+    href: "/dashboard/monitoring",
+    label_key: "dashboard.section.monitoring",
+    area: Some(crate::orgs::perms::Area::Monitoring),
+};
+
+/// Results older than this are deleted every night.
+pub const RESULT_RETENTION_DAYS: i64 = 90;
+
+pub fn routes() -> Vec<rocket::Route> {
+    let mut all = pages::routes();
+    all.extend(api::routes());
+    all
+}
+
+/// Its part of `luneo demo`.
+pub fn demo_step() -> crate::demo::DemoStep {
+    demo::step()
+}
+
+/// Its scheduled jobs: running the due checks (every 5 s; each check keeps
+/// its own interval) and forgetting old results.
+pub fn jobs(runner: std::sync::Arc<probe::Runner>) -> Vec<crate::jobs::JobDef> {
+    vec![
+        crate::jobs::JobDef::new("monitoring.checks", "*/5 * * * * *", move |ctx| {
+            let runner = runner.clone();
+            async move { runner.run_due(&ctx.db, ctx.clock.clone()).await }
+        }),
+        crate::jobs::JobDef::new("monitoring.purge", "0 20 4 * * *", |ctx| async move {
+            let now = ctx.clock.now();
+            let removed = ctx
+                .db
+                .write(move |tx| {
+                    tx.changes_no_identity();
+                    Ok(tx.execute(
+                        "DELETE FROM monitoring_results WHERE at < ?1",
+                        [now - RESULT_RETENTION_DAYS * 86_400],
+                    )?)
+                })
+                .await?;
+            Ok(format!("removed {removed} old check results"))
+        }),
+    ]
+}

@@ -1,0 +1,397 @@
+//! The monitoring pages: `/dashboard/monitoring` (open alerts to take in
+//! hand, every check with its state and uptime, the latest incidents, a
+//! form to add a check) and `/dashboard/monitoring/checks/{id}` (its
+//! response times as an SVG chart with the numbers in a table, its
+//! incidents, its settings; pause, delete).
+
+use super::checks::{self, Check, CheckInput, CheckResult};
+use super::{AlertId, CheckId, verdict};
+use crate::error::AppError;
+use crate::orgs::Member;
+use crate::orgs::perms::{Area, Level};
+use crate::web::app::App;
+use crate::web::confirm::ConfirmPage;
+use crate::web::forms::FormState;
+use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
+use crate::web::when::{Clockface, When};
+use askama::Template;
+use rocket::Either;
+use rocket::form::Form;
+use rocket::http::Status;
+use rocket::response::status::Custom;
+use rocket::response::{Flash, Redirect};
+
+/// A check as a row of the list.
+pub struct CheckRow {
+    pub check: Check,
+    pub target: String,
+    pub uptime_day: Option<String>,
+    pub uptime_month: Option<String>,
+    pub last: Option<When>,
+}
+
+pub struct IncidentRow {
+    pub incident: verdict::Incident,
+    pub started: When,
+    /// "12 min", or `None` while it lasts.
+    pub duration: Option<String>,
+}
+
+pub struct AlertRow {
+    pub alert: verdict::Alert,
+    pub opened: When,
+}
+
+fn target(c: &Check) -> String {
+    match c.kind.as_str() {
+        "tcp" => format!("{}:{}", c.host.as_deref().unwrap_or_default(), c.port.unwrap_or_default()),
+        "push" => String::new(),
+        _ => format!("{} {}", c.method, c.url.as_deref().unwrap_or_default()),
+    }
+}
+
+fn percent(share: Option<f64>) -> Option<String> {
+    share.map(|s| format!("{:.2} %", s * 100.0))
+}
+
+fn incident_rows(ctx: &PageCtx, clock: &Clockface, rows: Vec<verdict::Incident>) -> Vec<IncidentRow> {
+    rows.into_iter()
+        .map(|i| IncidentRow {
+            started: clock.when(i.started_at),
+            duration: i
+                .ended_at
+                .map(|end| ctx.msg(&crate::web::when::duration_words(end - i.started_at))),
+            incident: i,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "monitoring/overview.html")]
+struct OverviewPage {
+    ctx: PageCtx,
+    shell: Shell,
+    checks: Vec<CheckRow>,
+    alerts: Vec<AlertRow>,
+    incidents: Vec<IncidentRow>,
+    can_edit: bool,
+    form: FormState,
+    /// (up, down, pending or paused)
+    counts: (usize, usize, usize),
+}
+
+async fn overview_page(ctx: PageCtx, member: &Member, app: &App<'_>, form: FormState) -> Result<OverviewPage, AppError> {
+    member.require(Area::Monitoring, Level::View)?;
+    let (org_id, now) = (member.org.id.clone(), app.now());
+    let (checks, alerts, incidents) = app
+        .db
+        .read(move |c| {
+            let mut rows = vec![];
+            for check in checks::list(c, &org_id)? {
+                let day = checks::uptime(c, &check.id, now - 86_400)?;
+                let month = checks::uptime(c, &check.id, now - 30 * 86_400)?;
+                rows.push((check, day, month));
+            }
+            let alerts = verdict::alerts(c, &org_id, None, 20)?;
+            Ok((rows, alerts, verdict::incidents(c, &org_id, None, 10)?))
+        })
+        .await?;
+    let clock = member.clockface(ctx.lang, now);
+    let count = |s: &str| checks.iter().filter(|(c, ..)| !c.paused && c.state == s).count();
+    let counts = (count("up"), count("down"), checks.len() - count("up") - count("down"));
+    Ok(OverviewPage {
+        shell: Shell::new(member, "monitoring"),
+        checks: checks
+            .into_iter()
+            .map(|(check, day, month)| CheckRow {
+                target: target(&check),
+                uptime_day: percent(day),
+                uptime_month: percent(month),
+                last: clock.maybe(&check.last_checked_at),
+                check,
+            })
+            .collect(),
+        alerts: alerts
+            .into_iter()
+            .filter(|a| a.state != "resolved")
+            .map(|a| AlertRow {
+                opened: clock.when(a.opened_at),
+                alert: a,
+            })
+            .collect(),
+        incidents: incident_rows(&ctx, &clock, incidents),
+        can_edit: member.can(Area::Monitoring, Level::Edit),
+        form,
+        counts,
+        ctx,
+    })
+}
+
+#[rocket::get("/dashboard/monitoring")]
+async fn overview(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<OverviewPage>, AppError> {
+    Ok(Html(overview_page(ctx, &member, &app, FormState::default()).await?))
+}
+
+fn form_values(input: &CheckInput) -> FormState {
+    let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let (port, interval, timeout, retries, status, max) = (
+        n(input.port),
+        n(input.interval_s),
+        n(input.timeout_s),
+        n(input.retries),
+        n(input.expected_status),
+        n(input.max_latency_ms),
+    );
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (name, kind, url, method, host, keyword) = (
+        s(&input.name),
+        s(&input.kind),
+        s(&input.url),
+        s(&input.method),
+        s(&input.host),
+        s(&input.keyword),
+    );
+    FormState::with_values(&[
+        ("name", &name),
+        ("kind", &kind),
+        ("url", &url),
+        ("method", &method),
+        ("host", &host),
+        ("port", &port),
+        ("interval_s", &interval),
+        ("timeout_s", &timeout),
+        ("retries", &retries),
+        ("expected_status", &status),
+        ("keyword", &keyword),
+        ("max_latency_ms", &max),
+    ])
+}
+
+#[rocket::post("/dashboard/monitoring/checks", data = "<form>")]
+async fn create(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<CheckInput>,
+    app: App<'_>,
+) -> Result<Either<Custom<Html<CheckPage>>, Custom<Html<OverviewPage>>>, AppError> {
+    member.require(Area::Monitoring, Level::Edit)?;
+    let input = form.into_inner();
+    let private = super::api::private_ok(&member, &app);
+    let spec = match input.parse(private) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            let state = form_values(&input).with_errors(errors);
+            let page = overview_page(ctx, &member, &app, state).await?;
+            return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
+        }
+    };
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    let (check, token) = app
+        .write(audit, move |tx| checks::create(tx, &org_id, &spec, private))
+        .await?;
+    let heartbeat = token.map(|t| checks::heartbeat_url(app.base_url(), &t));
+    let page = check_page(ctx, &member, &app, &check.id, FormState::default(), heartbeat).await?;
+    Ok(Either::Left(Custom(Status::Created, Html(page))))
+}
+
+/// The response-time chart of a check: a line of latencies, failures as
+/// marks on the baseline.
+pub struct Chart {
+    pub width: i64,
+    pub height: i64,
+    pub line: String,
+    pub failures: Vec<i64>,
+    pub max_ms: i64,
+}
+
+fn chart(results: &[CheckResult], from: i64, to: i64) -> Chart {
+    let (width, height) = (640_i64, 160_i64);
+    let max_ms = results.iter().filter_map(|r| r.latency_ms).max().unwrap_or(0).max(1);
+    let span = (to - from).max(1);
+    let x = |at: i64| (at - from) * width / span;
+    let mut ok: Vec<&CheckResult> = results.iter().filter(|r| r.ok && r.latency_ms.is_some()).collect();
+    ok.sort_by_key(|r| r.at);
+    let line = ok
+        .iter()
+        .map(|r| format!("{},{}", x(r.at), height - r.latency_ms.unwrap_or(0) * (height - 8) / max_ms))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Chart {
+        width,
+        height,
+        line,
+        failures: results.iter().filter(|r| !r.ok).map(|r| x(r.at)).collect(),
+        max_ms,
+    }
+}
+
+pub struct ResultRow {
+    pub result: CheckResult,
+    pub at: When,
+}
+
+#[derive(Template)]
+#[template(path = "monitoring/check.html")]
+struct CheckPage {
+    ctx: PageCtx,
+    shell: Shell,
+    check: Check,
+    target: String,
+    uptime_day: Option<String>,
+    uptime_month: Option<String>,
+    chart: Chart,
+    results: Vec<ResultRow>,
+    incidents: Vec<IncidentRow>,
+    can_edit: bool,
+    form: FormState,
+    /// The heartbeat URL, shown once when the check is created.
+    heartbeat: Option<String>,
+}
+
+async fn check_page(
+    ctx: PageCtx,
+    member: &Member,
+    app: &App<'_>,
+    id: &CheckId,
+    form: FormState,
+    heartbeat: Option<String>,
+) -> Result<CheckPage, AppError> {
+    member.require(Area::Monitoring, Level::View)?;
+    let (org_id, now, id) = (member.org.id.clone(), app.now(), id.clone());
+    let (check, results, day, month, incidents) = app
+        .db
+        .read(move |c| {
+            let check = checks::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
+            let results = checks::results(c, &id, now - 86_400, now + 1, 2_000)?;
+            let day = checks::uptime(c, &id, now - 86_400)?;
+            let month = checks::uptime(c, &id, now - 30 * 86_400)?;
+            Ok((check, results, day, month, verdict::incidents(c, &org_id, Some(&id), 20)?))
+        })
+        .await?;
+    let clock = member.clockface(ctx.lang, now);
+    let chart = chart(&results, now - 86_400, now);
+    Ok(CheckPage {
+        shell: Shell::new(member, "monitoring"),
+        target: target(&check),
+        uptime_day: percent(day),
+        uptime_month: percent(month),
+        chart,
+        results: results
+            .into_iter()
+            .take(50)
+            .map(|r| ResultRow {
+                at: clock.when(r.at),
+                result: r,
+            })
+            .collect(),
+        incidents: incident_rows(&ctx, &clock, incidents),
+        can_edit: member.can(Area::Monitoring, Level::Edit),
+        form: if form.is_valid() { form_values(&CheckInput::of(&check)) } else { form },
+        heartbeat,
+        check,
+        ctx,
+    })
+}
+
+#[rocket::get("/dashboard/monitoring/checks/<id>")]
+async fn show(ctx: PageCtx, member: Member, id: CheckId, app: App<'_>) -> Result<Html<CheckPage>, AppError> {
+    Ok(Html(check_page(ctx, &member, &app, &id, FormState::default(), None).await?))
+}
+
+#[rocket::post("/dashboard/monitoring/checks/<id>", data = "<form>")]
+async fn update(
+    ctx: PageCtx,
+    member: Member,
+    id: CheckId,
+    form: Form<CheckInput>,
+    app: App<'_>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<CheckPage>>>, AppError> {
+    member.require(Area::Monitoring, Level::Edit)?;
+    let input = form.into_inner();
+    let private = super::api::private_ok(&member, &app);
+    let (audit, org_id, id2) = (member.audit(app.now()), member.org.id.clone(), id.clone());
+    let form_input = input.clone();
+    let saved = app
+        .write(audit, move |tx| {
+            let before = checks::get(tx, &org_id, &id2)?.ok_or(AppError::NotFound)?;
+            let spec = CheckInput::of(&before)
+                .overlaid(input)
+                .parse(private || before.may_reach_private)
+                .map_err(AppError::Invalid)?;
+            checks::update(tx, &org_id, &id2, &spec)
+        })
+        .await;
+    match saved {
+        Ok(_) => Ok(Either::Left(Flash::success(
+            Redirect::to(format!("/dashboard/monitoring/checks/{id}")),
+            ctx.t("monitoring.saved"),
+        ))),
+        Err(AppError::Invalid(errors)) => {
+            let state = form_values(&form_input).with_errors(errors);
+            let page = check_page(ctx, &member, &app, &id, state, None).await?;
+            Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[rocket::get("/dashboard/monitoring/checks/<id>/delete")]
+async fn confirm_delete(ctx: PageCtx, member: Member, id: CheckId, app: App<'_>) -> Result<Html<ConfirmPage>, AppError> {
+    member.require(Area::Monitoring, Level::Edit)?;
+    let org_id = member.org.id.clone();
+    let id2 = id.clone();
+    let check = app
+        .db
+        .read(move |c| checks::get(c, &org_id, &id2))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let args = [("name", check.name.as_str())];
+    Ok(Html(ConfirmPage {
+        title: ctx.lang.tf("monitoring.delete_confirm", &args),
+        consequences: vec![ctx.t("monitoring.delete_history").into(), ctx.t("monitoring.delete_pause").into()],
+        action: format!("/dashboard/monitoring/checks/{id}/delete"),
+        button: ctx.lang.tf("monitoring.delete_button", &args),
+        back: format!("/dashboard/monitoring/checks/{id}"),
+        shell: Shell::new(&member, "monitoring"),
+        ctx,
+    }))
+}
+
+#[rocket::post("/dashboard/monitoring/checks/<id>/delete")]
+async fn delete(ctx: PageCtx, member: Member, id: CheckId, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+    member.require(Area::Monitoring, Level::Edit)?;
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    app.write(audit, move |tx| checks::delete(tx, &org_id, &id)).await?;
+    Ok(Flash::success(Redirect::to("/dashboard/monitoring"), ctx.t("monitoring.deleted")))
+}
+
+#[rocket::post("/dashboard/monitoring/alerts/<id>/<step>")]
+async fn alert_step(ctx: PageCtx, member: Member, id: AlertId, step: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+    member.require(Area::Monitoring, Level::Edit)?;
+    let resolve = match step {
+        "acknowledge" => false,
+        "resolve" => true,
+        _ => return Err(AppError::NotFound),
+    };
+    let (audit, org_id, user, base) = (
+        member.audit(app.now()),
+        member.org.id.clone(),
+        member.user.clone(),
+        app.base_url().clone(),
+    );
+    app.write(audit, move |tx| {
+        if resolve {
+            verdict::resolve(tx, &org_id, &id, &user, &base)
+        } else {
+            verdict::acknowledge(tx, &org_id, &id, &user, &base)
+        }
+    })
+    .await?;
+    let said = if resolve { "monitoring.alert_resolved" } else { "monitoring.alert_acknowledged" };
+    Ok(Flash::success(Redirect::to("/dashboard/monitoring"), ctx.t(said)))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![overview, create, show, update, confirm_delete, delete, alert_step]
+}
