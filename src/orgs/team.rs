@@ -31,7 +31,7 @@ pub struct MemberRow {
 /// what that permission shows).
 pub fn members_who_can(conn: &Connection, org_id: &str, perm: super::perms::Perm) -> Result<Vec<UserId>, AppError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT m.user_id, r.grants FROM memberships m JOIN roles r ON r.id = m.role_id WHERE m.org_id = ?1 ORDER BY m.created_at",
+        "SELECT m.user_id, r.permissions FROM memberships m JOIN roles r ON r.id = m.role_id WHERE m.org_id = ?1 ORDER BY m.created_at",
     )?;
     let rows = stmt.query_map([org_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut out = vec![];

@@ -1,6 +1,7 @@
 //! A real HTTP server on loopback (a bare Rocket) that records every POST it
 //! receives and answers with a status the test chooses per path: the other
-//! side of web push (and, later, webhooks and health checks).
+//! side of web push and of health checks (a GET answers the chosen status,
+//! 200 by default, with a short body), and later of webhooks.
 
 use rocket::State;
 use rocket::fairing::AdHoc;
@@ -53,6 +54,13 @@ fn receive(path: std::path::PathBuf, headers: Headers, body: Vec<u8>, shared: &S
     Status::new(status)
 }
 
+#[rocket::get("/<path..>")]
+fn page(path: std::path::PathBuf, shared: &State<Arc<Shared>>) -> (Status, &'static str) {
+    let path = format!("/{}", path.display());
+    let status = shared.answers.lock().unwrap().get(&path).copied().unwrap_or(200);
+    (Status::new(status), "all systems go")
+}
+
 pub struct HttpSink {
     pub base: String,
     shared: Arc<Shared>,
@@ -67,10 +75,15 @@ impl Drop for HttpSink {
 
 impl HttpSink {
     pub async fn start() -> HttpSink {
+        Self::start_on(0).await
+    }
+
+    /// Starts on `port` (0: any free one), e.g. again where a stopped sink was.
+    pub async fn start_on(port: u16) -> HttpSink {
         let shared = Arc::new(Shared::default());
         let figment = rocket::Config::figment()
             .merge(("address", "127.0.0.1"))
-            .merge(("port", 0))
+            .merge(("port", port))
             .merge(("log_level", "off"))
             .merge(("shutdown.ctrlc", false))
             .merge(("shutdown.signals", Vec::<String>::new()))
@@ -80,7 +93,7 @@ impl HttpSink {
         let tx = Mutex::new(Some(tx));
         let rocket = rocket::custom(figment)
             .manage(shared.clone())
-            .mount("/", rocket::routes![receive])
+            .mount("/", rocket::routes![receive, page])
             .attach(AdHoc::on_liftoff("sink port", move |r| {
                 let port = r.config().port;
                 let sender = tx.lock().unwrap().take();
@@ -105,6 +118,23 @@ impl HttpSink {
             base: format!("http://127.0.0.1:{port}"),
             shared,
             shutdown,
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Stops listening (connections are refused from now on).
+    pub async fn stop(self) {
+        let port = self.port();
+        drop(self);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

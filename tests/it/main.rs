@@ -18,6 +18,7 @@ mod notification_mails;
 mod notifications;
 mod ops;
 mod overview;
+mod monitoring;
 mod password;
 mod profile;
 mod push;

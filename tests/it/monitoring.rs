@@ -1,0 +1,265 @@
+//! Monitoring: checks against real servers on loopback go down and come
+//! back, alerts are raised, told by mail through the real SMTP server,
+//! acknowledged and resolved; input is checked and orgs stay apart.
+
+use crate::helpers::{SmtpServer, Spawn, TestApp};
+use crate::http_sink::HttpSink;
+use luneo::monitoring::probe::Runner;
+use serde_json::{Value, json};
+
+/// An app whose checks may reach loopback (the sinks of these tests).
+async fn app_with(smtp: Option<&SmtpServer>) -> TestApp {
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: smtp.map(|s| s.url()),
+        start_workers: false,
+        pairs: vec![("monitoring_private_targets".into(), "true".into())],
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    app
+}
+
+/// Runs every due check now and waits for their results.
+async fn run_checks(app: &TestApp) {
+    let runner = Runner::new(app.url("/").parse().unwrap(), true);
+    for handle in runner.start_due(&app.db, app.clock.clone()).await.unwrap() {
+        handle.await.unwrap();
+    }
+}
+
+async fn check_state(app: &TestApp) -> (String, i64) {
+    app.db
+        .read(|c| Ok(c.query_row("SELECT state, fails FROM monitoring_checks", [], |r| Ok((r.get(0)?, r.get(1)?)))?))
+        .await
+        .unwrap()
+}
+
+fn api(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .request(method, app.url(path))
+        .bearer_auth(token)
+}
+
+#[tokio::test]
+async fn a_check_goes_down_raises_an_alert_that_is_mailed_and_resolves_itself_when_back() {
+    let smtp = SmtpServer::start();
+    let app = app_with(Some(&smtp)).await;
+    app.add_member("vera@shop.test", "Vera", "viewer").await;
+    let sink = HttpSink::start().await;
+    let res = app
+        .submit(
+            "/dashboard/monitoring",
+            "/dashboard/monitoring/checks",
+            &[
+                ("name", "Shop front"),
+                ("kind", "http"),
+                ("url", &sink.url("/health")),
+                ("method", "GET"),
+                ("interval_s", "30"),
+                ("timeout_s", "5"),
+                ("retries", "1"),
+                ("keyword", "systems go"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+
+    run_checks(&app).await;
+    assert_eq!(check_state(&app).await, ("up".into(), 0));
+    sink.answer("/health", 503);
+    app.clock.advance(30);
+    run_checks(&app).await;
+    assert_eq!(check_state(&app).await, ("up".into(), 1), "one failure is a retry, not an outage");
+    app.clock.advance(30);
+    run_checks(&app).await;
+    assert_eq!(check_state(&app).await.0, "down");
+    assert_eq!(app.count("SELECT count(*) FROM monitoring_incidents WHERE ended_at IS NULL").await, 1);
+    app.clock.advance(30);
+    run_checks(&app).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_alerts").await,
+        1,
+        "one open alert per check, however long it stays down"
+    );
+
+    app.settle_outbox().await;
+    let mails: Vec<_> = smtp.received().into_iter().filter(|m| m.subject().contains("Shop front is down")).collect();
+    let to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    assert!(to.contains(&"owner@shop.test".to_string()) && to.contains(&"vera@shop.test".to_string()), "{to:?}");
+    assert!(mails[0].part("text/plain").unwrap().contains("the answer was HTTP 503"));
+    let (_, page) = app.page("/dashboard/monitoring").await;
+    assert!(page.contains("Open alerts") && page.contains("the answer was HTTP 503"), "{page}");
+    assert!(page.contains("Down: 1"));
+
+    let alert: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM monitoring_alerts", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let ack = format!("/dashboard/monitoring/alerts/{alert}/acknowledge");
+    let res = app.submit("/dashboard/monitoring", &ack, &[]).await;
+    assert_eq!(res.status(), 303);
+    let res = app.submit("/dashboard/monitoring", &ack, &[]).await;
+    assert_eq!(res.status(), 409, "only a firing alert is acknowledged");
+    let vera = app.signed_in("vera@shop.test").await;
+    let res = app.submit_as(&vera, "/dashboard/monitoring", &ack, &[]).await;
+    assert_eq!(res.status(), 403, "a viewer sees alerts but does not handle them");
+
+    sink.answer("/health", 200);
+    app.clock.advance(30);
+    run_checks(&app).await;
+    assert_eq!(check_state(&app).await.0, "up");
+    let (ended, state): (Option<i64>, String) = app
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT i.ended_at - i.started_at, a.state FROM monitoring_incidents i JOIN monitoring_alerts a ON a.incident_id = i.id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!((ended, state.as_str()), (Some(60), "resolved"), "the alert resolves by itself");
+    app.settle_outbox().await;
+    assert!(smtp.received().iter().any(|m| m.subject().contains("Shop front is back up")));
+    let (_, inbox) = app.page("/dashboard/notifications").await;
+    assert!(inbox.contains("Shop front answers again, after 1 min down."), "{inbox}");
+    let id: String = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM monitoring_checks", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    let (_, detail) = app.page(&format!("/dashboard/monitoring/checks/{id}")).await;
+    assert!(detail.contains("<svg") && detail.contains("Response times, last 24 hours"));
+    assert!(detail.contains("1 min") && detail.contains("the answer was HTTP 503"), "the incident with its duration and cause");
+    assert_eq!(app.audited("monitoring.alert_fired").await.len(), 1);
+}
+
+#[tokio::test]
+async fn checks_are_checked_private_targets_refused_and_orgs_kept_apart() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    // An admin of the shop, not of the instance: its checks reach public addresses only.
+    app.add_member("ada@shop.test", "Ada", "admin").await;
+    let token = app.api_token("ada@shop.test");
+    let post = |body: Value| api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks").json(&body).send();
+
+    let res = post(json!({"name": "Mine", "kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 30})).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "url");
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("private address"));
+    let res = post(json!({"name": "", "kind": "tcp", "host": "db.example.com", "port": 70000, "interval_s": 2})).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "port", "interval_s"]);
+    let res = post(json!({"name": "x", "kind": "http", "url": "https://example.com/", "bogus": 1})).await.unwrap();
+    assert_eq!(res.status(), 422, "unknown fields are refused, not ignored");
+    assert_eq!(app.count("SELECT count(*) FROM monitoring_checks").await, 0, "nothing half written");
+
+    let res = post(json!({"name": "Shop", "kind": "http", "url": "https://shop.example.com/", "interval_s": 60})).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let check: Value = res.json().await.unwrap();
+    assert_eq!((check["state"].as_str(), check["retries"].as_i64()), (Some("pending"), Some(1)));
+    let path = format!("/api/v1/monitoring/checks/{}", check["id"].as_str().unwrap());
+    let res = api(&app, &token, reqwest::Method::PATCH, &path).json(&json!({"interval_s": 120, "paused": true})).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let changed: Value = res.json().await.unwrap();
+    assert_eq!((changed["interval_s"].as_i64(), changed["paused"].as_bool(), changed["name"].as_str()), (Some(120), Some(true), Some("Shop")));
+
+    // Another shop's member never sees it.
+    let (code, _, err) = app.cli(
+        &["user", "add", "--email", "bob@other.test", "--name", "Bob", "--org", "Other shop"],
+        &[("LUNEO_PASSWORD", crate::helpers::PASSWORD)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let bob = app.api_token("bob@other.test");
+    let res = api(&app, &bob, reqwest::Method::GET, &path).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = api(&app, &bob, reqwest::Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let list: Value = api(&app, &bob, reqwest::Method::GET, "/api/v1/monitoring/checks").send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["data"], json!([]));
+
+    app.add_member("vera@shop.test", "Vera", "viewer").await;
+    let vera = app.api_token("vera@shop.test");
+    let res = api(&app, &vera, reqwest::Method::POST, "/api/v1/monitoring/checks")
+        .json(&json!({"name": "V", "url": "https://v.example.com/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = api(&app, &token, reqwest::Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.audited("monitoring.check_deleted").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_heartbeat_check_is_up_while_beats_come_and_down_when_they_stop() {
+    let app = app_with(None).await;
+    let token = app.api_token("owner@shop.test");
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks")
+        .json(&json!({"name": "Nightly import", "kind": "push", "interval_s": 3600, "timeout_s": 60, "retries": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let check: Value = res.json().await.unwrap();
+    let url = check["heartbeat_url"].as_str().unwrap().to_string();
+    let path = &url[url.find("/api/v1/heartbeat/").unwrap()..];
+    let res = reqwest::Client::new().post(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "no sign-in: the token is the key");
+    assert_eq!(check_state(&app).await.0, "up");
+    let res = reqwest::Client::new().get(app.url("/api/v1/heartbeat/not-a-token")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+
+    app.clock.advance(3_600 + 30);
+    run_checks(&app).await;
+    assert_eq!(check_state(&app).await.0, "up", "within its grace");
+    app.clock.advance(60);
+    run_checks(&app).await;
+    assert_eq!(check_state(&app).await.0, "down");
+    let alerts: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/monitoring/alerts?state=firing")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alerts["data"][0]["message"], "no heartbeat for 60 min");
+    let id = alerts["data"][0]["id"].as_str().unwrap();
+    let res = api(&app, &token, reqwest::Method::POST, &format!("/api/v1/monitoring/alerts/{id}/resolve")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let resolved: Value = res.json().await.unwrap();
+    assert_eq!(resolved["state"], "resolved");
+}
+
+#[tokio::test]
+async fn a_target_that_hangs_is_cut_by_its_timeout_and_a_closed_port_is_down() {
+    let app = app_with(None).await;
+    // Accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let closed_port = crate::helpers::free_port();
+    let token = app.api_token("owner@shop.test");
+    for body in [
+        json!({"name": "Hangs", "url": format!("http://127.0.0.1:{silent_port}/"), "timeout_s": 1, "interval_s": 30, "retries": 0}),
+        json!({"name": "Closed", "kind": "tcp", "host": "127.0.0.1", "port": closed_port, "interval_s": 30, "retries": 0}),
+        json!({"name": "Open", "kind": "tcp", "host": "127.0.0.1", "port": silent_port, "interval_s": 30}),
+    ] {
+        let res = api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks").json(&body).send().await.unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    run_checks(&app).await;
+    let list: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/monitoring/checks").send().await.unwrap().json().await.unwrap();
+    let by_name = |n: &str| list["data"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap().clone();
+    assert_eq!(by_name("Hangs")["state"], "down");
+    assert_eq!(by_name("Hangs")["last_message"], "no answer within 1 s");
+    assert_eq!(by_name("Closed")["state"], "down");
+    assert!(by_name("Closed")["last_message"].as_str().unwrap().starts_with("could not connect"));
+    assert_eq!(by_name("Open")["state"], "up");
+    drop(silent);
+}
