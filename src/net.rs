@@ -59,4 +59,3 @@ impl reqwest::dns::Resolve for PublicOnly {
         })
     }
 }
-

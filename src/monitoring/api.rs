@@ -15,7 +15,12 @@ use rocket::serde::json::Json;
 use serde_json::{Value, json};
 
 fn lang_of(member: &Member) -> Lang {
-    member.user.language.as_deref().and_then(Lang::parse).unwrap_or_default()
+    member
+        .user
+        .language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_default()
 }
 
 /// A check as the API shows it.
@@ -118,7 +123,13 @@ fn time_param(field: &str, value: Option<&str>, default: i64) -> Result<i64, App
 }
 
 #[rocket::get("/api/v1/monitoring/checks/<id>/results?<from>&<to>")]
-async fn results(member: Member, id: CheckId, from: Option<&str>, to: Option<&str>, app: App<'_>) -> Result<Json<Value>, AppError> {
+async fn results(
+    member: Member,
+    id: CheckId,
+    from: Option<&str>,
+    to: Option<&str>,
+    app: App<'_>,
+) -> Result<Json<Value>, AppError> {
     member.require(Area::Monitoring, Level::View)?;
     let now = app.now();
     let (from, to) = (time_param("from", from, now - 86_400)?, time_param("to", to, now + 1)?);
@@ -145,7 +156,10 @@ async fn results(member: Member, id: CheckId, from: Option<&str>, to: Option<&st
 async fn alerts(member: Member, state: Option<&str>, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Monitoring, Level::View)?;
     let state = state.map(str::to_string);
-    if state.as_deref().is_some_and(|s| !matches!(s, "firing" | "acknowledged" | "resolved")) {
+    if state
+        .as_deref()
+        .is_some_and(|s| !matches!(s, "firing" | "acknowledged" | "resolved"))
+    {
         return Err(AppError::invalid("state", "monitoring.error.alert_state"));
     }
     let org_id = member.org.id.clone();
@@ -154,7 +168,9 @@ async fn alerts(member: Member, state: Option<&str>, app: App<'_>) -> Result<Jso
         .read(move |c| verdict::alerts(c, &org_id, state.as_deref(), 200))
         .await?;
     let lang = lang_of(&member);
-    Ok(Json(json!({ "data": rows.iter().map(|a| alert_json(lang, a)).collect::<Vec<_>>(), "next_cursor": null })))
+    Ok(Json(
+        json!({ "data": rows.iter().map(|a| alert_json(lang, a)).collect::<Vec<_>>(), "next_cursor": null }),
+    ))
 }
 
 #[rocket::post("/api/v1/monitoring/alerts/<id>/<step>")]
@@ -202,5 +218,16 @@ async fn beat(token: &str, app: &App<'_>) -> Result<Json<Value>, AppError> {
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![list, create, show, update, delete, results, alerts, alert_step, heartbeat, heartbeat_get]
+    rocket::routes![
+        list,
+        create,
+        show,
+        update,
+        delete,
+        results,
+        alerts,
+        alert_step,
+        heartbeat,
+        heartbeat_get
+    ]
 }

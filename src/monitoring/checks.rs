@@ -126,7 +126,10 @@ pub struct CheckSpec {
 }
 
 fn text(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 impl CheckInput {
@@ -174,9 +177,17 @@ impl CheckInput {
     pub fn parse(&self, private_ok: bool) -> Result<CheckSpec, Vec<FieldError>> {
         let mut c = Checks::default();
         let name = text(&self.name).unwrap_or_default();
-        c.check(!name.is_empty() && name.chars().count() <= 100, "name", "monitoring.error.name");
+        c.check(
+            !name.is_empty() && name.chars().count() <= 100,
+            "name",
+            "monitoring.error.name",
+        );
         let kind = text(&self.kind).unwrap_or_else(|| "http".into());
-        c.check(matches!(kind.as_str(), "http" | "tcp" | "push"), "kind", "monitoring.error.kind");
+        c.check(
+            matches!(kind.as_str(), "http" | "tcp" | "push"),
+            "kind",
+            "monitoring.error.kind",
+        );
         let method = text(&self.method).unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
         let (mut url, mut host, mut port) = (None, None, None);
         match kind.as_str() {
@@ -192,20 +203,37 @@ impl CheckInput {
                     c.check(private_ok || !private, "url", "monitoring.error.private");
                     url = Some(u.to_string());
                 }
-                c.check(matches!(method.as_str(), "GET" | "HEAD" | "POST"), "method", "monitoring.error.method");
+                c.check(
+                    matches!(method.as_str(), "GET" | "HEAD" | "POST"),
+                    "method",
+                    "monitoring.error.method",
+                );
             }
             "tcp" => {
                 let h = text(&self.host).unwrap_or_default();
-                let fine = !h.is_empty() && h.len() <= 253 && !h.contains(['/', ' ', ':']) || h.parse::<std::net::IpAddr>().is_ok();
+                let fine = !h.is_empty() && h.len() <= 253 && !h.contains(['/', ' ', ':'])
+                    || h.parse::<std::net::IpAddr>().is_ok();
                 c.check(fine, "host", "monitoring.error.host");
-                c.check(private_ok || !crate::net::host_is_private(&h), "host", "monitoring.error.private");
-                c.check(self.port.is_some_and(|p| (1..=65_535).contains(&p)), "port", "monitoring.error.port");
+                c.check(
+                    private_ok || !crate::net::host_is_private(&h),
+                    "host",
+                    "monitoring.error.private",
+                );
+                c.check(
+                    self.port.is_some_and(|p| (1..=65_535).contains(&p)),
+                    "port",
+                    "monitoring.error.port",
+                );
                 (host, port) = (Some(h), self.port);
             }
             _ => {}
         }
         let interval_s = self.interval_s.unwrap_or(60);
-        c.check((5..=86_400).contains(&interval_s), "interval_s", "monitoring.error.interval");
+        c.check(
+            (5..=86_400).contains(&interval_s),
+            "interval_s",
+            "monitoring.error.interval",
+        );
         let timeout_s = self.timeout_s.unwrap_or(10.min(interval_s.max(1)));
         c.check(
             (1..=60).contains(&timeout_s) && (kind == "push" || timeout_s <= interval_s),
@@ -215,14 +243,22 @@ impl CheckInput {
         let retries = self.retries.unwrap_or(1);
         c.check((0..=10).contains(&retries), "retries", "monitoring.error.retries");
         let recover_after = self.recover_after.unwrap_or(1);
-        c.check((1..=10).contains(&recover_after), "recover_after", "monitoring.error.recover_after");
+        c.check(
+            (1..=10).contains(&recover_after),
+            "recover_after",
+            "monitoring.error.recover_after",
+        );
         c.check(
             self.expected_status.is_none_or(|s| (100..=599).contains(&s)),
             "expected_status",
             "monitoring.error.status",
         );
         let keyword = text(&self.keyword);
-        c.check(keyword.as_ref().is_none_or(|k| k.len() <= 200), "keyword", "monitoring.error.keyword");
+        c.check(
+            keyword.as_ref().is_none_or(|k| k.len() <= 200),
+            "keyword",
+            "monitoring.error.keyword",
+        );
         c.check(
             self.max_latency_ms.is_none_or(|m| (1..=60_000).contains(&m)),
             "max_latency_ms",
@@ -303,11 +339,20 @@ pub fn claim_late_heartbeats(tx: &Tx, now: i64) -> Result<Vec<Check>, AppError> 
 
 /// Creates a check in `org_id`, audited. A heartbeat check gets its secret
 /// token, returned this once (only its hash is kept).
-pub fn create(tx: &Tx, org_id: &str, spec: &CheckSpec, may_reach_private: bool) -> Result<(Check, Option<String>), AppError> {
+pub fn create(
+    tx: &Tx,
+    org_id: &str,
+    spec: &CheckSpec,
+    may_reach_private: bool,
+) -> Result<(Check, Option<String>), AppError> {
     let (id, now) = (CheckId::generate(), tx.now());
     let token = (spec.kind == "push").then(|| random_token(24));
     // A heartbeat is late one interval plus its grace (the timeout) after creation.
-    let first = if spec.kind == "push" { now + spec.interval_s + spec.timeout_s } else { now };
+    let first = if spec.kind == "push" {
+        now + spec.interval_s + spec.timeout_s
+    } else {
+        now
+    };
     tx.execute(
         "INSERT INTO monitoring_checks (id, org_id, name, kind, url, method, host, port, push_token_hash, expected_status,
            keyword, max_latency_ms, interval_s, timeout_s, retries, recover_after, paused, may_reach_private, next_run_at, created_at)
@@ -344,9 +389,23 @@ pub fn update(tx: &Tx, org_id: &str, id: &CheckId, spec: &CheckSpec) -> Result<C
            fails = CASE WHEN ?17 THEN 0 ELSE fails END, passes = CASE WHEN ?17 THEN 0 ELSE passes END
          WHERE org_id = ?1 AND id = ?2",
         rusqlite::params![
-            org_id, id.as_str(), spec.name, spec.url, spec.method, spec.host, spec.port, spec.expected_status,
-            spec.keyword, spec.max_latency_ms, spec.interval_s, spec.timeout_s, spec.retries, spec.recover_after,
-            spec.paused, tx.now(), target_changed
+            org_id,
+            id.as_str(),
+            spec.name,
+            spec.url,
+            spec.method,
+            spec.host,
+            spec.port,
+            spec.expected_status,
+            spec.keyword,
+            spec.max_latency_ms,
+            spec.interval_s,
+            spec.timeout_s,
+            spec.retries,
+            spec.recover_after,
+            spec.paused,
+            tx.now(),
+            target_changed
         ],
     )?;
     crate::audit::record(
@@ -361,7 +420,10 @@ pub fn update(tx: &Tx, org_id: &str, id: &CheckId, spec: &CheckSpec) -> Result<C
 /// Deletes a check of `org_id` with its results, incidents and alerts, audited.
 pub fn delete(tx: &Tx, org_id: &str, id: &CheckId) -> Result<(), AppError> {
     let check = get(tx, org_id, id)?.ok_or(AppError::NotFound)?;
-    tx.execute("DELETE FROM monitoring_checks WHERE org_id = ?1 AND id = ?2", [org_id, id.as_str()])?;
+    tx.execute(
+        "DELETE FROM monitoring_checks WHERE org_id = ?1 AND id = ?2",
+        [org_id, id.as_str()],
+    )?;
     crate::audit::record(
         tx,
         "monitoring.check_deleted",
@@ -382,7 +444,13 @@ pub struct CheckResult {
 }
 
 /// The results of `check_id` in `[from, to)`, newest first, at most `limit`.
-pub fn results(conn: &Connection, check_id: &str, from: i64, to: i64, limit: i64) -> Result<Vec<CheckResult>, AppError> {
+pub fn results(
+    conn: &Connection,
+    check_id: &str,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> Result<Vec<CheckResult>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT at, ok, latency_ms, status, message FROM monitoring_results
          WHERE check_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at DESC LIMIT ?4",
@@ -401,10 +469,11 @@ pub fn results(conn: &Connection, check_id: &str, from: i64, to: i64, limit: i64
 
 /// The share of good results of `check_id` since `since` (0.0–1.0), if any.
 pub fn uptime(conn: &Connection, check_id: &str, since: i64) -> Result<Option<f64>, AppError> {
-    let (good, all): (i64, i64) = conn.prepare_cached(
-        "SELECT coalesce(sum(ok), 0), count(*) FROM monitoring_results WHERE check_id = ?1 AND at >= ?2",
-    )?
-    .query_row(rusqlite::params![check_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (good, all): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(ok), 0), count(*) FROM monitoring_results WHERE check_id = ?1 AND at >= ?2",
+        )?
+        .query_row(rusqlite::params![check_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok((all > 0).then(|| good as f64 / all as f64))
 }
 

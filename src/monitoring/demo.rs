@@ -51,7 +51,10 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
         let (message, latency) = if bad {
             (&down, None)
         } else {
-            (&Message::new("monitoring.result.http").with("status", 200), Some(40 + (k * 37) % 90))
+            (
+                &Message::new("monitoring.result.http").with("status", 200),
+                Some(40 + (k * 37) % 90),
+            )
         };
         tx.execute(
             "INSERT INTO monitoring_results (check_id, at, ok, latency_ms, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -72,8 +75,13 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
         "INSERT INTO monitoring_alerts (id, org_id, check_id, rule, severity, state, message, opened_at, resolved_at)
          VALUES (?1, ?2, ?3, ?4, 'critical', 'resolved', ?5, ?6, ?7)",
         rusqlite::params![
-            super::AlertId::generate().as_str(), demo.org.id, site.id.as_str(), verdict::RULE_DOWN,
-            serde_json::to_string(&down).unwrap_or_default(), outage_start, outage_end
+            super::AlertId::generate().as_str(),
+            demo.org.id,
+            site.id.as_str(),
+            verdict::RULE_DOWN,
+            serde_json::to_string(&down).unwrap_or_default(),
+            outage_start,
+            outage_end
         ],
     )?;
     tx.execute(

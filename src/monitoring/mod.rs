@@ -9,8 +9,8 @@
 //! `pages`, `api`, `demo`. Tables: `monitoring_checks`,
 //! `monitoring_results`, `monitoring_incidents`, `monitoring_alerts`.
 
-pub mod checks;
 mod api;
+pub mod checks;
 mod demo;
 mod pages;
 pub mod probe;

@@ -45,7 +45,11 @@ pub struct AlertRow {
 
 fn target(c: &Check) -> String {
     match c.kind.as_str() {
-        "tcp" => format!("{}:{}", c.host.as_deref().unwrap_or_default(), c.port.unwrap_or_default()),
+        "tcp" => format!(
+            "{}:{}",
+            c.host.as_deref().unwrap_or_default(),
+            c.port.unwrap_or_default()
+        ),
         "push" => String::new(),
         _ => format!("{} {}", c.method, c.url.as_deref().unwrap_or_default()),
     }
@@ -81,7 +85,12 @@ struct OverviewPage {
     counts: (usize, usize, usize),
 }
 
-async fn overview_page(ctx: PageCtx, member: &Member, app: &App<'_>, form: FormState) -> Result<OverviewPage, AppError> {
+async fn overview_page(
+    ctx: PageCtx,
+    member: &Member,
+    app: &App<'_>,
+    form: FormState,
+) -> Result<OverviewPage, AppError> {
     member.require(Area::Monitoring, Level::View)?;
     let (org_id, now) = (member.org.id.clone(), app.now());
     let (checks, alerts, incidents) = app
@@ -214,7 +223,13 @@ fn chart(results: &[CheckResult], from: i64, to: i64) -> Chart {
     ok.sort_by_key(|r| r.at);
     let line = ok
         .iter()
-        .map(|r| format!("{},{}", x(r.at), height - r.latency_ms.unwrap_or(0) * (height - 8) / max_ms))
+        .map(|r| {
+            format!(
+                "{},{}",
+                x(r.at),
+                height - r.latency_ms.unwrap_or(0) * (height - 8) / max_ms
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ");
     Chart {
@@ -266,7 +281,13 @@ async fn check_page(
             let results = checks::results(c, &id, now - 86_400, now + 1, 2_000)?;
             let day = checks::uptime(c, &id, now - 86_400)?;
             let month = checks::uptime(c, &id, now - 30 * 86_400)?;
-            Ok((check, results, day, month, verdict::incidents(c, &org_id, Some(&id), 20)?))
+            Ok((
+                check,
+                results,
+                day,
+                month,
+                verdict::incidents(c, &org_id, Some(&id), 20)?,
+            ))
         })
         .await?;
     let clock = member.clockface(ctx.lang, now);
@@ -287,7 +308,11 @@ async fn check_page(
             .collect(),
         incidents: incident_rows(&ctx, &clock, incidents),
         can_edit: member.can(Area::Monitoring, Level::Edit),
-        form: if form.is_valid() { form_values(&CheckInput::of(&check)) } else { form },
+        form: if form.is_valid() {
+            form_values(&CheckInput::of(&check))
+        } else {
+            form
+        },
         heartbeat,
         check,
         ctx,
@@ -296,7 +321,9 @@ async fn check_page(
 
 #[rocket::get("/dashboard/monitoring/checks/<id>")]
 async fn show(ctx: PageCtx, member: Member, id: CheckId, app: App<'_>) -> Result<Html<CheckPage>, AppError> {
-    Ok(Html(check_page(ctx, &member, &app, &id, FormState::default(), None).await?))
+    Ok(Html(
+        check_page(ctx, &member, &app, &id, FormState::default(), None).await?,
+    ))
 }
 
 #[rocket::post("/dashboard/monitoring/checks/<id>", data = "<form>")]
@@ -337,7 +364,12 @@ async fn update(
 }
 
 #[rocket::get("/dashboard/monitoring/checks/<id>/delete")]
-async fn confirm_delete(ctx: PageCtx, member: Member, id: CheckId, app: App<'_>) -> Result<Html<ConfirmPage>, AppError> {
+async fn confirm_delete(
+    ctx: PageCtx,
+    member: Member,
+    id: CheckId,
+    app: App<'_>,
+) -> Result<Html<ConfirmPage>, AppError> {
     member.require(Area::Monitoring, Level::Edit)?;
     let org_id = member.org.id.clone();
     let id2 = id.clone();
@@ -349,7 +381,10 @@ async fn confirm_delete(ctx: PageCtx, member: Member, id: CheckId, app: App<'_>)
     let args = [("name", check.name.as_str())];
     Ok(Html(ConfirmPage {
         title: ctx.lang.tf("monitoring.delete_confirm", &args),
-        consequences: vec![ctx.t("monitoring.delete_history").into(), ctx.t("monitoring.delete_pause").into()],
+        consequences: vec![
+            ctx.t("monitoring.delete_history").into(),
+            ctx.t("monitoring.delete_pause").into(),
+        ],
         action: format!("/dashboard/monitoring/checks/{id}/delete"),
         button: ctx.lang.tf("monitoring.delete_button", &args),
         back: format!("/dashboard/monitoring/checks/{id}"),
@@ -363,11 +398,20 @@ async fn delete(ctx: PageCtx, member: Member, id: CheckId, app: App<'_>) -> Resu
     member.require(Area::Monitoring, Level::Edit)?;
     let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
     app.write(audit, move |tx| checks::delete(tx, &org_id, &id)).await?;
-    Ok(Flash::success(Redirect::to("/dashboard/monitoring"), ctx.t("monitoring.deleted")))
+    Ok(Flash::success(
+        Redirect::to("/dashboard/monitoring"),
+        ctx.t("monitoring.deleted"),
+    ))
 }
 
 #[rocket::post("/dashboard/monitoring/alerts/<id>/<step>")]
-async fn alert_step(ctx: PageCtx, member: Member, id: AlertId, step: &str, app: App<'_>) -> Result<Flash<Redirect>, AppError> {
+async fn alert_step(
+    ctx: PageCtx,
+    member: Member,
+    id: AlertId,
+    step: &str,
+    app: App<'_>,
+) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Monitoring, Level::Edit)?;
     let resolve = match step {
         "acknowledge" => false,
@@ -388,7 +432,11 @@ async fn alert_step(ctx: PageCtx, member: Member, id: AlertId, step: &str, app: 
         }
     })
     .await?;
-    let said = if resolve { "monitoring.alert_resolved" } else { "monitoring.alert_acknowledged" };
+    let said = if resolve {
+        "monitoring.alert_resolved"
+    } else {
+        "monitoring.alert_acknowledged"
+    };
     Ok(Flash::success(Redirect::to("/dashboard/monitoring"), ctx.t(said)))
 }
 

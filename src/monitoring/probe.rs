@@ -55,7 +55,10 @@ impl Runner {
         let (due, late) = db
             .write(move |tx| {
                 tx.changes_no_identity();
-                Ok((checks::claim_due(tx, now, free)?, checks::claim_late_heartbeats(tx, now)?))
+                Ok((
+                    checks::claim_due(tx, now, free)?,
+                    checks::claim_late_heartbeats(tx, now)?,
+                ))
             })
             .await?;
         for check in late {
@@ -63,18 +66,25 @@ impl Runner {
                 ok: false,
                 latency_ms: None,
                 status: None,
-                message: Message::new("monitoring.result.no_heartbeat")
-                    .with("minutes", (check.interval_s + 59) / 60),
+                message: Message::new("monitoring.result.no_heartbeat").with("minutes", (check.interval_s + 59) / 60),
             };
             self.save(db, &check, outcome).await;
         }
         let mut handles = vec![];
         for check in due {
-            if !self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(check.id.to_string()) {
+            if !self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(check.id.to_string())
+            {
                 continue;
             }
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-                self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(check.id.as_str());
+                self.running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(check.id.as_str());
                 continue;
             };
             let (db, running, base) = (db.clone(), self.running.clone(), self.base_url.clone());
@@ -82,7 +92,10 @@ impl Runner {
             handles.push(tokio::spawn(async move {
                 let outcome = probe(&check, private_ok).await;
                 record(&db, &check, outcome, &base).await;
-                running.lock().unwrap_or_else(|p| p.into_inner()).remove(check.id.as_str());
+                running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(check.id.as_str());
                 drop(permit);
             }));
         }
@@ -163,11 +176,20 @@ async fn probe_tcp(check: &Check, timeout: Duration, private_ok: bool) -> Outcom
             .map_err(|e| Message::new("monitoring.result.connect").with("error", e.kind().to_string()))
     };
     match tokio::time::timeout(timeout, attempt).await {
-        Err(_) => failed(Message::new("monitoring.result.timeout").with("s", check.timeout_s), None, None),
+        Err(_) => failed(
+            Message::new("monitoring.result.timeout").with("s", check.timeout_s),
+            None,
+            None,
+        ),
         Ok(Err(m)) => failed(m, None, None),
         Ok(Ok(_)) => {
             let ms = started.elapsed().as_millis() as i64;
-            slow_or_fine(check, ms, None, Message::new("monitoring.result.open").with("port", port))
+            slow_or_fine(
+                check,
+                ms,
+                None,
+                Message::new("monitoring.result.open").with("port", port),
+            )
         }
     }
 }
@@ -207,10 +229,18 @@ async fn probe_http(check: &Check, timeout: Duration, private_ok: bool) -> Outco
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_default();
     if !private_ok && crate::net::host_is_private(&host) {
-        return failed(Message::new("monitoring.result.private").with("host", &host), None, None);
+        return failed(
+            Message::new("monitoring.result.private").with("host", &host),
+            None,
+            None,
+        );
     }
     let Ok(client) = client(timeout, private_ok) else {
-        return failed(Message::new("monitoring.result.connect").with("error", "TLS"), None, None);
+        return failed(
+            Message::new("monitoring.result.connect").with("error", "TLS"),
+            None,
+            None,
+        );
     };
     let method = reqwest::Method::from_bytes(check.method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let started = Instant::now();
@@ -220,7 +250,13 @@ async fn probe_http(check: &Check, timeout: Duration, private_ok: bool) -> Outco
             let message = if e.is_timeout() {
                 Message::new("monitoring.result.timeout").with("s", check.timeout_s)
             } else {
-                let why = std::error::Error::source(&e).map_or(e.to_string(), |s| s.to_string());
+                // The innermost cause says it best ("Connection refused (os error 111)").
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(inner) = source {
+                    why = inner.to_string();
+                    source = inner.source();
+                }
                 Message::new("monitoring.result.connect").with("error", why)
             };
             return failed(message, None, None);
@@ -239,18 +275,37 @@ async fn probe_http(check: &Check, timeout: Duration, private_ok: bool) -> Outco
             match tokio::time::timeout(timeout, response.chunk()).await {
                 Ok(Ok(Some(chunk))) if seen.len() < BODY_CAP => seen.extend_from_slice(&chunk),
                 Ok(Ok(_)) => break,
-                _ => return failed(Message::new("monitoring.result.timeout").with("s", check.timeout_s), None, Some(status)),
+                _ => {
+                    return failed(
+                        Message::new("monitoring.result.timeout").with("s", check.timeout_s),
+                        None,
+                        Some(status),
+                    );
+                }
             }
         }
         body_ok = String::from_utf8_lossy(&seen).contains(keyword);
     }
     let ms = started.elapsed().as_millis() as i64;
     if !status_ok {
-        return failed(Message::new("monitoring.result.status").with("status", status), Some(ms), Some(status));
+        return failed(
+            Message::new("monitoring.result.status").with("status", status),
+            Some(ms),
+            Some(status),
+        );
     }
     if !body_ok {
         let keyword = check.keyword.clone().unwrap_or_default();
-        return failed(Message::new("monitoring.result.keyword").with("keyword", keyword), Some(ms), Some(status));
+        return failed(
+            Message::new("monitoring.result.keyword").with("keyword", keyword),
+            Some(ms),
+            Some(status),
+        );
     }
-    slow_or_fine(check, ms, Some(status), Message::new("monitoring.result.http").with("status", status))
+    slow_or_fine(
+        check,
+        ms,
+        Some(status),
+        Message::new("monitoring.result.http").with("status", status),
+    )
 }

@@ -67,12 +67,21 @@ fn json(message: &Message) -> String {
 
 /// A message as notification data: worded in each reader's language.
 fn notice_value(message: &Message) -> serde_json::Value {
-    let args: serde_json::Map<String, serde_json::Value> =
-        message.args.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+    let args: serde_json::Map<String, serde_json::Value> = message
+        .args
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().into()))
+        .collect();
     serde_json::json!({ "t": message.key, "args": args })
 }
 
-fn tell(tx: &Tx, check: &Check, kind: &'static notifications::Kind, data: serde_json::Value, base: &reqwest::Url) -> Result<(), AppError> {
+fn tell(
+    tx: &Tx,
+    check: &Check,
+    kind: &'static notifications::Kind,
+    data: serde_json::Value,
+    base: &reqwest::Url,
+) -> Result<(), AppError> {
     let recipients = crate::orgs::team::members_who_can(tx, &check.org_id, Perm(Area::Monitoring, Level::View))?;
     let link = format!("/dashboard/monitoring/checks/{}", check.id);
     let notice = Notice {
@@ -94,7 +103,11 @@ pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) ->
         "INSERT INTO monitoring_results (check_id, at, ok, latency_ms, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         rusqlite::params![check.id.as_str(), now, outcome.ok, outcome.latency_ms, outcome.status, json(&outcome.message)],
     )?;
-    let (fails, passes) = if outcome.ok { (0, check.passes + 1) } else { (check.fails + 1, 0) };
+    let (fails, passes) = if outcome.ok {
+        (0, check.passes + 1)
+    } else {
+        (check.fails + 1, 0)
+    };
     let state = match (check.state.as_str(), outcome.ok) {
         ("up", true) | ("down", false) => check.state.clone(),
         ("pending", true) => "up".into(),
@@ -105,13 +118,21 @@ pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) ->
     tx.execute(
         "UPDATE monitoring_checks SET state = ?2, fails = ?3, passes = ?4, last_checked_at = ?5, last_latency_ms = ?6,
            last_message = ?7 WHERE id = ?1",
-        rusqlite::params![check.id.as_str(), state, fails, passes, now, outcome.latency_ms, json(&outcome.message)],
+        rusqlite::params![
+            check.id.as_str(),
+            state,
+            fails,
+            passes,
+            now,
+            outcome.latency_ms,
+            json(&outcome.message)
+        ],
     )?;
     if state == check.state {
         tx.changes_no_identity(); // nobody's bell or session changes
         return Ok(());
     }
-    tx.announce(&format!("org:{}:monitoring", check.org_id));
+    tx.announce(format!("org:{}:monitoring", check.org_id));
     if state == "down" {
         went_down(tx, &check, &outcome.message, base)
     } else if check.state == "down" {
@@ -123,10 +144,18 @@ pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) ->
 
 fn went_down(tx: &Tx, check: &Check, cause: &Message, base: &reqwest::Url) -> Result<(), AppError> {
     let now = tx.now();
+    // The outage began with the first failure of the streak, not when the
+    // retries ran out.
+    let started: i64 = tx.query_row(
+        "SELECT coalesce(min(at), ?2) FROM monitoring_results WHERE check_id = ?1 AND ok = 0
+           AND at > coalesce((SELECT max(at) FROM monitoring_results WHERE check_id = ?1 AND ok = 1), 0)",
+        rusqlite::params![check.id.as_str(), now],
+        |r| r.get(0),
+    )?;
     let incident = IncidentId::generate();
     tx.execute(
         "INSERT OR IGNORE INTO monitoring_incidents (id, org_id, check_id, started_at, cause) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![incident.as_str(), check.org_id, check.id.as_str(), now, json(cause)],
+        rusqlite::params![incident.as_str(), check.org_id, check.id.as_str(), started, json(cause)],
     )?;
     let last_resolved: Option<i64> = tx
         .query_row(
@@ -228,7 +257,13 @@ fn alert(conn: &Connection, org_id: &str, id: &str) -> Result<Option<Alert>, App
 }
 
 /// A member takes an alert in hand (firing → acknowledged), audited and told.
-pub fn acknowledge(tx: &Tx, org_id: &str, id: &AlertId, by: &crate::auth::User, base: &reqwest::Url) -> Result<Alert, AppError> {
+pub fn acknowledge(
+    tx: &Tx,
+    org_id: &str,
+    id: &AlertId,
+    by: &crate::auth::User,
+    base: &reqwest::Url,
+) -> Result<Alert, AppError> {
     let changed = tx.execute(
         "UPDATE monitoring_alerts SET state = 'acknowledged', acknowledged_at = ?3, acknowledged_by = ?4
          WHERE org_id = ?1 AND id = ?2 AND state = 'firing'",
@@ -238,12 +273,26 @@ pub fn acknowledge(tx: &Tx, org_id: &str, id: &AlertId, by: &crate::auth::User, 
     if changed == 0 {
         return Err(AppError::Conflict("monitoring.error.not_firing".into()));
     }
-    after_member_step(tx, org_id, &alert, "monitoring.alert_acknowledged", &notifications::MONITORING_ALERT_ACKNOWLEDGED, by, base)?;
+    after_member_step(
+        tx,
+        org_id,
+        &alert,
+        "monitoring.alert_acknowledged",
+        &notifications::MONITORING_ALERT_ACKNOWLEDGED,
+        by,
+        base,
+    )?;
     Ok(alert)
 }
 
 /// A member closes an alert by hand (firing or acknowledged → resolved).
-pub fn resolve(tx: &Tx, org_id: &str, id: &AlertId, by: &crate::auth::User, base: &reqwest::Url) -> Result<Alert, AppError> {
+pub fn resolve(
+    tx: &Tx,
+    org_id: &str,
+    id: &AlertId,
+    by: &crate::auth::User,
+    base: &reqwest::Url,
+) -> Result<Alert, AppError> {
     let changed = tx.execute(
         "UPDATE monitoring_alerts SET state = 'resolved', resolved_at = ?3, resolved_by = ?4
          WHERE org_id = ?1 AND id = ?2 AND state <> 'resolved'",
@@ -253,7 +302,15 @@ pub fn resolve(tx: &Tx, org_id: &str, id: &AlertId, by: &crate::auth::User, base
     if changed == 0 {
         return Err(AppError::Conflict("monitoring.error.resolved_already".into()));
     }
-    after_member_step(tx, org_id, &alert, "monitoring.alert_resolved", &notifications::MONITORING_ALERT_HANDLED, by, base)?;
+    after_member_step(
+        tx,
+        org_id,
+        &alert,
+        "monitoring.alert_resolved",
+        &notifications::MONITORING_ALERT_HANDLED,
+        by,
+        base,
+    )?;
     Ok(alert)
 }
 
@@ -272,14 +329,19 @@ fn after_member_step(
         Some(("check", &alert.check_id)),
         serde_json::json!({ "check": alert.check_name, "by": "member" }),
     )?;
-    tx.announce(&format!("org:{org_id}:monitoring"));
+    tx.announce(format!("org:{org_id}:monitoring"));
     let check = checks::get(tx, org_id, &alert.check_id)?.ok_or(AppError::NotFound)?;
     let data = serde_json::json!({ "check": alert.check_name, "name": by.name });
     tell(tx, &check, kind, data, base)
 }
 
 /// The incidents of `org_id` (of one check, if given), newest first.
-pub fn incidents(conn: &Connection, org_id: &str, check_id: Option<&str>, limit: i64) -> Result<Vec<Incident>, AppError> {
+pub fn incidents(
+    conn: &Connection,
+    org_id: &str,
+    check_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Incident>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.id, i.check_id, c.name, i.started_at, i.ended_at, i.cause
          FROM monitoring_incidents i JOIN monitoring_checks c ON c.id = i.check_id

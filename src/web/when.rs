@@ -75,6 +75,23 @@ impl Clockface {
     }
 }
 
+/// A length of time in words ("3 min", "2 h 05 min", "1 d 4 h"), as a
+/// catalogue message.
+pub fn duration_words(seconds: i64) -> crate::error::Message {
+    use crate::error::Message;
+    let s = seconds.max(0);
+    match s {
+        0..60 => Message::new("when.duration.seconds").with("n", s),
+        60..3_600 => Message::new("when.duration.minutes").with("n", (s + 30) / 60),
+        3_600..86_400 => Message::new("when.duration.hours")
+            .with("h", s / 3_600)
+            .with("m", format!("{:02}", (s % 3_600) / 60)),
+        _ => Message::new("when.duration.days")
+            .with("d", s / 86_400)
+            .with("h", (s % 86_400) / 3_600),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,20 +116,5 @@ mod tests {
             Clockface::new("Not/AZone", Lang::En, NOW).when(NOW).exact,
             "2026-11-25 10:30 UTC"
         );
-    }
-}
-
-/// A length of time in words ("3 min", "2 h 05 min", "1 d 4 h"), as a
-/// catalogue message.
-pub fn duration_words(seconds: i64) -> crate::error::Message {
-    use crate::error::Message;
-    let s = seconds.max(0);
-    match s {
-        0..60 => Message::new("when.duration.seconds").with("n", s),
-        60..3_600 => Message::new("when.duration.minutes").with("n", (s + 30) / 60),
-        3_600..86_400 => Message::new("when.duration.hours")
-            .with("h", s / 3_600)
-            .with("m", format!("{:02}", (s % 3_600) / 60)),
-        _ => Message::new("when.duration.days").with("d", s / 86_400).with("h", (s % 86_400) / 3_600),
     }
 }

@@ -27,6 +27,7 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/settings",
     "/dashboard/account",
     "/dashboard/account/2fa",
+    "/dashboard/monitoring",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",

@@ -5,10 +5,15 @@
 #[path = "../it/helpers.rs"]
 mod helpers;
 
+#[allow(dead_code)]
+#[path = "../it/http_sink.rs"]
+mod http_sink;
+
 mod a11y;
 mod accounts;
 mod browser;
 mod layout;
 mod live;
+mod monitoring;
 mod push;
 mod site;

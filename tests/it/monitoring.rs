@@ -30,15 +30,17 @@ async fn run_checks(app: &TestApp) {
 
 async fn check_state(app: &TestApp) -> (String, i64) {
     app.db
-        .read(|c| Ok(c.query_row("SELECT state, fails FROM monitoring_checks", [], |r| Ok((r.get(0)?, r.get(1)?)))?))
+        .read(|c| {
+            Ok(c.query_row("SELECT state, fails FROM monitoring_checks", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?)
+        })
         .await
         .unwrap()
 }
 
 fn api(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-    reqwest::Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(token)
+    reqwest::Client::new().request(method, app.url(path)).bearer_auth(token)
 }
 
 #[tokio::test]
@@ -70,11 +72,19 @@ async fn a_check_goes_down_raises_an_alert_that_is_mailed_and_resolves_itself_wh
     sink.answer("/health", 503);
     app.clock.advance(30);
     run_checks(&app).await;
-    assert_eq!(check_state(&app).await, ("up".into(), 1), "one failure is a retry, not an outage");
+    assert_eq!(
+        check_state(&app).await,
+        ("up".into(), 1),
+        "one failure is a retry, not an outage"
+    );
     app.clock.advance(30);
     run_checks(&app).await;
     assert_eq!(check_state(&app).await.0, "down");
-    assert_eq!(app.count("SELECT count(*) FROM monitoring_incidents WHERE ended_at IS NULL").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_incidents WHERE ended_at IS NULL")
+            .await,
+        1
+    );
     app.clock.advance(30);
     run_checks(&app).await;
     assert_eq!(
@@ -84,12 +94,22 @@ async fn a_check_goes_down_raises_an_alert_that_is_mailed_and_resolves_itself_wh
     );
 
     app.settle_outbox().await;
-    let mails: Vec<_> = smtp.received().into_iter().filter(|m| m.subject().contains("Shop front is down")).collect();
+    let mails: Vec<_> = smtp
+        .received()
+        .into_iter()
+        .filter(|m| m.subject().contains("Shop front is down"))
+        .collect();
     let to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
-    assert!(to.contains(&"owner@shop.test".to_string()) && to.contains(&"vera@shop.test".to_string()), "{to:?}");
+    assert!(
+        to.contains(&"owner@shop.test".to_string()) && to.contains(&"vera@shop.test".to_string()),
+        "{to:?}"
+    );
     assert!(mails[0].part("text/plain").unwrap().contains("the answer was HTTP 503"));
     let (_, page) = app.page("/dashboard/monitoring").await;
-    assert!(page.contains("Open alerts") && page.contains("the answer was HTTP 503"), "{page}");
+    assert!(
+        page.contains("Open alerts") && page.contains("the answer was HTTP 503"),
+        "{page}"
+    );
     assert!(page.contains("Down: 1"));
 
     let alert: String = app
@@ -121,11 +141,19 @@ async fn a_check_goes_down_raises_an_alert_that_is_mailed_and_resolves_itself_wh
         })
         .await
         .unwrap();
-    assert_eq!((ended, state.as_str()), (Some(60), "resolved"), "the alert resolves by itself");
+    assert_eq!(
+        (ended, state.as_str()),
+        (Some(90), "resolved"),
+        "the incident runs from the first failure; the alert resolves by itself"
+    );
     app.settle_outbox().await;
-    assert!(smtp.received().iter().any(|m| m.subject().contains("Shop front is back up")));
+    assert!(
+        smtp.received()
+            .iter()
+            .any(|m| m.subject().contains("Shop front is back up"))
+    );
     let (_, inbox) = app.page("/dashboard/notifications").await;
-    assert!(inbox.contains("Shop front answers again, after 1 min down."), "{inbox}");
+    assert!(inbox.contains("Shop front answers again, after 2 min down."), "{inbox}");
     let id: String = app
         .db
         .read(|c| Ok(c.query_row("SELECT id FROM monitoring_checks", [], |r| r.get(0))?))
@@ -133,7 +161,10 @@ async fn a_check_goes_down_raises_an_alert_that_is_mailed_and_resolves_itself_wh
         .unwrap();
     let (_, detail) = app.page(&format!("/dashboard/monitoring/checks/{id}")).await;
     assert!(detail.contains("<svg") && detail.contains("Response times, last 24 hours"));
-    assert!(detail.contains("1 min") && detail.contains("the answer was HTTP 503"), "the incident with its duration and cause");
+    assert!(
+        detail.contains("2 min") && detail.contains("the answer was HTTP 503"),
+        "the incident with its duration and cause"
+    );
     assert_eq!(app.audited("monitoring.alert_fired").await.len(), 1);
 }
 
@@ -144,35 +175,84 @@ async fn checks_are_checked_private_targets_refused_and_orgs_kept_apart() {
     // An admin of the shop, not of the instance: its checks reach public addresses only.
     app.add_member("ada@shop.test", "Ada", "admin").await;
     let token = app.api_token("ada@shop.test");
-    let post = |body: Value| api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks").json(&body).send();
+    let post = |body: Value| {
+        api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks")
+            .json(&body)
+            .send()
+    };
 
-    let res = post(json!({"name": "Mine", "kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 30})).await.unwrap();
+    let res = post(json!({"name": "Mine", "kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 30}))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 422);
     let problem: Value = res.json().await.unwrap();
     assert_eq!(problem["errors"][0]["field"], "url");
-    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("private address"));
-    let res = post(json!({"name": "", "kind": "tcp", "host": "db.example.com", "port": 70000, "interval_s": 2})).await.unwrap();
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("private address")
+    );
+    let res = post(json!({"name": "", "kind": "tcp", "host": "db.example.com", "port": 70000, "interval_s": 2}))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 422);
     let problem: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["name", "port", "interval_s"]);
-    let res = post(json!({"name": "x", "kind": "http", "url": "https://example.com/", "bogus": 1})).await.unwrap();
+    let res = post(json!({"name": "x", "kind": "http", "url": "https://example.com/", "bogus": 1}))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 422, "unknown fields are refused, not ignored");
-    assert_eq!(app.count("SELECT count(*) FROM monitoring_checks").await, 0, "nothing half written");
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_checks").await,
+        0,
+        "nothing half written"
+    );
 
-    let res = post(json!({"name": "Shop", "kind": "http", "url": "https://shop.example.com/", "interval_s": 60})).await.unwrap();
+    let res = post(json!({"name": "Shop", "kind": "http", "url": "https://shop.example.com/", "interval_s": 60}))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     let check: Value = res.json().await.unwrap();
-    assert_eq!((check["state"].as_str(), check["retries"].as_i64()), (Some("pending"), Some(1)));
+    assert_eq!(
+        (check["state"].as_str(), check["retries"].as_i64()),
+        (Some("pending"), Some(1))
+    );
     let path = format!("/api/v1/monitoring/checks/{}", check["id"].as_str().unwrap());
-    let res = api(&app, &token, reqwest::Method::PATCH, &path).json(&json!({"interval_s": 120, "paused": true})).send().await.unwrap();
+    let res = api(&app, &token, reqwest::Method::PATCH, &path)
+        .json(&json!({"interval_s": 120, "paused": true}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let changed: Value = res.json().await.unwrap();
-    assert_eq!((changed["interval_s"].as_i64(), changed["paused"].as_bool(), changed["name"].as_str()), (Some(120), Some(true), Some("Shop")));
+    assert_eq!(
+        (
+            changed["interval_s"].as_i64(),
+            changed["paused"].as_bool(),
+            changed["name"].as_str()
+        ),
+        (Some(120), Some(true), Some("Shop"))
+    );
 
     // Another shop's member never sees it.
     let (code, _, err) = app.cli(
-        &["user", "add", "--email", "bob@other.test", "--name", "Bob", "--org", "Other shop"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "bob@other.test",
+            "--name",
+            "Bob",
+            "--org",
+            "Other shop",
+        ],
         &[("LUNEO_PASSWORD", crate::helpers::PASSWORD)],
     );
     assert_eq!(code, 0, "{err}");
@@ -181,7 +261,13 @@ async fn checks_are_checked_private_targets_refused_and_orgs_kept_apart() {
     assert_eq!(res.status(), 404);
     let res = api(&app, &bob, reqwest::Method::DELETE, &path).send().await.unwrap();
     assert_eq!(res.status(), 404);
-    let list: Value = api(&app, &bob, reqwest::Method::GET, "/api/v1/monitoring/checks").send().await.unwrap().json().await.unwrap();
+    let list: Value = api(&app, &bob, reqwest::Method::GET, "/api/v1/monitoring/checks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["data"], json!([]));
 
     app.add_member("vera@shop.test", "Vera", "viewer").await;
@@ -213,7 +299,11 @@ async fn a_heartbeat_check_is_up_while_beats_come_and_down_when_they_stop() {
     let res = reqwest::Client::new().post(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), 200, "no sign-in: the token is the key");
     assert_eq!(check_state(&app).await.0, "up");
-    let res = reqwest::Client::new().get(app.url("/api/v1/heartbeat/not-a-token")).send().await.unwrap();
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/heartbeat/not-a-token"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 
     app.clock.advance(3_600 + 30);
@@ -222,16 +312,29 @@ async fn a_heartbeat_check_is_up_while_beats_come_and_down_when_they_stop() {
     app.clock.advance(60);
     run_checks(&app).await;
     assert_eq!(check_state(&app).await.0, "down");
-    let alerts: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/monitoring/alerts?state=firing")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alerts: Value = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/monitoring/alerts?state=firing",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(alerts["data"][0]["message"], "no heartbeat for 60 min");
     let id = alerts["data"][0]["id"].as_str().unwrap();
-    let res = api(&app, &token, reqwest::Method::POST, &format!("/api/v1/monitoring/alerts/{id}/resolve")).send().await.unwrap();
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::POST,
+        &format!("/api/v1/monitoring/alerts/{id}/resolve"),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(res.status(), 200);
     let resolved: Value = res.json().await.unwrap();
     assert_eq!(resolved["state"], "resolved");
@@ -243,23 +346,49 @@ async fn a_target_that_hangs_is_cut_by_its_timeout_and_a_closed_port_is_down() {
     // Accepts connections and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
-    let closed_port = crate::helpers::free_port();
+    // A server that was there and stopped: its port refuses connections.
+    let gone = HttpSink::start().await;
+    let closed_port = gone.port();
+    gone.stop().await;
     let token = app.api_token("owner@shop.test");
     for body in [
         json!({"name": "Hangs", "url": format!("http://127.0.0.1:{silent_port}/"), "timeout_s": 1, "interval_s": 30, "retries": 0}),
         json!({"name": "Closed", "kind": "tcp", "host": "127.0.0.1", "port": closed_port, "interval_s": 30, "retries": 0}),
         json!({"name": "Open", "kind": "tcp", "host": "127.0.0.1", "port": silent_port, "interval_s": 30}),
     ] {
-        let res = api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks").json(&body).send().await.unwrap();
+        let res = api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 201);
     }
     run_checks(&app).await;
-    let list: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/monitoring/checks").send().await.unwrap().json().await.unwrap();
-    let by_name = |n: &str| list["data"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap().clone();
+    let list: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/monitoring/checks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by_name = |n: &str| {
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by_name("Hangs")["state"], "down");
     assert_eq!(by_name("Hangs")["last_message"], "no answer within 1 s");
     assert_eq!(by_name("Closed")["state"], "down");
-    assert!(by_name("Closed")["last_message"].as_str().unwrap().starts_with("could not connect"));
+    assert!(
+        by_name("Closed")["last_message"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not connect")
+    );
     assert_eq!(by_name("Open")["state"], "up");
     drop(silent);
 }
