@@ -27,6 +27,8 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
         "{out}"
     );
     assert!(out.contains("notifications: there already"), "{out}");
+    assert!(out.contains("monitoring: there already"), "{out}");
+    assert_eq!(app.count("SELECT count(*) FROM monitoring_checks").await, 2);
     assert_eq!(app.count(members).await, 6);
     assert_eq!(app.count(notices).await, 3);
 
@@ -41,6 +43,12 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
     assert!(audit.contains("<code>org.created</code>") && audit.contains("<code>member.added</code>"));
     let res = owner.get(app.url("/admin/jobs")).send().await.unwrap();
     assert_eq!(res.status(), 200, "on a fresh instance the demo owner runs it");
+    let monitoring = app.page_as(&owner, "/dashboard/monitoring").await;
+    assert!(
+        monitoring.contains("Luneo itself") && monitoring.contains("Nightly stock import"),
+        "the demo's checks are there"
+    );
+    assert!(monitoring.contains("the answer was HTTP 503"), "with an incident in their history");
 }
 
 #[tokio::test]
