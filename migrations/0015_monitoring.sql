@@ -21,6 +21,8 @@ CREATE TABLE monitoring_checks (
     retries         INTEGER NOT NULL DEFAULT 1 CHECK (retries >= 0),
     recover_after   INTEGER NOT NULL DEFAULT 1 CHECK (recover_after >= 1),
     paused          INTEGER NOT NULL DEFAULT 0,
+    -- Shown on the organisation's public status page.
+    published       INTEGER NOT NULL DEFAULT 0,
     -- Made by an instance admin (or the demo): may reach private addresses.
     may_reach_private INTEGER NOT NULL DEFAULT 0,
     state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'up', 'down')),
@@ -42,7 +44,9 @@ CREATE TABLE monitoring_results (
     ok         INTEGER NOT NULL,
     latency_ms INTEGER,
     status     INTEGER,
-    message    TEXT NOT NULL DEFAULT '' -- a catalogue message as JSON
+    message    TEXT NOT NULL DEFAULT '', -- a catalogue message as JSON
+    -- Taken inside a maintenance window: not counted in uptime, no alert.
+    maintenance INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX monitoring_results_check ON monitoring_results (check_id, at);
 
@@ -75,3 +79,17 @@ CREATE TABLE monitoring_alerts (
 CREATE INDEX monitoring_alerts_org ON monitoring_alerts (org_id, opened_at);
 -- One open alert per rule and check.
 CREATE UNIQUE INDEX monitoring_alerts_open ON monitoring_alerts (check_id, rule) WHERE state <> 'resolved';
+
+-- Maintenance windows: one-off, or repeated every day or week from the
+-- first one; for one check or (check_id NULL) for all of the org's.
+CREATE TABLE monitoring_maintenance (
+    id         TEXT PRIMARY KEY,
+    org_id     TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    check_id   TEXT REFERENCES monitoring_checks (id) ON DELETE CASCADE,
+    starts_at  INTEGER NOT NULL,
+    ends_at    INTEGER NOT NULL CHECK (ends_at > starts_at),
+    repeat     TEXT NOT NULL DEFAULT 'none' CHECK (repeat IN ('none', 'daily', 'weekly')),
+    note       TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX monitoring_maintenance_org ON monitoring_maintenance (org_id, starts_at);

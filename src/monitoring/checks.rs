@@ -29,6 +29,8 @@ pub struct Check {
     pub retries: i64,
     pub recover_after: i64,
     pub paused: bool,
+    /// Shown on the public status page.
+    pub published: bool,
     #[serde(skip)]
     pub may_reach_private: bool,
     /// `pending` (no verdict yet), `up` or `down`.
@@ -48,7 +50,7 @@ pub struct Check {
 
 const COLUMNS: &str = "id, org_id, name, kind, url, method, host, port, expected_status, keyword, max_latency_ms,
     interval_s, timeout_s, retries, recover_after, paused, may_reach_private, state, fails, passes, next_run_at,
-    last_checked_at, last_latency_ms, last_message, created_at";
+    last_checked_at, last_latency_ms, last_message, created_at, published";
 
 /// A stored message (JSON of a [`Message`]) read back.
 pub fn message_of(text: Option<String>) -> Option<Message> {
@@ -82,6 +84,7 @@ fn check_at(r: &Row<'_>) -> rusqlite::Result<Check> {
         last_latency_ms: r.get(22)?,
         last_message: message_of(r.get(23)?),
         created_at: r.get(24)?,
+        published: r.get(25)?,
     })
 }
 
@@ -104,6 +107,7 @@ pub struct CheckInput {
     pub keyword: Option<String>,
     pub max_latency_ms: Option<i64>,
     pub paused: Option<bool>,
+    pub published: Option<bool>,
 }
 
 /// A check's settings, checked.
@@ -123,6 +127,7 @@ pub struct CheckSpec {
     pub keyword: Option<String>,
     pub max_latency_ms: Option<i64>,
     pub paused: bool,
+    pub published: bool,
 }
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -150,6 +155,7 @@ impl CheckInput {
             keyword: c.keyword.clone(),
             max_latency_ms: c.max_latency_ms,
             paused: Some(c.paused),
+            published: Some(c.published),
         }
     }
 
@@ -170,6 +176,7 @@ impl CheckInput {
             keyword: patch.keyword.or(self.keyword),
             max_latency_ms: patch.max_latency_ms.or(self.max_latency_ms),
             paused: patch.paused.or(self.paused),
+            published: patch.published.or(self.published),
         }
     }
 
@@ -280,6 +287,7 @@ impl CheckInput {
             keyword,
             max_latency_ms: self.max_latency_ms,
             paused: self.paused.unwrap_or(false),
+            published: self.published.unwrap_or(false),
         })
     }
 }
@@ -355,12 +363,14 @@ pub fn create(
     };
     tx.execute(
         "INSERT INTO monitoring_checks (id, org_id, name, kind, url, method, host, port, push_token_hash, expected_status,
-           keyword, max_latency_ms, interval_s, timeout_s, retries, recover_after, paused, may_reach_private, next_run_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+           keyword, max_latency_ms, interval_s, timeout_s, retries, recover_after, paused, may_reach_private, next_run_at, created_at,
+           published)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         rusqlite::params![
             id.as_str(), org_id, spec.name, spec.kind, spec.url, spec.method, spec.host, spec.port,
             token.as_deref().map(hash_token), spec.expected_status, spec.keyword, spec.max_latency_ms,
-            spec.interval_s, spec.timeout_s, spec.retries, spec.recover_after, spec.paused, may_reach_private, first, now
+            spec.interval_s, spec.timeout_s, spec.retries, spec.recover_after, spec.paused, may_reach_private, first, now,
+            spec.published
         ],
     )?;
     crate::audit::record(
@@ -384,7 +394,7 @@ pub fn update(tx: &Tx, org_id: &str, id: &CheckId, spec: &CheckSpec) -> Result<C
     tx.execute(
         "UPDATE monitoring_checks SET name = ?3, url = ?4, method = ?5, host = ?6, port = ?7, expected_status = ?8,
            keyword = ?9, max_latency_ms = ?10, interval_s = ?11, timeout_s = ?12, retries = ?13, recover_after = ?14,
-           paused = ?15, next_run_at = min(next_run_at, ?16 + ?11),
+           paused = ?15, published = ?18, next_run_at = min(next_run_at, ?16 + ?11),
            state = CASE WHEN ?17 THEN 'pending' ELSE state END,
            fails = CASE WHEN ?17 THEN 0 ELSE fails END, passes = CASE WHEN ?17 THEN 0 ELSE passes END
          WHERE org_id = ?1 AND id = ?2",
@@ -405,14 +415,15 @@ pub fn update(tx: &Tx, org_id: &str, id: &CheckId, spec: &CheckSpec) -> Result<C
             spec.recover_after,
             spec.paused,
             tx.now(),
-            target_changed
+            target_changed,
+            spec.published
         ],
     )?;
     crate::audit::record(
         tx,
         "monitoring.check_updated",
         Some(("check", id)),
-        serde_json::json!({ "name": spec.name, "paused": spec.paused }),
+        serde_json::json!({ "name": spec.name, "paused": spec.paused, "published": spec.published }),
     )?;
     get(tx, org_id, id)?.ok_or(AppError::NotFound)
 }
@@ -467,11 +478,12 @@ pub fn results(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The share of good results of `check_id` since `since` (0.0–1.0), if any.
+/// The share of good results of `check_id` since `since` (0.0–1.0), if
+/// any; results inside a maintenance window do not count.
 pub fn uptime(conn: &Connection, check_id: &str, since: i64) -> Result<Option<f64>, AppError> {
     let (good, all): (i64, i64) = conn
         .prepare_cached(
-            "SELECT coalesce(sum(ok), 0), count(*) FROM monitoring_results WHERE check_id = ?1 AND at >= ?2",
+            "SELECT coalesce(sum(ok), 0), count(*) FROM monitoring_results WHERE check_id = ?1 AND at >= ?2 AND maintenance = 0",
         )?
         .query_row(rusqlite::params![check_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok((all > 0).then(|| good as f64 / all as f64))

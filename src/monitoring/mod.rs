@@ -6,14 +6,18 @@
 //! Files: `checks` (the checks: input, storage), `verdict` (what a result
 //! does: the up/down state machine, incidents, alerts and their
 //! notifications), `probe` (running the due checks in parallel, bounded),
-//! `pages`, `api`, `demo`. Tables: `monitoring_checks`,
-//! `monitoring_results`, `monitoring_incidents`, `monitoring_alerts`.
+//! `maintenance` (windows without alerts), `public` (the status page and the
+//! uptime report), `pages`, `api`, `demo`. Tables: `monitoring_checks`,
+//! `monitoring_results`, `monitoring_incidents`, `monitoring_alerts`,
+//! `monitoring_maintenance`.
 
 mod api;
 pub mod checks;
 mod demo;
+pub mod maintenance;
 mod pages;
 pub mod probe;
+mod public;
 pub mod verdict;
 
 pub use checks::{Check, CheckInput, CheckSpec};
@@ -49,6 +53,7 @@ pub const RESULT_RETENTION_DAYS: i64 = 90;
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = pages::routes();
     all.extend(api::routes());
+    all.extend(public::routes());
     all
 }
 

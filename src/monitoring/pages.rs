@@ -38,6 +38,13 @@ pub struct IncidentRow {
     pub duration: Option<String>,
 }
 
+pub struct WindowRow {
+    pub window: super::maintenance::Window,
+    /// When it is (or will be) on next, and for how long.
+    pub next: Option<(When, String)>,
+    pub on: bool,
+}
+
 pub struct AlertRow {
     pub alert: verdict::Alert,
     pub opened: When,
@@ -83,6 +90,10 @@ struct OverviewPage {
     form: FormState,
     /// (up, down, pending or paused)
     counts: (usize, usize, usize),
+    windows: Vec<WindowRow>,
+    window_form: FormState,
+    /// The public status page, when a check is published.
+    status_page: Option<String>,
 }
 
 async fn overview_page(
@@ -90,10 +101,11 @@ async fn overview_page(
     member: &Member,
     app: &App<'_>,
     form: FormState,
+    window_form: FormState,
 ) -> Result<OverviewPage, AppError> {
     member.require(Area::Monitoring, Level::View)?;
     let (org_id, now) = (member.org.id.clone(), app.now());
-    let (checks, alerts, incidents) = app
+    let (checks, alerts, incidents, windows) = app
         .db
         .read(move |c| {
             let mut rows = vec![];
@@ -103,12 +115,31 @@ async fn overview_page(
                 rows.push((check, day, month));
             }
             let alerts = verdict::alerts(c, &org_id, None, 20)?;
-            Ok((rows, alerts, verdict::incidents(c, &org_id, None, 10)?))
+            let windows = super::maintenance::list(c, &org_id)?;
+            Ok((rows, alerts, verdict::incidents(c, &org_id, None, 10)?, windows))
         })
         .await?;
     let clock = member.clockface(ctx.lang, now);
     let count = |s: &str| checks.iter().filter(|(c, ..)| !c.paused && c.state == s).count();
     let counts = (count("up"), count("down"), checks.len() - count("up") - count("down"));
+    let status_page = checks
+        .iter()
+        .any(|(c, ..)| c.published)
+        .then(|| format!("/status/{}", member.org.slug));
+    let windows = windows
+        .into_iter()
+        .filter_map(|w| {
+            let (start, end) = w.occurrence(now)?;
+            Some(WindowRow {
+                next: Some((
+                    clock.when(start),
+                    ctx.msg(&crate::web::when::duration_words(end - start)),
+                )),
+                on: w.is_on(now),
+                window: w,
+            })
+        })
+        .collect();
     Ok(OverviewPage {
         shell: Shell::new(member, "monitoring"),
         checks: checks
@@ -133,13 +164,18 @@ async fn overview_page(
         can_edit: member.can(Area::Monitoring, Level::Edit),
         form,
         counts,
+        windows,
+        window_form,
+        status_page,
         ctx,
     })
 }
 
 #[rocket::get("/dashboard/monitoring")]
 async fn overview(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<OverviewPage>, AppError> {
-    Ok(Html(overview_page(ctx, &member, &app, FormState::default()).await?))
+    Ok(Html(
+        overview_page(ctx, &member, &app, FormState::default(), FormState::default()).await?,
+    ))
 }
 
 fn form_values(input: &CheckInput) -> FormState {
@@ -174,6 +210,10 @@ fn form_values(input: &CheckInput) -> FormState {
         ("expected_status", &status),
         ("keyword", &keyword),
         ("max_latency_ms", &max),
+        (
+            "published",
+            if input.published == Some(true) { "true" } else { "false" },
+        ),
     ])
 }
 
@@ -191,7 +231,7 @@ async fn create(
         Ok(spec) => spec,
         Err(errors) => {
             let state = form_values(&input).with_errors(errors);
-            let page = overview_page(ctx, &member, &app, state).await?;
+            let page = overview_page(ctx, &member, &app, state, FormState::default()).await?;
             return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
         }
     };
@@ -440,6 +480,66 @@ async fn alert_step(
     Ok(Flash::success(Redirect::to("/dashboard/monitoring"), ctx.t(said)))
 }
 
+#[rocket::post("/dashboard/monitoring/maintenance", data = "<form>")]
+async fn plan_maintenance(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<super::maintenance::WindowInput>,
+    app: App<'_>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<OverviewPage>>>, AppError> {
+    member.require(Area::Monitoring, Level::Edit)?;
+    let input = form.into_inner();
+    let refuse = |errors| {
+        let (starts, minutes) = (
+            input.starts.clone().unwrap_or_default(),
+            input.minutes.map(|m| m.to_string()),
+        );
+        FormState::with_values(&[("starts", &starts), ("minutes", minutes.as_deref().unwrap_or_default())])
+            .with_errors(errors)
+    };
+    let spec = match input.parse() {
+        Ok(spec) => spec,
+        Err(errors) => {
+            let page = overview_page(ctx, &member, &app, FormState::default(), refuse(errors)).await?;
+            return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
+        }
+    };
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    app.write(audit, move |tx| super::maintenance::create(tx, &org_id, &spec))
+        .await?;
+    Ok(Either::Left(Flash::success(
+        Redirect::to("/dashboard/monitoring#maintenance-title"),
+        ctx.t("monitoring.maintenance_planned"),
+    )))
+}
+
+#[rocket::post("/dashboard/monitoring/maintenance/<id>/delete")]
+async fn cancel_maintenance(
+    ctx: PageCtx,
+    member: Member,
+    id: super::maintenance::WindowId,
+    app: App<'_>,
+) -> Result<Flash<Redirect>, AppError> {
+    member.require(Area::Monitoring, Level::Edit)?;
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    app.write(audit, move |tx| super::maintenance::delete(tx, &org_id, &id))
+        .await?;
+    Ok(Flash::success(
+        Redirect::to("/dashboard/monitoring"),
+        ctx.t("monitoring.maintenance_cancelled"),
+    ))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![overview, create, show, update, confirm_delete, delete, alert_step]
+    rocket::routes![
+        overview,
+        create,
+        show,
+        update,
+        confirm_delete,
+        delete,
+        alert_step,
+        plan_maintenance,
+        cancel_maintenance
+    ]
 }

@@ -99,10 +99,29 @@ pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) ->
         return Ok(()); // deleted meanwhile
     };
     let now = tx.now();
+    let maintenance = super::maintenance::is_on(tx, &check.org_id, &check.id, now)?;
     tx.execute(
-        "INSERT INTO monitoring_results (check_id, at, ok, latency_ms, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        rusqlite::params![check.id.as_str(), now, outcome.ok, outcome.latency_ms, outcome.status, json(&outcome.message)],
+        "INSERT INTO monitoring_results (check_id, at, ok, latency_ms, status, message, maintenance)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![
+            check.id.as_str(),
+            now,
+            outcome.ok,
+            outcome.latency_ms,
+            outcome.status,
+            json(&outcome.message),
+            maintenance
+        ],
     )?;
+    if maintenance {
+        // Inside a window the verdict waits: no streak, no incident, no alert.
+        tx.changes_no_identity();
+        tx.execute(
+            "UPDATE monitoring_checks SET last_checked_at = ?2, last_latency_ms = ?3, last_message = ?4 WHERE id = ?1",
+            rusqlite::params![check.id.as_str(), now, outcome.latency_ms, json(&outcome.message)],
+        )?;
+        return Ok(());
+    }
     let (fails, passes) = if outcome.ok {
         (0, check.passes + 1)
     } else {

@@ -48,13 +48,13 @@ async fn the_pages_people_use_have_no_serious_accessibility_violation() {
         }
     }
     app.set_up("owner@shop.test", "Atelier").await;
-    let member = crate::layout::populate(&app).await;
+    let rows = crate::layout::populate(&app).await;
     browser.client.goto(&app.url("/login")).await.unwrap();
     browser.fill("Email address", "owner@shop.test").await;
     browser.fill("Password", PASSWORD).await;
     browser.click_button("Sign in").await;
     browser.find_text("h1", "Atelier").await;
-    for path in crate::layout::signed_in_pages(&member) {
+    for path in crate::layout::signed_in_pages(&rows) {
         browser.client.goto(&app.url(&path)).await.unwrap();
         for v in violations(&browser, &axe).await {
             problems.push(format!("{path}: {v}"));

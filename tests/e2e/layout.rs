@@ -28,6 +28,7 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/account",
     "/dashboard/account/2fa",
     "/dashboard/monitoring",
+    "/dashboard/monitoring/report",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",
@@ -40,17 +41,26 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/no-such-page",
 ];
 
+/// What [`populate`] made, for the pages that name a row.
+pub struct Rows {
+    pub member: String,
+    pub check: String,
+}
+
 /// The pages of [`SIGNED_IN`] and those that name a row: the question
-/// before removing `member`.
-pub fn signed_in_pages(member: &str) -> Vec<String> {
+/// before removing a member, a health check, the public status page.
+pub fn signed_in_pages(rows: &Rows) -> Vec<String> {
     let mut all: Vec<String> = SIGNED_IN.iter().map(|p| p.to_string()).collect();
-    all.push(format!("/dashboard/team/members/{member}/remove"));
+    all.push(format!("/dashboard/team/members/{}/remove", rows.member));
+    all.push(format!("/dashboard/monitoring/checks/{}", rows.check));
+    all.push(format!("/dashboard/monitoring/checks/{}/delete", rows.check));
+    all.push("/status/atelier".into());
     all
 }
 
 /// Rows in the tables (a member with a long name, a pending invitation,
-/// audit lines, mails); returns the member's id.
-pub async fn populate(app: &TestApp) -> String {
+/// a published health check, audit lines, mails).
+pub async fn populate(app: &TestApp) -> Rows {
     let member = app
         .add_member(
             "camille.martin-dupont@example-boutique.test",
@@ -69,7 +79,28 @@ pub async fn populate(app: &TestApp) -> String {
         )
         .await;
     assert_eq!(res.status(), 303);
-    member
+    let res = app
+        .submit(
+            "/dashboard/monitoring",
+            "/dashboard/monitoring/checks",
+            &[
+                ("name", "Storefront of the shop with a long name"),
+                ("kind", "http"),
+                (
+                    "url",
+                    "https://a-rather-long-shop-domain-name.example/with/a/long/path?and=query",
+                ),
+                ("published", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let check = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM monitoring_checks", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    Rows { member, check }
 }
 
 /// What is wrong with the current page at this size, if anything.
@@ -135,7 +166,7 @@ async fn every_page_fits_a_phone_and_a_desktop_in_both_languages() {
     let app = TestApp::spawn().await;
     let browser = Browser::start().await;
     app.set_up("owner@shop.test", "Atelier").await;
-    let member = populate(&app).await;
+    let rows = populate(&app).await;
 
     let mut problems = vec![];
     let sweep = async |browser: &Browser, paths: &[&str], problems: &mut Vec<String>| {
@@ -165,7 +196,7 @@ async fn every_page_fits_a_phone_and_a_desktop_in_both_languages() {
     browser.fill("Password", PASSWORD).await;
     browser.click_button("Sign in").await;
     browser.find_text("h1", "Atelier").await;
-    let pages = signed_in_pages(&member);
+    let pages = signed_in_pages(&rows);
     let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
     sweep(&browser, &pages, &mut problems).await;
     browser.close().await;

@@ -48,7 +48,10 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
         monitoring.contains("Luneo itself") && monitoring.contains("Nightly stock import"),
         "the demo's checks are there"
     );
-    assert!(monitoring.contains("the answer was HTTP 503"), "with an incident in their history");
+    assert!(
+        monitoring.contains("the answer was HTTP 503"),
+        "with an incident in their history"
+    );
 }
 
 #[tokio::test]

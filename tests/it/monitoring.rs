@@ -392,3 +392,126 @@ async fn a_target_that_hangs_is_cut_by_its_timeout_and_a_closed_port_is_down() {
     assert_eq!(by_name("Open")["state"], "up");
     drop(silent);
 }
+
+#[tokio::test]
+async fn inside_a_maintenance_window_failures_raise_no_alert_and_do_not_count() {
+    let app = app_with(None).await;
+    let sink = HttpSink::start().await;
+    sink.answer("/", 503);
+    let token = app.api_token("owner@shop.test");
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks")
+        .json(&json!({"name": "Shop", "url": sink.url("/"), "interval_s": 60, "retries": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = app
+        .submit(
+            "/dashboard/monitoring",
+            "/dashboard/monitoring/maintenance",
+            &[
+                ("check_id", ""),
+                ("starts", "2026-11-25T10:30"),
+                ("minutes", "0"),
+                ("repeat", "none"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Enter a length from 1 minute to 7 days.")
+    );
+    let res = app
+        .submit(
+            "/dashboard/monitoring",
+            "/dashboard/monitoring/maintenance",
+            &[
+                ("check_id", ""),
+                ("starts", "2026-11-25T10:30"),
+                ("minutes", "30"),
+                ("repeat", "none"),
+                ("note", "Server move"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = app.page("/dashboard/monitoring").await;
+    assert!(page.contains("Server move") && page.contains("On now"));
+
+    run_checks(&app).await;
+    assert_eq!(check_state(&app).await, ("pending".into(), 0), "the verdict waits");
+    assert_eq!(app.count("SELECT count(*) FROM monitoring_alerts").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_results WHERE maintenance = 1")
+            .await,
+        1
+    );
+    let report = app.page("/dashboard/monitoring/report?days=1").await.1;
+    assert!(
+        !report.contains("0.000 %"),
+        "a failure inside the window is not downtime"
+    );
+
+    app.clock.advance(30 * 60);
+    run_checks(&app).await;
+    assert_eq!(
+        check_state(&app).await.0,
+        "down",
+        "after the window, a failure counts again"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM monitoring_alerts").await, 1);
+}
+
+#[tokio::test]
+async fn the_status_page_shows_only_published_checks_and_the_report_exports_csv() {
+    let app = app_with(None).await;
+    let sink = HttpSink::start().await;
+    let token = app.api_token("owner@shop.test");
+    assert_eq!(app.get("/status/atelier").await.status(), 404, "nothing published yet");
+    for (name, published) in [("Storefront", true), ("Back office", false)] {
+        let res = api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/checks")
+            .json(&json!({"name": name, "url": sink.url("/"), "interval_s": 60, "published": published}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    for _ in 0..3 {
+        run_checks(&app).await;
+        app.clock.advance(60);
+    }
+    let visitor = crate::helpers::client();
+    let res = visitor.get(app.url("/status/atelier")).send().await.unwrap();
+    assert_eq!(res.status(), 200, "public, no sign-in");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Status of Atelier") && page.contains("All systems operational."));
+    assert!(
+        page.contains("Storefront") && !page.contains("Back office"),
+        "only what is published"
+    );
+    assert!(page.contains("Uptime over 90 days: 100.00 %"));
+    assert!(
+        page.contains("2026-11-25: 100.00 % up"),
+        "each day is a bar with its figure"
+    );
+    assert_eq!(visitor.get(app.url("/status/nope")).send().await.unwrap().status(), 404);
+
+    let (_, report) = app.page("/dashboard/monitoring/report?days=7").await;
+    assert!(report.contains("Storefront") && report.contains("100.000 %"));
+    let csv = app.get("/dashboard/monitoring/report.csv?days=7").await;
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "check,kind,target,from,to,uptime_percent,incidents,downtime_seconds,average_ms"
+    );
+    assert!(
+        text.contains("Storefront,http,") && text.contains(",100.000,0,0,"),
+        "{text}"
+    );
+    assert_eq!(app.get("/dashboard/monitoring/report?days=3").await.status(), 422);
+}
