@@ -106,6 +106,11 @@ pub const KEYS: &[Key] = &[
         doc: "Read notifications older than this many days are deleted (nightly)",
     },
     Key {
+        name: "outbox_retry_hours",
+        default: "72",
+        doc: "How long a failing delivery (mail, push) is retried, backoff capped at an hour, before it is dead",
+    },
+    Key {
         name: "vapid_private_key",
         default: "(unset)",
         doc: "VAPID private key for web push (from `luneo vapid generate`); web push is off while unset",
@@ -159,6 +164,7 @@ struct RawConfig {
     db_readers: u32,
     ip_header: Option<String>,
     notification_retention_days: u32,
+    outbox_retry_hours: u32,
     vapid_private_key: Option<String>,
     vapid_public_key: Option<String>,
     vapid_subject: Option<String>,
@@ -185,6 +191,7 @@ impl Default for RawConfig {
             db_readers: 4,
             ip_header: None,
             notification_retention_days: 90,
+            outbox_retry_hours: 72,
             vapid_private_key: None,
             vapid_public_key: None,
             vapid_subject: None,
@@ -215,6 +222,8 @@ pub struct Config {
     pub ip_header: Option<String>,
     /// Read notifications older than this are purged.
     pub notification_retention_days: u32,
+    /// Failing deliveries are retried this long before they are dead.
+    pub outbox_retry_hours: u32,
     /// Web push identity; `None` = web push off.
     pub vapid: Option<crate::notifications::push::vapid::Vapid>,
     /// Accept http:// and private-address push endpoints (tests).
@@ -280,7 +289,9 @@ impl Config {
                 "port" => "a port number from 0 to 65535",
                 "log_format" => "text or json",
                 "limit_form" | "limit_json" | "limit_upload" => "a size such as 64KiB or 20MiB",
-                "shutdown_grace" | "db_readers" | "notification_retention_days" => "a whole number",
+                "shutdown_grace" | "db_readers" | "notification_retention_days" | "outbox_retry_hours" => {
+                    "a whole number"
+                }
                 _ => "a valid value",
             };
             ConfigError(format!(
@@ -324,6 +335,13 @@ impl Config {
                 "notification_retention_days",
                 "0",
                 "a number of days of at least 1",
+            ));
+        }
+        if raw.outbox_retry_hours == 0 || raw.outbox_retry_hours > 24 * 30 {
+            return Err(bad(
+                "outbox_retry_hours",
+                &raw.outbox_retry_hours.to_string(),
+                "a number of hours from 1 to 720",
             ));
         }
         if let Some(key) = &raw.secret_key
@@ -376,6 +394,7 @@ impl Config {
             db_readers: raw.db_readers,
             ip_header: raw.ip_header.filter(|h| !h.trim().is_empty()),
             notification_retention_days: raw.notification_retention_days,
+            outbox_retry_hours: raw.outbox_retry_hours,
             vapid,
             push_insecure_endpoints: raw.push_insecure_endpoints,
             monitoring_private_targets: raw.monitoring_private_targets,

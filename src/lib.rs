@@ -214,6 +214,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     .map_err(StartError::Other)?;
     let outbox = Arc::new(
         Outbox::new(db.clone(), opts.clock.clone(), metrics.clone())
+            .retrying_for(i64::from(config.outbox_retry_hours) * 3_600)
             .with(mail::KIND, mailer.clone())
             .with(notifications::push::KIND, Arc::new(push)),
     );

@@ -1,8 +1,9 @@
 //! The outbox: everything that leaves the process (mail now; webhooks and
 //! push later) is a row written in the same transaction as the change that
 //! caused it. The worker delivers due rows through the [`Deliver`]er of their
-//! kind, retries with exponential backoff, and marks a row `dead` after
-//! [`MAX_ATTEMPTS`]; dead rows can be replayed.
+//! kind, retries with exponential backoff (capped at an hour) for the
+//! outbox's lifetime (`outbox_retry_hours`, 3 days by default, as mail
+//! servers do), then marks a row `dead`; dead rows can be replayed.
 
 use super::Heartbeat;
 use crate::db::ids::new_id;
@@ -17,8 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// Tries before a row is dead: with the backoff below, about 2.5 hours.
-pub const MAX_ATTEMPTS: i64 = 12;
+/// How long a row is retried by default (3 days).
+pub const DEFAULT_LIFETIME: i64 = 72 * 3_600;
 /// How long a worker holds a row it is delivering.
 const CLAIM_SECONDS: i64 = 120;
 const BATCH: i64 = 20;
@@ -114,7 +115,7 @@ pub fn list(conn: &Connection, status: Option<&str>, limit: i64) -> Result<Vec<O
 /// The worker is woken once the transaction commits.
 pub fn replay(tx: &Tx, id: &str) -> Result<bool, AppError> {
     let replayed = tx.execute(
-        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?2, locked_until = NULL
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?2, retry_since = ?2, locked_until = NULL
          WHERE id = ?1 AND status = 'dead'",
         (id, tx.now()),
     )? == 1;
@@ -134,6 +135,7 @@ struct Claimed {
     kind: String,
     payload: String,
     attempts: i64,
+    retry_since: i64,
 }
 
 /// The delivery worker.
@@ -143,6 +145,8 @@ pub struct Outbox {
     metrics: Arc<Metrics>,
     deliverers: HashMap<&'static str, Arc<dyn Deliver>>,
     wake: Arc<Notify>,
+    /// Seconds a row is retried before it is dead.
+    lifetime: i64,
     pub heartbeat: Heartbeat,
 }
 
@@ -154,8 +158,15 @@ impl Outbox {
             clock,
             metrics,
             deliverers: HashMap::new(),
+            lifetime: DEFAULT_LIFETIME,
             heartbeat: Heartbeat::default(),
         }
+    }
+
+    /// Retries a row for `seconds` (from its creation or replay) before it is dead.
+    pub fn retrying_for(mut self, seconds: i64) -> Outbox {
+        self.lifetime = seconds;
+        self
     }
 
     /// Asks the worker to look at the queue now (after the clock moved, say);
@@ -182,7 +193,7 @@ impl Outbox {
                        SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?2
                          AND (locked_until IS NULL OR locked_until < ?2)
                        ORDER BY next_attempt_at LIMIT ?3)
-                     RETURNING id, kind, payload, attempts",
+                     RETURNING id, kind, payload, attempts, coalesce(retry_since, created_at)",
                 )?;
                 let rows = stmt.query_map((now + CLAIM_SECONDS, now, BATCH), |r| {
                     Ok(Claimed {
@@ -190,6 +201,7 @@ impl Outbox {
                         kind: r.get(1)?,
                         payload: r.get(2)?,
                         attempts: r.get(3)?,
+                        retry_since: r.get(4)?,
                     })
                 })?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -208,7 +220,7 @@ impl Outbox {
             let outcome = match &result {
                 Ok(()) => "sent",
                 Err(Failure::Permanent(_)) => "dead",
-                Err(_) if attempts >= MAX_ATTEMPTS => "dead",
+                Err(_) if now - row.retry_since >= self.lifetime => "dead",
                 Err(_) => "retry",
             };
             let error = result.as_ref().err().map(|f| f.message().to_string());
