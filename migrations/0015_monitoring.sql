@@ -93,3 +93,16 @@ CREATE TABLE monitoring_maintenance (
     created_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX monitoring_maintenance_org ON monitoring_maintenance (org_id, starts_at);
+
+-- Web vitals reported by the pages people use (a sample of page views):
+-- org_id is the org of a public page (its status page, later its store),
+-- NULL for Luneo's own dashboard pages (the instance's).
+CREATE TABLE monitoring_vitals (
+    org_id TEXT REFERENCES orgs (id) ON DELETE CASCADE,
+    at     INTEGER NOT NULL,
+    page   TEXT NOT NULL,
+    name   TEXT NOT NULL CHECK (name IN ('LCP', 'INP', 'CLS', 'TTFB', 'FCP')),
+    value  REAL NOT NULL,
+    device TEXT NOT NULL CHECK (device IN ('mobile', 'desktop'))
+) STRICT;
+CREATE INDEX monitoring_vitals_org ON monitoring_vitals (org_id, at);

@@ -131,6 +131,11 @@ pub const KEYS: &[Key] = &[
         doc: "Let organisations' health checks reach loopback and private addresses (off: only public ones; instance admins' checks always may)",
     },
     Key {
+        name: "vitals_sample_rate",
+        default: "0.5",
+        doc: "Share of page views (0 to 1) that report their web vitals (LCP, INP, CLS, FCP, TTFB) to monitoring",
+    },
+    Key {
         name: "push_insecure_endpoints",
         default: "false",
         doc: "Accept http:// and private-address push endpoints (for tests only; real push services use https)",
@@ -170,6 +175,7 @@ struct RawConfig {
     vapid_subject: Option<String>,
     push_insecure_endpoints: bool,
     monitoring_private_targets: bool,
+    vitals_sample_rate: f64,
 }
 
 impl Default for RawConfig {
@@ -197,6 +203,7 @@ impl Default for RawConfig {
             vapid_subject: None,
             push_insecure_endpoints: false,
             monitoring_private_targets: false,
+            vitals_sample_rate: 0.5,
         }
     }
 }
@@ -230,6 +237,8 @@ pub struct Config {
     pub push_insecure_endpoints: bool,
     /// Organisations' health checks may reach loopback and private addresses.
     pub monitoring_private_targets: bool,
+    /// Share of page views that report their web vitals.
+    pub vitals_sample_rate: f64,
 }
 
 /// A configuration value that cannot be used; the message names the key.
@@ -337,6 +346,13 @@ impl Config {
                 "a number of days of at least 1",
             ));
         }
+        if !(0.0..=1.0).contains(&raw.vitals_sample_rate) {
+            return Err(bad(
+                "vitals_sample_rate",
+                &raw.vitals_sample_rate.to_string(),
+                "a share from 0 to 1, such as 0.5",
+            ));
+        }
         if raw.outbox_retry_hours == 0 || raw.outbox_retry_hours > 24 * 30 {
             return Err(bad(
                 "outbox_retry_hours",
@@ -398,6 +414,7 @@ impl Config {
             vapid,
             push_insecure_endpoints: raw.push_insecure_endpoints,
             monitoring_private_targets: raw.monitoring_private_targets,
+            vitals_sample_rate: raw.vitals_sample_rate,
         })
     }
 

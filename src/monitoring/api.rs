@@ -217,6 +217,34 @@ async fn beat(token: &str, app: &App<'_>) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "ok": true })))
 }
 
+/// A web-vitals beacon from one of our pages (no sign-in, no CSRF token:
+/// it changes nothing of anyone's; rate-limited per IP).
+#[rocket::post("/api/v1/vitals", data = "<body>")]
+async fn vitals(
+    body: rocket::data::Data<'_>,
+    client: crate::auth::ClientInfo,
+    app: App<'_>,
+) -> Result<rocket::http::Status, AppError> {
+    use rocket::data::ToByteUnit;
+    app.limits.check(
+        crate::web::ratelimit::Limit::VitalsPerIp,
+        client.ip.as_deref().unwrap_or("unknown"),
+    )?;
+    let read = body
+        .open((super::vitals::MAX_BYTES + 1).bytes())
+        .into_string()
+        .await
+        .map_err(|_| AppError::bad_request("monitoring.error.vitals"))?;
+    let (page, name, value) = read
+        .is_complete()
+        .then(|| super::vitals::check(&read))
+        .and_then(Result::ok)
+        .ok_or_else(|| AppError::bad_request("monitoring.error.vitals"))?;
+    let device = super::vitals::device_of(client.user_agent.as_deref());
+    super::vitals::store(app.db, page, name, value, device).await?;
+    Ok(rocket::http::Status::NoContent)
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         list,
@@ -228,6 +256,7 @@ pub fn routes() -> Vec<rocket::Route> {
         alerts,
         alert_step,
         heartbeat,
-        heartbeat_get
+        heartbeat_get,
+        vitals
     ]
 }

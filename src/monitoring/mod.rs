@@ -6,7 +6,7 @@
 //! Files: `checks` (the checks: input, storage), `verdict` (what a result
 //! does: the up/down state machine, incidents, alerts and their
 //! notifications), `probe` (running the due checks in parallel, bounded),
-//! `maintenance` (windows without alerts), `public` (the status page and the
+//! `maintenance` (windows without alerts), `vitals` (web vitals beacons), `public` (the status page and the
 //! uptime report), `pages`, `api`, `demo`. Tables: `monitoring_checks`,
 //! `monitoring_results`, `monitoring_incidents`, `monitoring_alerts`,
 //! `monitoring_maintenance`.
@@ -19,6 +19,7 @@ mod pages;
 pub mod probe;
 mod public;
 pub mod verdict;
+pub mod vitals;
 
 pub use checks::{Check, CheckInput, CheckSpec};
 pub use verdict::{Alert, Incident};
@@ -76,6 +77,10 @@ pub fn jobs(runner: std::sync::Arc<probe::Runner>) -> Vec<crate::jobs::JobDef> {
                 .db
                 .write(move |tx| {
                     tx.changes_no_identity();
+                    tx.execute(
+                        "DELETE FROM monitoring_vitals WHERE at < ?1",
+                        [now - vitals::RETENTION_DAYS * 86_400],
+                    )?;
                     Ok(tx.execute(
                         "DELETE FROM monitoring_results WHERE at < ?1",
                         [now - RESULT_RETENTION_DAYS * 86_400],

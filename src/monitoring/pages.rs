@@ -94,6 +94,9 @@ struct OverviewPage {
     window_form: FormState,
     /// The public status page, when a check is published.
     status_page: Option<String>,
+    /// Web vitals of the org's public pages, and (instance admins) of
+    /// Luneo's own: (caption key, rows), the empty ones left out.
+    vitals: Vec<(&'static str, Vec<super::vitals::P75>)>,
 }
 
 async fn overview_page(
@@ -105,7 +108,8 @@ async fn overview_page(
 ) -> Result<OverviewPage, AppError> {
     member.require(Area::Monitoring, Level::View)?;
     let (org_id, now) = (member.org.id.clone(), app.now());
-    let (checks, alerts, incidents, windows) = app
+    let admin = member.user.is_instance_admin;
+    let (checks, alerts, incidents, windows, vitals, own_vitals) = app
         .db
         .read(move |c| {
             let mut rows = vec![];
@@ -116,7 +120,21 @@ async fn overview_page(
             }
             let alerts = verdict::alerts(c, &org_id, None, 20)?;
             let windows = super::maintenance::list(c, &org_id)?;
-            Ok((rows, alerts, verdict::incidents(c, &org_id, None, 10)?, windows))
+            let week = now - 7 * 86_400;
+            let vitals = super::vitals::p75(c, Some(&org_id), week)?;
+            let own = if admin {
+                super::vitals::p75(c, None, week)?
+            } else {
+                vec![]
+            };
+            Ok((
+                rows,
+                alerts,
+                verdict::incidents(c, &org_id, None, 10)?,
+                windows,
+                vitals,
+                own,
+            ))
         })
         .await?;
     let clock = member.clockface(ctx.lang, now);
@@ -167,6 +185,13 @@ async fn overview_page(
         windows,
         window_form,
         status_page,
+        vitals: [
+            ("monitoring.vitals_public", vitals),
+            ("monitoring.vitals_own", own_vitals),
+        ]
+        .into_iter()
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect(),
         ctx,
     })
 }

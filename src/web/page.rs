@@ -24,6 +24,8 @@ pub struct PageCtx {
     pub path: String,
     /// Someone is signed in (the header offers the dashboard, not sign-in).
     pub signed_in: bool,
+    /// Share of page views that report their web vitals (`app.js`).
+    pub vitals_rate: f64,
 }
 
 impl PageCtx {
@@ -37,6 +39,10 @@ impl PageCtx {
             flash: None,
             path: req.uri().path().to_string(),
             signed_in: false,
+            vitals_rate: req
+                .rocket()
+                .state::<crate::Config>()
+                .map_or(0.0, |c| c.vitals_sample_rate),
         }
     }
 

@@ -27,10 +27,12 @@ pub enum Limit {
     RegisterPerAccount,
     /// Confirmation links for a change of address, for one account: 3 an hour.
     EmailChangePerAccount,
+    /// Web-vitals beacons from one IP: 120 a minute.
+    VitalsPerIp,
 }
 
 impl Limit {
-    const ALL: [Limit; 8] = [
+    const ALL: [Limit; 9] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -39,6 +41,7 @@ impl Limit {
         Limit::VerifyPerAccount,
         Limit::RegisterPerAccount,
         Limit::EmailChangePerAccount,
+        Limit::VitalsPerIp,
     ];
 
     fn quota(self) -> Quota {
@@ -47,6 +50,7 @@ impl Limit {
             Limit::LoginPerIp => Quota::per_minute(n(20)),
             Limit::LoginPerAccount => Quota::per_minute(n(5)),
             Limit::RegisterPerIp => Quota::per_hour(n(10)),
+            Limit::VitalsPerIp => Quota::per_minute(n(120)),
             Limit::ResetPerIp => Quota::per_hour(n(10)),
             Limit::ResetPerAccount
             | Limit::VerifyPerAccount

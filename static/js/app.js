@@ -131,3 +131,39 @@ for (const select of document.querySelectorAll("select[data-filter]")) {
 // JavaScript); marking it open keeps its state true for assistive tech.
 const menu = document.querySelector("details.menu");
 if (menu && window.matchMedia("(min-width: 761px)").matches) menu.open = true;
+
+// Web vitals of a sample of page views (the share is in <meta name="luneo-vitals">):
+// LCP, INP, CLS, FCP and TTFB, measured with PerformanceObserver and sent
+// once, when the page is hidden, with navigator.sendBeacon. No cookie is set.
+(() => {
+  const meta = document.querySelector('meta[name="luneo-vitals"]');
+  const rate = meta ? Number(meta.content) : 0;
+  if (!(rate > 0) || Math.random() >= rate || !("PerformanceObserver" in window) || !navigator.sendBeacon) return;
+  const id = "v" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+  const values = {};
+  const observe = (type, handle) => {
+    try {
+      new PerformanceObserver((list) => list.getEntries().forEach(handle)).observe({ type, buffered: true });
+    } catch (_) {
+      // Not supported by this browser: that metric is simply not sent.
+    }
+  };
+  const nav = performance.getEntriesByType("navigation")[0];
+  if (nav) values.TTFB = Math.max(0, nav.responseStart);
+  observe("paint", (e) => { if (e.name === "first-contentful-paint") values.FCP = e.startTime; });
+  observe("largest-contentful-paint", (e) => { values.LCP = e.startTime; });
+  let cls = 0;
+  observe("layout-shift", (e) => { if (!e.hadRecentInput) { cls += e.value; values.CLS = cls; } });
+  observe("event", (e) => { if (e.interactionId) values.INP = Math.max(values.INP || 0, e.duration); });
+  let sent = false;
+  const send = () => {
+    if (sent) return;
+    sent = true;
+    for (const [name, value] of Object.entries(values)) {
+      const body = JSON.stringify({ name, value: Math.round(value * 1000) / 1000, id, page: location.pathname });
+      navigator.sendBeacon("/api/v1/vitals", new Blob([body], { type: "application/json" }));
+    }
+  };
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") send(); });
+  window.addEventListener("pagehide", send);
+})();

@@ -117,3 +117,38 @@ async fn a_check_goes_down_with_the_server_the_bell_and_the_mail_say_so_and_it_r
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_page_view_reports_its_web_vitals_when_the_page_is_left() {
+    let app = TestApp::spawn_with(Spawn {
+        pairs: vec![("vitals_sample_rate".into(), "1".into())],
+        ..Spawn::default()
+    })
+    .await;
+    let browser = Browser::start().await;
+    browser.client.goto(&app.url("/login")).await.unwrap();
+    browser.find_text("h1", "Sign in").await;
+    browser.client.goto(&app.url("/register")).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut names: Vec<String> = vec![];
+    while Instant::now() < deadline {
+        names = app
+            .db
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT name FROM monitoring_vitals WHERE page = '/login' ORDER BY name")?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .unwrap();
+        if names.contains(&"TTFB".to_string()) && names.contains(&"FCP".to_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        names.contains(&"TTFB".to_string()) && names.contains(&"FCP".to_string()),
+        "the sign-in page sent its vitals when it was left: {names:?}"
+    );
+    browser.close().await;
+}

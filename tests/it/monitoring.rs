@@ -515,3 +515,50 @@ async fn the_status_page_shows_only_published_checks_and_the_report_exports_csv(
     );
     assert_eq!(app.get("/dashboard/monitoring/report?days=3").await.status(), 422);
 }
+
+#[tokio::test]
+async fn vitals_beacons_are_checked_and_shown_as_the_75th_percentile_per_page() {
+    let app = app_with(None).await;
+    let beacon = |body: String| reqwest::Client::new().post(app.url("/api/v1/vitals")).body(body).send();
+    for ms in [1_000, 1_500, 2_000, 5_000] {
+        let body = json!({"name": "LCP", "value": ms, "id": "v1", "page": "/dashboard/team?x=1"}).to_string();
+        assert_eq!(beacon(body).await.unwrap().status(), 204);
+    }
+    let body = json!({"name": "CLS", "value": 0.02, "id": "v1", "page": "/status/atelier"}).to_string();
+    assert_eq!(beacon(body).await.unwrap().status(), 204);
+    for bad in [
+        json!({"name": "LCP", "value": -3, "id": "v1", "page": "/"}).to_string(),
+        json!({"name": "FID", "value": 3, "id": "v1", "page": "/"}).to_string(),
+        json!({"name": "LCP", "value": 3, "id": "v1", "page": "https://elsewhere.example/"}).to_string(),
+        format!(
+            "{{\"name\": \"LCP\", \"value\": 3, \"id\": \"{}\", \"page\": \"/\"}}",
+            "x".repeat(2_000)
+        ),
+        "{".to_string(),
+    ] {
+        let res = beacon(bad).await.unwrap();
+        assert_eq!(res.status(), 400, "malformed beacons are dropped with 400");
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_vitals").await,
+        5,
+        "and never stored"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_vitals WHERE org_id IS NOT NULL")
+            .await,
+        1,
+        "a public page counts for its org"
+    );
+    let (_, page) = app.page("/dashboard/monitoring").await;
+    assert!(page.contains("Web vitals, last 7 days"));
+    assert!(
+        page.contains("<code>/dashboard/team</code>"),
+        "the page, without its query"
+    );
+    assert!(
+        page.contains("2.00 s") && page.contains("Good"),
+        "p75 of 1, 1.5, 2, 5 s is 2 s: good"
+    );
+    assert!(page.contains("<code>/status/atelier</code>") && page.contains("0.02"));
+}
