@@ -106,3 +106,23 @@ CREATE TABLE monitoring_vitals (
     device TEXT NOT NULL CHECK (device IN ('mobile', 'desktop'))
 ) STRICT;
 CREATE INDEX monitoring_vitals_org ON monitoring_vitals (org_id, at);
+
+-- The instance's own metrics: raw samples every 10 s (kept a day) and
+-- rollups per minute (60) and hour (3600) with count, sum, min and max.
+CREATE TABLE monitoring_samples (
+    at    INTEGER NOT NULL,
+    name  TEXT NOT NULL,
+    value REAL NOT NULL
+) STRICT;
+CREATE INDEX monitoring_samples_name ON monitoring_samples (name, at);
+
+CREATE TABLE monitoring_rollups (
+    resolution INTEGER NOT NULL,
+    bucket     INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    count      INTEGER NOT NULL,
+    sum        REAL NOT NULL,
+    min        REAL NOT NULL,
+    max        REAL NOT NULL,
+    PRIMARY KEY (resolution, name, bucket)
+) STRICT, WITHOUT ROWID;

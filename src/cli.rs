@@ -366,8 +366,13 @@ fn jobs_cmd(config: &Config) -> Result<(), String> {
     let db = open_db(config)?;
     // Registering the jobs records them, so they show before the first `serve`.
     let metrics = std::sync::Arc::new(crate::ops::metrics::Metrics::default());
-    crate::jobs::Scheduler::new(db.clone(), system_clock(), metrics, crate::all_jobs(config))
-        .map_err(|e| e.to_string())?;
+    crate::jobs::Scheduler::new(
+        db.clone(),
+        system_clock(),
+        metrics.clone(),
+        crate::all_jobs(config, metrics),
+    )
+    .map_err(|e| e.to_string())?;
     let now = system_clock().now();
     let jobs = db
         .read_blocking(|c| crate::jobs::list(c, now))

@@ -154,7 +154,7 @@ fn rocket_figment(config: &Config, secret: &str, opts: &Options) -> Figment {
 struct Workers(Mutex<Vec<tokio::task::JoinHandle<()>>>);
 
 /// Every scheduled job of every feature.
-pub fn all_jobs(config: &Config) -> Vec<JobDef> {
+pub fn all_jobs(config: &Config, metrics: Arc<Metrics>) -> Vec<JobDef> {
     let mut all = jobs::builtin::jobs();
     all.extend(audit::jobs());
     all.extend(auth::jobs());
@@ -163,7 +163,8 @@ pub fn all_jobs(config: &Config) -> Vec<JobDef> {
         config.notification_retention_days,
     ));
     let runner = monitoring::probe::Runner::new(config.base_url.clone(), config.monitoring_private_targets);
-    all.extend(monitoring::jobs(Arc::new(runner)));
+    let sampler = monitoring::system::Sampler::new(metrics, config.data_dir.clone(), config.db_path());
+    all.extend(monitoring::jobs(Arc::new(runner), Arc::new(sampler)));
     all
 }
 
@@ -199,7 +200,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let db = Db::open_with_clock(&config.db_path(), config.db_readers, opts.clock.clone())?;
     let metrics = Arc::new(Metrics::default());
     let mailer = Arc::new(Mailer::from_config(&config).map_err(StartError::Other)?);
-    let mut job_defs = all_jobs(&config);
+    let mut job_defs = all_jobs(&config, metrics.clone());
     job_defs.extend(opts.extra_jobs.iter().cloned());
     let scheduler = Arc::new(
         Scheduler::new(db.clone(), opts.clock.clone(), metrics.clone(), job_defs)

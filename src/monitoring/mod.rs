@@ -6,7 +6,8 @@
 //! Files: `checks` (the checks: input, storage), `verdict` (what a result
 //! does: the up/down state machine, incidents, alerts and their
 //! notifications), `probe` (running the due checks in parallel, bounded),
-//! `maintenance` (windows without alerts), `vitals` (web vitals beacons), `public` (the status page and the
+//! `maintenance` (windows without alerts), `vitals` (web vitals beacons),
+//! `system` (the instance's own metrics, for instance admins), `public` (the status page and the
 //! uptime report), `pages`, `api`, `demo`. Tables: `monitoring_checks`,
 //! `monitoring_results`, `monitoring_incidents`, `monitoring_alerts`,
 //! `monitoring_maintenance`.
@@ -18,6 +19,8 @@ pub mod maintenance;
 mod pages;
 pub mod probe;
 mod public;
+pub mod system;
+mod system_pages;
 pub mod verdict;
 pub mod vitals;
 
@@ -55,6 +58,7 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut all = pages::routes();
     all.extend(api::routes());
     all.extend(public::routes());
+    all.extend(system_pages::routes());
     all
 }
 
@@ -64,9 +68,17 @@ pub fn demo_step() -> crate::demo::DemoStep {
 }
 
 /// Its scheduled jobs: running the due checks (every 5 s; each check keeps
-/// its own interval) and forgetting old results.
-pub fn jobs(runner: std::sync::Arc<probe::Runner>) -> Vec<crate::jobs::JobDef> {
+/// its own interval), sampling the instance's metrics (every 10 s) and
+/// forgetting old results, vitals and samples.
+pub fn jobs(
+    runner: std::sync::Arc<probe::Runner>,
+    sampler: std::sync::Arc<system::Sampler>,
+) -> Vec<crate::jobs::JobDef> {
     vec![
+        crate::jobs::JobDef::new("monitoring.sample", "*/10 * * * * *", move |ctx| {
+            let sampler = sampler.clone();
+            async move { Ok(format!("{} values", sampler.sample(&ctx.db).await?)) }
+        }),
         crate::jobs::JobDef::new("monitoring.checks", "*/5 * * * * *", move |ctx| {
             let runner = runner.clone();
             async move { runner.run_due(&ctx.db, ctx.clock.clone()).await }
@@ -81,6 +93,7 @@ pub fn jobs(runner: std::sync::Arc<probe::Runner>) -> Vec<crate::jobs::JobDef> {
                         "DELETE FROM monitoring_vitals WHERE at < ?1",
                         [now - vitals::RETENTION_DAYS * 86_400],
                     )?;
+                    system::purge(tx, now)?;
                     Ok(tx.execute(
                         "DELETE FROM monitoring_results WHERE at < ?1",
                         [now - RESULT_RETENTION_DAYS * 86_400],

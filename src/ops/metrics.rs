@@ -37,8 +37,35 @@ fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_5, 2.0, 16))
 }
 
+/// What the requests since the last look were: how many, how many failed
+/// (5xx), and their durations in milliseconds by route group.
+#[derive(Debug, Default)]
+pub struct Window {
+    pub requests: u64,
+    pub errors: u64,
+    pub durations: std::collections::HashMap<&'static str, Vec<f32>>,
+}
+
+/// Durations kept per group between two looks, at most (a sample beyond it).
+const WINDOW_CAP: usize = 5_000;
+
+/// The route group of a path, for latency figures.
+pub fn route_group(path: &str) -> &'static str {
+    if path.starts_with("/api/") {
+        "api"
+    } else if path.starts_with("/static/") || path == "/favicon.ico" || path == "/sw.js" {
+        "assets"
+    } else if matches!(path, "/healthz" | "/readyz" | "/metrics") {
+        "ops"
+    } else {
+        "pages"
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
+    /// Since the last [`Metrics::take_window`] (the monitoring sampler).
+    window: std::sync::Mutex<Window>,
     http_requests: Family<HttpLabels, Counter>,
     http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
     job_runs: Family<JobLabels, Counter>,
@@ -90,6 +117,7 @@ impl Default for Metrics {
         );
         Metrics {
             registry,
+            window: std::sync::Mutex::default(),
             http_requests,
             http_duration,
             job_runs,
@@ -101,7 +129,21 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The requests seen since the last call, and starts a new window.
+    pub fn take_window(&self) -> Window {
+        std::mem::take(&mut *self.window.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     pub fn observe_http(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        {
+            let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+            window.requests += 1;
+            window.errors += u64::from(status >= 500);
+            let kept = window.durations.entry(route_group(route)).or_default();
+            if kept.len() < WINDOW_CAP {
+                kept.push((seconds * 1_000.0) as f32);
+            }
+        }
         self.http_requests
             .get_or_create(&HttpLabels {
                 method: method.into(),

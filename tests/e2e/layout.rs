@@ -29,6 +29,7 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/account/2fa",
     "/dashboard/monitoring",
     "/dashboard/monitoring/report",
+    "/dashboard/monitoring/system",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",

@@ -562,3 +562,73 @@ async fn vitals_beacons_are_checked_and_shown_as_the_75th_percentile_per_page() 
     );
     assert!(page.contains("<code>/status/atelier</code>") && page.contains("0.02"));
 }
+
+#[tokio::test]
+async fn the_instance_page_shows_real_request_rates_after_a_load_of_requests() {
+    let app = app_with(None).await;
+    for _ in 0..50 {
+        assert_eq!(app.get("/healthz").await.status(), 200);
+    }
+    app.clock.advance(10);
+    app.scheduler.run_due().await;
+    let (status, page) = app.page("/dashboard/monitoring/system?period=1h").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Requests per second") && page.contains("Database size"));
+    let rate: f64 = app
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT value FROM monitoring_samples WHERE name = 'requests_per_s'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert!(rate >= 5.0, "about 50 requests in 10 s: {rate}");
+    assert!(
+        page.contains(&format!("{rate:.2}/s")),
+        "the page shows the measured rate"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_rollups WHERE name = 'requests_per_s'")
+            .await,
+        2,
+        "a minute and an hour bucket"
+    );
+    let token = app.api_token("owner@shop.test");
+    let series: Value = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/monitoring/metrics?names=requests_per_s,db_size_bytes",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(series["step"], 10);
+    assert_eq!(series["data"][0]["name"], "requests_per_s");
+    assert_eq!(series["data"][0]["points"][0]["avg"].as_f64(), Some(rate));
+    assert!(
+        series["data"][1]["points"][0]["avg"].as_f64().unwrap() > 0.0,
+        "the database has a size"
+    );
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/monitoring/metrics?names=gossip",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+
+    app.add_member("ada@shop.test", "Ada", "admin").await;
+    let ada = app.signed_in("ada@shop.test").await;
+    let res = ada.get(app.url("/dashboard/monitoring/system")).send().await.unwrap();
+    assert_eq!(res.status(), 403, "the instance's figures are for its admins");
+}

@@ -1,0 +1,192 @@
+//! The instance's metrics for its admins: `/dashboard/monitoring/system`
+//! (a period picker, one SVG chart per metric with its figures and the
+//! previous period's beside it, the points in a table one click away) and
+//! `GET /api/v1/monitoring/metrics?names=&from=&to=&step=`.
+
+use super::system::{self, Point};
+use crate::admin::InstanceAdmin;
+use crate::db::time::rfc3339;
+use crate::error::AppError;
+use crate::web::app::App;
+use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
+use askama::Template;
+use rocket::serde::json::Json;
+use serde_json::{Value, json};
+
+/// The periods the page offers: (key, seconds).
+pub const PERIODS: &[(&str, i64)] = &[("1h", 3_600), ("24h", 86_400), ("7d", 7 * 86_400), ("30d", 30 * 86_400)];
+
+/// One metric over the period, drawn.
+pub struct MetricView {
+    pub name: &'static str,
+    pub points: Vec<(String, String)>,
+    pub line: String,
+    pub latest: Option<String>,
+    pub average: Option<String>,
+    pub previous: Option<String>,
+    pub max: String,
+}
+
+fn shown(name: &str, v: f64) -> String {
+    if name.ends_with("_bytes") {
+        match v {
+            v if v >= 1e9 => format!("{:.2} GB", v / 1e9),
+            v if v >= 1e6 => format!("{:.1} MB", v / 1e6),
+            v => format!("{:.0} kB", v / 1e3),
+        }
+    } else if name.ends_with("_percent") {
+        format!("{v:.1} %")
+    } else if name.ends_with("_ms_pages") || name.ends_with("_ms_api") {
+        format!("{v:.1} ms")
+    } else if name == "requests_per_s" {
+        format!("{v:.2}/s")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn mean(points: &[Point]) -> Option<f64> {
+    (!points.is_empty()).then(|| points.iter().map(|p| p.avg).sum::<f64>() / points.len() as f64)
+}
+
+fn view(name: &'static str, points: &[Point], previous: &[Point], from: i64, to: i64) -> MetricView {
+    let (width, height) = (600.0, 120.0);
+    let top = points
+        .iter()
+        .map(|p| p.avg)
+        .fold(0.0_f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let span = (to - from).max(1) as f64;
+    let line = points
+        .iter()
+        .map(|p| {
+            let x = (p.at - from) as f64 * width / span;
+            let y = height - p.avg / top * (height - 6.0);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    // At most 60 rows in the table: every n-th point.
+    let every = points.len().div_ceil(60).max(1);
+    MetricView {
+        name,
+        points: points
+            .iter()
+            .step_by(every)
+            .map(|p| (rfc3339(p.at), shown(name, p.avg)))
+            .collect(),
+        line,
+        latest: points.last().map(|p| shown(name, p.avg)),
+        average: mean(points).map(|m| shown(name, m)),
+        previous: mean(previous).map(|m| shown(name, m)),
+        max: shown(name, top),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "monitoring/system.html")]
+struct SystemPage {
+    ctx: PageCtx,
+    shell: Shell,
+    period: &'static str,
+    metrics: Vec<MetricView>,
+}
+
+#[rocket::get("/dashboard/monitoring/system?<period>")]
+async fn page(
+    ctx: PageCtx,
+    admin: InstanceAdmin,
+    period: Option<&str>,
+    app: App<'_>,
+) -> Result<Html<SystemPage>, AppError> {
+    let (key, seconds) = PERIODS
+        .iter()
+        .copied()
+        .find(|(k, _)| Some(*k) == period)
+        .unwrap_or(PERIODS[0]);
+    if period.is_some_and(|p| p != key) {
+        return Err(AppError::invalid("period", "monitoring.error.period"));
+    }
+    let now = app.now();
+    let (from, to) = (now - seconds, now + 1);
+    let resolution = system::resolution(from, to, now, None);
+    let before = system::resolution(from - seconds, from, now, None);
+    let metrics = app
+        .db
+        .read(move |c| {
+            let mut out = vec![];
+            for name in system::NAMES {
+                let points = system::series(c, name, from, to, resolution)?;
+                let previous = system::series(c, name, from - seconds, from, before)?;
+                out.push(view(name, &points, &previous, from, to));
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Html(SystemPage {
+        shell: Shell::new(&admin.0, "monitoring"),
+        period: key,
+        metrics,
+        ctx,
+    }))
+}
+
+fn time_param(field: &str, value: Option<&str>, default: i64) -> Result<i64, AppError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+            .map(|t| t.unix_timestamp())
+            .map_err(|_| AppError::invalid(field, "monitoring.error.time")),
+    }
+}
+
+#[rocket::get("/api/v1/monitoring/metrics?<names>&<from>&<to>&<step>")]
+async fn api(
+    admin: InstanceAdmin,
+    names: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    step: Option<i64>,
+    app: App<'_>,
+) -> Result<Json<Value>, AppError> {
+    let _ = &admin;
+    let now = app.now();
+    let (from, to) = (time_param("from", from, now - 3_600)?, time_param("to", to, now + 1)?);
+    if to <= from {
+        return Err(AppError::invalid("to", "monitoring.error.time"));
+    }
+    let wanted: Vec<&'static str> = match names.map(str::trim).filter(|n| !n.is_empty()) {
+        None => system::NAMES.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|n| {
+                system::NAMES
+                    .iter()
+                    .copied()
+                    .find(|k| *k == n.trim())
+                    .ok_or_else(|| AppError::invalid("names", "monitoring.error.metric"))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let resolution = system::resolution(from, to, now, step);
+    let data = app
+        .db
+        .read(move |c| {
+            let mut out = vec![];
+            for name in wanted {
+                let points: Vec<Value> = system::series(c, name, from, to, resolution)?
+                    .into_iter()
+                    .map(|p| json!({ "at": rfc3339(p.at), "avg": p.avg, "min": p.min, "max": p.max }))
+                    .collect();
+                out.push(json!({ "name": name, "points": points }));
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(json!({ "step": resolution, "data": data })))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![page, api]
+}
