@@ -61,10 +61,28 @@ CREATE TABLE monitoring_incidents (
 CREATE INDEX monitoring_incidents_org ON monitoring_incidents (org_id, started_at);
 CREATE UNIQUE INDEX monitoring_incidents_open ON monitoring_incidents (check_id) WHERE ended_at IS NULL;
 
+-- Rules on the instance's metrics (instance admins): "error_rate_percent
+-- > 5 for 300 s". A few are built in (outbox not stuck, disk space,
+-- scheduler alive); admins add their own.
+CREATE TABLE monitoring_alert_rules (
+    id         TEXT PRIMARY KEY,
+    metric     TEXT NOT NULL,
+    op         TEXT NOT NULL CHECK (op IN ('>', '<')),
+    threshold  REAL NOT NULL,
+    for_s      INTEGER NOT NULL DEFAULT 0 CHECK (for_s >= 0),
+    severity   TEXT NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+    builtin    INTEGER NOT NULL DEFAULT 0,
+    enabled    INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+-- An alert is about a check of an org, or (org_id and check_id NULL) about
+-- a rule on the instance's metrics.
 CREATE TABLE monitoring_alerts (
     id              TEXT PRIMARY KEY,
-    org_id          TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
-    check_id        TEXT NOT NULL REFERENCES monitoring_checks (id) ON DELETE CASCADE,
+    org_id          TEXT REFERENCES orgs (id) ON DELETE CASCADE,
+    check_id        TEXT REFERENCES monitoring_checks (id) ON DELETE CASCADE,
+    rule_id         TEXT REFERENCES monitoring_alert_rules (id) ON DELETE CASCADE,
     incident_id     TEXT REFERENCES monitoring_incidents (id) ON DELETE SET NULL,
     rule            TEXT NOT NULL,
     severity        TEXT NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
@@ -74,11 +92,11 @@ CREATE TABLE monitoring_alerts (
     acknowledged_at INTEGER,
     acknowledged_by TEXT REFERENCES users (id) ON DELETE SET NULL,
     resolved_at     INTEGER,
-    resolved_by     TEXT REFERENCES users (id) ON DELETE SET NULL
+    resolved_by     TEXT REFERENCES users (id) ON DELETE SET NULL,
+    CHECK ((check_id IS NULL) <> (rule_id IS NULL))
 ) STRICT;
 CREATE INDEX monitoring_alerts_org ON monitoring_alerts (org_id, opened_at);
--- One open alert per rule and check.
-CREATE UNIQUE INDEX monitoring_alerts_open ON monitoring_alerts (check_id, rule) WHERE state <> 'resolved';
+CREATE UNIQUE INDEX monitoring_alerts_open ON monitoring_alerts (coalesce(check_id, rule_id), rule) WHERE state <> 'resolved';
 
 -- Maintenance windows: one-off, or repeated every day or week from the
 -- first one; for one check or (check_id NULL) for all of the org's.

@@ -164,7 +164,11 @@ pub fn all_jobs(config: &Config, metrics: Arc<Metrics>) -> Vec<JobDef> {
     ));
     let runner = monitoring::probe::Runner::new(config.base_url.clone(), config.monitoring_private_targets);
     let sampler = monitoring::system::Sampler::new(metrics, config.data_dir.clone(), config.db_path());
-    all.extend(monitoring::jobs(Arc::new(runner), Arc::new(sampler)));
+    all.extend(monitoring::jobs(
+        Arc::new(runner),
+        Arc::new(sampler),
+        config.base_url.clone(),
+    ));
     all
 }
 

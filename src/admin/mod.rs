@@ -20,7 +20,7 @@ pub struct InstanceAdmin(pub Member);
 
 impl InstanceAdmin {
     /// The origin of a change to the instance (in no org) made now.
-    fn audit(&self, now: i64) -> AuditCtx {
+    pub(crate) fn audit(&self, now: i64) -> AuditCtx {
         AuditCtx {
             org_id: None,
             ..self.0.audit(now)

@@ -7,7 +7,8 @@
 //! does: the up/down state machine, incidents, alerts and their
 //! notifications), `probe` (running the due checks in parallel, bounded),
 //! `maintenance` (windows without alerts), `vitals` (web vitals beacons),
-//! `system` (the instance's own metrics, for instance admins), `public` (the status page and the
+//! `system` (the instance's own metrics, for instance admins), `rules`
+//! (alert rules on those metrics), `public` (the status page and the
 //! uptime report), `pages`, `api`, `demo`. Tables: `monitoring_checks`,
 //! `monitoring_results`, `monitoring_incidents`, `monitoring_alerts`,
 //! `monitoring_maintenance`.
@@ -19,6 +20,7 @@ pub mod maintenance;
 mod pages;
 pub mod probe;
 mod public;
+pub mod rules;
 pub mod system;
 mod system_pages;
 pub mod verdict;
@@ -73,11 +75,16 @@ pub fn demo_step() -> crate::demo::DemoStep {
 pub fn jobs(
     runner: std::sync::Arc<probe::Runner>,
     sampler: std::sync::Arc<system::Sampler>,
+    base_url: reqwest::Url,
 ) -> Vec<crate::jobs::JobDef> {
     vec![
         crate::jobs::JobDef::new("monitoring.sample", "*/10 * * * * *", move |ctx| {
-            let sampler = sampler.clone();
-            async move { Ok(format!("{} values", sampler.sample(&ctx.db).await?)) }
+            let (sampler, base) = (sampler.clone(), base_url.clone());
+            async move {
+                let values = sampler.sample(&ctx.db).await?;
+                let changed = ctx.db.write(move |tx| rules::evaluate(tx, &base)).await?;
+                Ok(format!("{values} values, {changed} alerts changed"))
+            }
         }),
         crate::jobs::JobDef::new("monitoring.checks", "*/5 * * * * *", move |ctx| {
             let runner = runner.clone();

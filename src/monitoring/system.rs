@@ -38,6 +38,7 @@ pub const NAMES: &[&str] = &[
     "wal_size_bytes",
     "outbox_pending",
     "outbox_dead",
+    "outbox_oldest_pending_s",
     "job_lag_s",
 ];
 
@@ -155,6 +156,11 @@ impl Sampler {
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            let oldest: i64 = tx.query_row(
+                "SELECT coalesce(?1 - min(created_at), 0) FROM outbox WHERE status = 'pending'",
+                [now],
+                |r| r.get(0),
+            )?;
             let lag: i64 = tx.query_row(
                 "SELECT coalesce(max(?1 - next_run_at), 0) FROM jobs WHERE next_run_at <= ?1",
                 [now],
@@ -162,6 +168,7 @@ impl Sampler {
             )?;
             values.push(("outbox_pending", pending as f64));
             values.push(("outbox_dead", dead as f64));
+            values.push(("outbox_oldest_pending_s", oldest.max(0) as f64));
             values.push(("job_lag_s", lag.max(0) as f64));
             store(tx, now, &values)?;
             Ok(values.len())

@@ -91,6 +91,9 @@ struct SystemPage {
     shell: Shell,
     period: &'static str,
     metrics: Vec<MetricView>,
+    alerts: Vec<(super::rules::InstanceAlert, crate::web::when::When)>,
+    rules: Vec<super::rules::Rule>,
+    form: crate::web::forms::FormState,
 }
 
 #[rocket::get("/dashboard/monitoring/system?<period>")]
@@ -99,6 +102,16 @@ async fn page(
     admin: InstanceAdmin,
     period: Option<&str>,
     app: App<'_>,
+) -> Result<Html<SystemPage>, AppError> {
+    render(ctx, &admin, period, &app, crate::web::forms::FormState::default()).await
+}
+
+async fn render(
+    ctx: PageCtx,
+    admin: &InstanceAdmin,
+    period: Option<&str>,
+    app: &App<'_>,
+    form: crate::web::forms::FormState,
 ) -> Result<Html<SystemPage>, AppError> {
     let (key, seconds) = PERIODS
         .iter()
@@ -112,7 +125,7 @@ async fn page(
     let (from, to) = (now - seconds, now + 1);
     let resolution = system::resolution(from, to, now, None);
     let before = system::resolution(from - seconds, from, now, None);
-    let metrics = app
+    let (metrics, alerts, rules) = app
         .db
         .read(move |c| {
             let mut out = vec![];
@@ -121,13 +134,23 @@ async fn page(
                 let previous = system::series(c, name, from - seconds, from, before)?;
                 out.push(view(name, &points, &previous, from, to));
             }
-            Ok(out)
+            Ok((out, super::rules::alerts(c, 20)?, super::rules::list(c)?))
         })
         .await?;
+    let clock = admin.0.clockface(ctx.lang, now);
     Ok(Html(SystemPage {
         shell: Shell::new(&admin.0, "monitoring"),
         period: key,
         metrics,
+        alerts: alerts
+            .into_iter()
+            .map(|a| {
+                let at = clock.when(a.opened_at);
+                (a, at)
+            })
+            .collect(),
+        rules,
+        form,
         ctx,
     }))
 }
@@ -187,6 +210,90 @@ async fn api(
     Ok(Json(json!({ "step": resolution, "data": data })))
 }
 
+#[rocket::post("/dashboard/monitoring/system/rules", data = "<form>")]
+async fn add_rule(
+    ctx: PageCtx,
+    admin: InstanceAdmin,
+    form: rocket::form::Form<super::rules::RuleInput>,
+    app: App<'_>,
+) -> Result<
+    rocket::Either<
+        rocket::response::Flash<rocket::response::Redirect>,
+        rocket::response::status::Custom<Html<SystemPage>>,
+    >,
+    AppError,
+> {
+    let input = form.into_inner();
+    if let Err(errors) = input.check() {
+        let state = crate::web::forms::FormState::with_values(&[("metric", &input.metric), ("op", &input.op)])
+            .with_errors(errors);
+        let page = render(ctx, &admin, None, &app, state).await?;
+        return Ok(rocket::Either::Right(rocket::response::status::Custom(
+            rocket::http::Status::UnprocessableEntity,
+            page,
+        )));
+    }
+    let audit = admin.0.audit(app.now());
+    app.write(audit, move |tx| super::rules::create(tx, &input)).await?;
+    Ok(rocket::Either::Left(rocket::response::Flash::success(
+        rocket::response::Redirect::to("/dashboard/monitoring/system"),
+        ctx.t("monitoring.rule_saved"),
+    )))
+}
+
+#[rocket::post("/dashboard/monitoring/system/alerts/<id>/<step>")]
+async fn alert_step(
+    ctx: PageCtx,
+    admin: InstanceAdmin,
+    id: &str,
+    step: &str,
+    app: App<'_>,
+) -> Result<rocket::response::Flash<rocket::response::Redirect>, AppError> {
+    let resolve = match step {
+        "acknowledge" => false,
+        "resolve" => true,
+        _ => return Err(AppError::NotFound),
+    };
+    let (audit, user, id) = (admin.0.audit(app.now()), admin.0.user.clone(), id.to_string());
+    app.write(audit, move |tx| super::rules::step(tx, &id, resolve, &user))
+        .await?;
+    let said = if resolve {
+        "monitoring.alert_resolved"
+    } else {
+        "monitoring.alert_acknowledged"
+    };
+    Ok(rocket::response::Flash::success(
+        rocket::response::Redirect::to("/dashboard/monitoring/system"),
+        ctx.t(said),
+    ))
+}
+
+fn rule_json(r: &super::rules::Rule) -> Value {
+    json!({ "id": r.id, "metric": r.metric, "op": r.op, "threshold": r.threshold, "for_s": r.for_s,
+            "severity": r.severity, "builtin": r.builtin, "enabled": r.enabled })
+}
+
+#[rocket::get("/api/v1/monitoring/alert-rules")]
+async fn rules_list(admin: InstanceAdmin, app: App<'_>) -> Result<Json<Value>, AppError> {
+    let _ = &admin;
+    let rules = app.db.read(super::rules::list).await?;
+    Ok(Json(
+        json!({ "data": rules.iter().map(rule_json).collect::<Vec<_>>(), "next_cursor": null }),
+    ))
+}
+
+#[rocket::post("/api/v1/monitoring/alert-rules", data = "<body>")]
+async fn rules_create(
+    admin: InstanceAdmin,
+    body: crate::web::api::ApiJson<super::rules::RuleInput>,
+    app: App<'_>,
+) -> Result<crate::web::api::Created<Value>, AppError> {
+    let audit = admin.0.audit(app.now());
+    let input = body.0;
+    let rule = app.write(audit, move |tx| super::rules::create(tx, &input)).await?;
+    Ok(crate::web::api::created(rule_json(&rule)))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![page, api]
+    rocket::routes![page, api, add_rule, alert_step, rules_list, rules_create]
 }

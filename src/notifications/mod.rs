@@ -208,6 +208,24 @@ pub const MONITORING_ALERT_HANDLED: Kind = Kind {
     sample: &[("check", "Shop front page"), ("name", "Camille")],
 };
 
+/// `monitoring.rule_firing`: a rule on the instance's metrics fired.
+pub const MONITORING_RULE_FIRING: Kind = Kind {
+    key: "monitoring.rule_firing",
+    category: Category::Monitoring,
+    critical: true,
+    email_by_default: true,
+    sample: &[("rule", "Oldest waiting delivery (s) > 900"), ("cause", "it is 970")],
+};
+
+/// `monitoring.rule_resolved`: the rule holds again.
+pub const MONITORING_RULE_RESOLVED: Kind = Kind {
+    key: "monitoring.rule_resolved",
+    category: Category::Monitoring,
+    critical: false,
+    email_by_default: true,
+    sample: &[("rule", "Oldest waiting delivery (s) > 900"), ("duration", "20 min")],
+};
+
 /// `account.new_sign_in`.
 pub const ACCOUNT_NEW_SIGN_IN: Kind = Kind {
     key: "account.new_sign_in",
@@ -235,6 +253,8 @@ pub const KINDS: &[&Kind] = &[
     &MONITORING_ALERT_ACKNOWLEDGED,
     &MONITORING_ALERT_RESOLVED,
     &MONITORING_ALERT_HANDLED,
+    &MONITORING_RULE_FIRING,
+    &MONITORING_RULE_RESOLVED,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
@@ -250,7 +270,10 @@ pub fn worded(lang: Lang, value: &serde_json::Value) -> Option<String> {
         .and_then(|a| a.as_object())
         .map(|a| {
             a.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map_or(v.to_string(), str::to_string)))
+                .map(|(k, v)| {
+                    let text = v.as_str().map(str::to_string).or_else(|| worded(lang, v));
+                    (k.clone(), text.unwrap_or_else(|| v.to_string()))
+                })
                 .collect()
         })
         .unwrap_or_default();

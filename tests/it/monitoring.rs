@@ -632,3 +632,87 @@ async fn the_instance_page_shows_real_request_rates_after_a_load_of_requests() {
     let res = ada.get(app.url("/dashboard/monitoring/system")).send().await.unwrap();
     assert_eq!(res.status(), 403, "the instance's figures are for its admins");
 }
+
+#[tokio::test]
+async fn a_stuck_outbox_raises_the_built_in_alert_which_resolves_when_it_drains() {
+    let port = crate::helpers::free_port();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(crate::helpers::smtp_url_on(port)),
+        start_workers: false,
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    app.settle_outbox().await;
+    let mail = luneo::mail::test_mail("someone@shop.test", luneo::web::i18n::Lang::En, "http://shop.test").unwrap();
+    app.db
+        .write(move |tx| luneo::mail::queue(tx, None, &mail))
+        .await
+        .unwrap();
+    let firing = "SELECT count(*) FROM monitoring_alerts WHERE rule_id = 'rul_outbox_stuck' AND state = 'firing'";
+    app.clock.advance(10);
+    app.scheduler.run_due().await;
+    app.outbox.deliver_due().await.unwrap();
+    assert_eq!(app.count(firing).await, 0, "a delivery a few seconds old is no problem");
+
+    app.clock.advance(16 * 60);
+    app.scheduler.run_due().await;
+    assert_eq!(app.count(firing).await, 1, "waiting for more than 15 minutes is");
+    let (_, page) = app.page("/dashboard/monitoring/system").await;
+    assert!(
+        page.contains("Alerts about this instance") && page.contains("outbox_oldest_pending_s is"),
+        "{page}"
+    );
+    let (_, inbox) = app.page("/dashboard/notifications").await;
+    assert!(
+        inbox.contains("Alert: Oldest waiting delivery (s) &#62; 900"),
+        "the instance admin is told, in words: {inbox}"
+    );
+
+    let smtp = SmtpServer::start_on(port);
+    app.clock.advance(3_600);
+    app.settle_outbox().await;
+    assert!(!smtp.received().is_empty());
+    app.clock.advance(10);
+    app.scheduler.run_due().await;
+    assert_eq!(app.count(firing).await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_alerts WHERE rule_id = 'rul_outbox_stuck' AND state = 'resolved'")
+            .await,
+        1,
+        "it resolved by itself once the outbox drained"
+    );
+
+    let token = app.api_token("owner@shop.test");
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/alert-rules")
+        .json(&json!({"metric": "gossip", "op": ">", "threshold": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/monitoring/alert-rules")
+        .json(
+            &json!({"metric": "host_memory_percent", "op": ">", "threshold": 90, "for_s": 300, "severity": "critical"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let rules: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/monitoring/alert-rules")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let metrics: Vec<&str> = rules["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metric"].as_str().unwrap())
+        .collect();
+    assert!(
+        metrics.contains(&"outbox_oldest_pending_s") && metrics.contains(&"host_memory_percent"),
+        "{metrics:?}"
+    );
+}
