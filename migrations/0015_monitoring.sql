@@ -144,3 +144,25 @@ CREATE TABLE monitoring_rollups (
     max        REAL NOT NULL,
     PRIMARY KEY (resolution, name, bucket)
 ) STRICT, WITHOUT ROWID;
+
+-- The structured log: one line per request and the application's errors
+-- (linked to their request by its id); written in batches off the request
+-- path, kept two weeks.
+CREATE TABLE monitoring_logs (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    level       TEXT NOT NULL CHECK (level IN ('info', 'warn', 'error')),
+    kind        TEXT NOT NULL CHECK (kind IN ('request', 'app')),
+    request_id  TEXT NOT NULL,
+    method      TEXT,
+    route       TEXT,
+    path        TEXT,
+    status      INTEGER,
+    duration_ms REAL,
+    user_id     TEXT,
+    org_id      TEXT,
+    ip          TEXT,
+    message     TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX monitoring_logs_at ON monitoring_logs (at);
+CREATE INDEX monitoring_logs_request ON monitoring_logs (request_id);

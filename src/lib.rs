@@ -203,6 +203,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let secret = secret_key(&config)?;
     let db = Db::open_with_clock(&config.db_path(), config.db_readers, opts.clock.clone())?;
     let metrics = Arc::new(Metrics::default());
+    let logs = Arc::new(monitoring::logs::LogSink::default());
     let mailer = Arc::new(Mailer::from_config(&config).map_err(StartError::Other)?);
     let mut job_defs = all_jobs(&config, metrics.clone());
     job_defs.extend(opts.extra_jobs.iter().cloned());
@@ -232,7 +233,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let start_workers = opts.start_workers;
 
     let rocket = rocket::custom(rocket_figment(&config, &secret, &opts))
-        .attach(web::fairings::Observe(metrics.clone()))
+        .attach(web::fairings::Observe(metrics.clone(), logs.clone()))
         .attach(web::fairings::SecurityHeaders { https: config.https() })
         // SecurityHeaders sets every header Rocket's default Shield would: an
         // empty Shield replaces it, so no response pays for both.
@@ -262,6 +263,10 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
                 let mut handles = w.0.lock().unwrap_or_else(|p| p.into_inner());
                 handles.push(tokio::spawn(s.clone().run(rocket.shutdown())));
                 handles.push(tokio::spawn(o.clone().run(rocket.shutdown())));
+                if let (Some(logs), Some(db)) = (rocket.state::<Arc<monitoring::logs::LogSink>>(), rocket.state::<Db>()) {
+                    let (logs, db, shutdown) = (logs.clone(), db.clone(), rocket.shutdown());
+                    handles.push(tokio::spawn(async move { logs.run(db, shutdown).await }));
+                }
             })
         }))
         .attach(AdHoc::on_shutdown("drain workers", move |rocket| {
@@ -279,6 +284,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .manage(db)
         .manage(opts.clock)
         .manage(metrics)
+        .manage(logs)
         .manage(mailer)
         .manage(scheduler)
         .manage(outbox)

@@ -152,7 +152,12 @@ pub fn identified(req: &Request<'_>) -> bool {
 
 /// [`identify`] once per request.
 async fn cached<'r>(req: &'r Request<'_>) -> &'r Result<Option<Identity>, AppError> {
-    req.local_cache_async(identify(req)).await
+    let found = req.local_cache_async(identify(req)).await;
+    if let Ok(Some(me)) = found {
+        // For the stored request log (the Observe fairing reads it).
+        req.local_cache(|| crate::web::fairings::Who(Some((me.user.id.to_string(), me.org_id.clone()))));
+    }
+    found
 }
 
 #[rocket::async_trait]

@@ -8,7 +8,7 @@
 //! notifications), `probe` (running the due checks in parallel, bounded),
 //! `maintenance` (windows without alerts), `vitals` (web vitals beacons),
 //! `system` (the instance's own metrics, for instance admins), `rules`
-//! (alert rules on those metrics), `public` (the status page and the
+//! (alert rules on those metrics), `logs` (the stored request and error log), `public` (the status page and the
 //! uptime report), `pages`, `api`, `demo`. Tables: `monitoring_checks`,
 //! `monitoring_results`, `monitoring_incidents`, `monitoring_alerts`,
 //! `monitoring_maintenance`.
@@ -16,6 +16,8 @@
 mod api;
 pub mod checks;
 mod demo;
+pub mod logs;
+mod logs_pages;
 pub mod maintenance;
 mod pages;
 pub mod probe;
@@ -61,6 +63,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(api::routes());
     all.extend(public::routes());
     all.extend(system_pages::routes());
+    all.extend(logs_pages::routes());
     all
 }
 
@@ -101,6 +104,10 @@ pub fn jobs(
                         [now - vitals::RETENTION_DAYS * 86_400],
                     )?;
                     system::purge(tx, now)?;
+                    tx.execute(
+                        "DELETE FROM monitoring_logs WHERE at < ?1",
+                        [now - logs::LOG_RETENTION_DAYS * 86_400],
+                    )?;
                     Ok(tx.execute(
                         "DELETE FROM monitoring_results WHERE at < ?1",
                         [now - RESULT_RETENTION_DAYS * 86_400],

@@ -83,7 +83,23 @@ pub fn is_api(req: &Request<'_>) -> bool {
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         if let AppError::Internal(msg) = &self {
-            tracing::error!(request_id = %super::fairings::request_id(req), error = %msg, "request failed");
+            let request_id = super::fairings::request_id(req);
+            tracing::error!(request_id = %request_id, error = %msg, "request failed");
+            if let Some(logs) = req.rocket().state::<std::sync::Arc<crate::monitoring::logs::LogSink>>() {
+                let at = req
+                    .rocket()
+                    .state::<crate::db::time::SharedClock>()
+                    .map_or(0, |c| c.now());
+                logs.offer(crate::monitoring::logs::LogLine {
+                    at,
+                    level: "error",
+                    kind: "app",
+                    request_id,
+                    path: Some(req.uri().path().to_string()),
+                    message: msg.clone(),
+                    ..Default::default()
+                });
+            }
         }
         let status = self.status();
         let retry = match &self {

@@ -23,8 +23,13 @@ pub fn request_id(req: &Request<'_>) -> String {
     .clone()
 }
 
-/// Request id, access log line and HTTP metrics.
-pub struct Observe(pub Arc<Metrics>);
+/// Request id, access log line (stderr, and the stored log of monitoring)
+/// and HTTP metrics.
+pub struct Observe(pub Arc<Metrics>, pub Arc<crate::monitoring::logs::LogSink>);
+
+/// Who made a request, once the identity guard found out (for the stored log).
+#[derive(Default)]
+pub struct Who(pub Option<(String, Option<String>)>);
 
 #[rocket::async_trait]
 impl Fairing for Observe {
@@ -61,6 +66,26 @@ impl Fairing for Observe {
         self.0
             .observe_http(req.method().as_str(), &route, status, elapsed.as_secs_f64());
         res.set_header(Header::new("X-Request-Id", start.id.clone()));
+        let who = &req.local_cache(Who::default).0;
+        let now = req
+            .rocket()
+            .state::<crate::db::time::SharedClock>()
+            .map_or(0, |c| c.now());
+        self.1.offer(crate::monitoring::logs::LogLine {
+            at: now,
+            level: if status >= 500 { "error" } else { "info" },
+            kind: "request",
+            request_id: start.id.clone(),
+            method: Some(req.method().as_str().to_string()),
+            route: Some(route.clone()),
+            path: Some(req.uri().path().to_string()),
+            status: Some(i64::from(status)),
+            duration_ms: Some(elapsed.as_secs_f64() * 1_000.0),
+            user_id: who.as_ref().map(|(u, _)| u.clone()),
+            org_id: who.as_ref().and_then(|(_, o)| o.clone()),
+            ip: req.client_ip().map(|ip| ip.to_string()),
+            message: String::new(),
+        });
         tracing::info!(
             request_id = %start.id,
             method = %req.method(),

@@ -30,6 +30,7 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/monitoring",
     "/dashboard/monitoring/report",
     "/dashboard/monitoring/system",
+    "/dashboard/monitoring/logs",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",

@@ -716,3 +716,51 @@ async fn a_stuck_outbox_raises_the_built_in_alert_which_resolves_when_it_drains(
         "{metrics:?}"
     );
 }
+
+#[tokio::test]
+async fn requests_are_logged_off_the_request_path_and_searchable() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    assert_eq!(app.get("/dashboard/team").await.status(), 200);
+    assert_eq!(app.get("/no-such-page-here").await.status(), 404);
+    let logged = "SELECT count(*) FROM monitoring_logs WHERE path IN ('/dashboard/team', '/no-such-page-here')";
+    let mut found = 0;
+    for _ in 0..100 {
+        found = app.count(logged).await;
+        if found == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found, 2, "the writer stores the lines shortly after");
+    let who = app
+        .count("SELECT count(*) FROM monitoring_logs WHERE path = '/dashboard/team' AND user_id IS NOT NULL AND org_id IS NOT NULL AND status = 200")
+        .await;
+    assert_eq!(who, 1, "with who asked, in which org");
+
+    let (status, page) = app.page("/dashboard/monitoring/logs?q=no-such-page").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("GET /no-such-page-here") && !page.contains("GET /dashboard/team</code>"));
+    let token = app.api_token("owner@shop.test");
+    let lines: Value = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/monitoring/logs?q=/dashboard/team&level=info",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(lines["data"][0]["path"], "/dashboard/team");
+    assert_eq!(lines["data"][0]["status"], 200);
+    let res = api(&app, &token, reqwest::Method::GET, "/api/v1/monitoring/logs?level=loud")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let (_, slow) = app.page("/dashboard/monitoring/logs?slow=true").await;
+    assert!(slow.contains("Slowest first\" selected") || slow.contains("selected>Slowest first"));
+}
