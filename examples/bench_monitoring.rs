@@ -77,7 +77,11 @@ fn wrk(url: &str, threads: u32, connections: u32, seconds: u64, cookie: Option<&
     let text = String::from_utf8_lossy(&out.stdout);
     let find = |prefix: &str| {
         text.lines()
-            .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.split_whitespace().next().unwrap_or("?").to_string()))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix(prefix)
+                    .map(|v| v.split_whitespace().next().unwrap_or("?").to_string())
+            })
             .unwrap_or_else(|| "?".into())
     };
     (find("Requests/sec:").parse().unwrap_or(0.0), find("50%"), find("99%"))
@@ -99,8 +103,16 @@ async fn fairing_cost(seconds: u64) -> (f64, f64) {
     let mut b = vec![];
     for _ in 0..2 {
         let (u, v) = (url(bare), url(seen));
-        a.push(tokio::task::spawn_blocking(move || wrk(&u, 2, 64, seconds, None).0).await.unwrap());
-        b.push(tokio::task::spawn_blocking(move || wrk(&v, 2, 64, seconds, None).0).await.unwrap());
+        a.push(
+            tokio::task::spawn_blocking(move || wrk(&u, 2, 64, seconds, None).0)
+                .await
+                .unwrap(),
+        );
+        b.push(
+            tokio::task::spawn_blocking(move || wrk(&v, 2, 64, seconds, None).0)
+                .await
+                .unwrap(),
+        );
     }
     bare_stop.notify();
     seen_stop.notify();
@@ -219,7 +231,11 @@ async fn page_over_a_month(luneo: &Path, seconds: u64) -> (String, String, i64) 
         db.read_blocking(|c| Ok(c.query_row("SELECT count(*) FROM monitoring_results", [], |r| r.get(0))?))
             .unwrap()
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut server = Command::new(luneo)
         .arg("serve")
         .env("LUNEO_DATA_DIR", dir.path())
@@ -232,12 +248,23 @@ async fn page_over_a_month(luneo: &Path, seconds: u64) -> (String, String, i64) 
     let url = format!("http://127.0.0.1:{port}/dashboard/monitoring");
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if client.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok() {
+        if client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let status = client.get(&url).header("Cookie", &cookie).send().await.unwrap().status();
+    let status = client
+        .get(&url)
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, 200, "the owner sees the page");
     let (_, p50, p99) = tokio::task::spawn_blocking(move || wrk(&url, 1, 1, seconds, Some(&cookie)))
         .await
@@ -259,9 +286,13 @@ async fn main() {
         seen / bare
     );
     let (cpu, late, results) = many_checks().await;
-    println!("| 200 HTTP checks every 30 s for 70 s ({results} results): CPU share of the process (of all cores) | {cpu:.1} % | |");
+    println!(
+        "| 200 HTTP checks every 30 s for 70 s ({results} results): CPU share of the process (of all cores) | {cpu:.1} % | |"
+    );
     println!("| Same: the latest any check ran after its interval | {late} s | ≤ 5 s (the job's own period) |");
     let (p50, p99, rows) = page_over_a_month(Path::new(&luneo), seconds).await;
-    println!("| **`/dashboard/monitoring` over 30 days of results of 20 checks ({rows} rows), one connection: median** | **{p50}** | < 50 ms |");
+    println!(
+        "| **`/dashboard/monitoring` over 30 days of results of 20 checks ({rows} rows), one connection: median** | **{p50}** | < 50 ms |"
+    );
     println!("| Same, p99 | {p99} | |");
 }

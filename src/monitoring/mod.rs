@@ -16,6 +16,7 @@
 mod api;
 pub mod checks;
 mod demo;
+mod live;
 pub mod logs;
 mod logs_pages;
 pub mod maintenance;
@@ -64,6 +65,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(public::routes());
     all.extend(system_pages::routes());
     all.extend(logs_pages::routes());
+    all.extend(live::routes());
     all
 }
 

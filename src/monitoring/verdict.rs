@@ -151,7 +151,7 @@ pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) ->
         tx.changes_no_identity(); // nobody's bell or session changes
         return Ok(());
     }
-    tx.announce(format!("org:{}:monitoring", check.org_id));
+    tx.announce(super::live::topic(&check.org_id));
     if state == "down" {
         went_down(tx, &check, &outcome.message, base)
     } else if check.state == "down" {
@@ -348,7 +348,7 @@ fn after_member_step(
         Some(("check", &alert.check_id)),
         serde_json::json!({ "check": alert.check_name, "by": "member" }),
     )?;
-    tx.announce(format!("org:{org_id}:monitoring"));
+    tx.announce(super::live::topic(org_id));
     let check = checks::get(tx, org_id, &alert.check_id)?.ok_or(AppError::NotFound)?;
     let data = serde_json::json!({ "check": alert.check_name, "name": by.name });
     tell(tx, &check, kind, data, base)

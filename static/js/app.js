@@ -167,3 +167,30 @@ if (menu && window.matchMedia("(min-width: 761px)").matches) menu.open = true;
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") send(); });
   window.addEventListener("pagehide", send);
 })();
+
+// Live regions: a page whose heading names a stream (data-live-stream) is
+// fetched again when the stream says something changed, and each of its
+// [data-live] regions (by id) is swapped for the new one. Forms outside
+// those regions, and what is typed in them, are left alone.
+(() => {
+  const marker = document.querySelector("[data-live-stream]");
+  if (!marker || !("EventSource" in window) || !window.fetch) return;
+  const source = new EventSource(marker.getAttribute("data-live-stream"));
+  let busy = false;
+  source.addEventListener("changed", async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const response = await fetch(location.href, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      document.querySelectorAll("[data-live][id]").forEach((region) => {
+        const next = fresh.getElementById(region.id);
+        if (next) region.innerHTML = next.innerHTML;
+      });
+    } finally {
+      busy = false;
+    }
+  });
+  window.addEventListener("pagehide", () => source.close());
+})();
