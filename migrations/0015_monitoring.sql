@@ -166,3 +166,17 @@ CREATE TABLE monitoring_logs (
 ) STRICT;
 CREATE INDEX monitoring_logs_at ON monitoring_logs (at);
 CREATE INDEX monitoring_logs_request ON monitoring_logs (request_id);
+
+-- Each check's results rolled up per hour (kept 13 months): uptime, the
+-- status page, reports and averages read these, so raw results need only
+-- be kept two days. `counted` leaves out results inside maintenance.
+CREATE TABLE monitoring_check_hours (
+    check_id      TEXT NOT NULL REFERENCES monitoring_checks (id) ON DELETE CASCADE,
+    hour          INTEGER NOT NULL,
+    counted       INTEGER NOT NULL DEFAULT 0,
+    good          INTEGER NOT NULL DEFAULT 0,
+    latency_sum   REAL NOT NULL DEFAULT 0,
+    latency_count INTEGER NOT NULL DEFAULT 0,
+    latency_max   REAL,
+    PRIMARY KEY (check_id, hour)
+) STRICT, WITHOUT ROWID;

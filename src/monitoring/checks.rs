@@ -479,13 +479,17 @@ pub fn results(
 }
 
 /// The share of good results of `check_id` since `since` (0.0–1.0), if
-/// any; results inside a maintenance window do not count.
+/// any, from its hourly rollups (the hour of `since` counts whole);
+/// results inside a maintenance window do not count.
 pub fn uptime(conn: &Connection, check_id: &str, since: i64) -> Result<Option<f64>, AppError> {
     let (good, all): (i64, i64) = conn
         .prepare_cached(
-            "SELECT coalesce(sum(ok), 0), count(*) FROM monitoring_results WHERE check_id = ?1 AND at >= ?2 AND maintenance = 0",
+            "SELECT coalesce(sum(good), 0), coalesce(sum(counted), 0) FROM monitoring_check_hours
+             WHERE check_id = ?1 AND hour >= ?2",
         )?
-        .query_row(rusqlite::params![check_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row(rusqlite::params![check_id, since - since % 3_600], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     Ok((all > 0).then(|| good as f64 / all as f64))
 }
 

@@ -56,6 +56,7 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
                 Some(40 + (k * 37) % 90),
             )
         };
+        verdict::roll_up(tx, &site.id, at, !bad, latency, false)?;
         tx.execute(
             "INSERT INTO monitoring_results (check_id, at, ok, latency_ms, status, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             rusqlite::params![

@@ -56,8 +56,11 @@ pub const NAV: crate::web::shell::NavEntry = crate::web::shell::NavEntry {
     area: Some(crate::orgs::perms::Area::Monitoring),
 };
 
-/// Results older than this are deleted every night.
-pub const RESULT_RETENTION_DAYS: i64 = 90;
+/// Raw results older than this are deleted every night (their hourly
+/// rollups stay [`HOUR_RETENTION_DAYS`]).
+pub const RESULT_RETENTION_DAYS: i64 = 2;
+/// Hourly rollups of check results are kept 13 months.
+pub const HOUR_RETENTION_DAYS: i64 = 396;
 
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = pages::routes();
@@ -109,6 +112,10 @@ pub fn jobs(
                     tx.execute(
                         "DELETE FROM monitoring_logs WHERE at < ?1",
                         [now - logs::LOG_RETENTION_DAYS * 86_400],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM monitoring_check_hours WHERE hour < ?1",
+                        [now - HOUR_RETENTION_DAYS * 86_400],
                     )?;
                     Ok(tx.execute(
                         "DELETE FROM monitoring_results WHERE at < ?1",

@@ -34,11 +34,11 @@ pub struct PublicCheck {
     pub days: Vec<Day>,
 }
 
-/// Good and all results of `check_id` per day since `from`.
+/// Good and all results of `check_id` per day since `from` (from its hours).
 fn daily(conn: &Connection, check_id: &str, from: i64) -> Result<Vec<(i64, i64, i64)>, AppError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT (at - ?2) / 86400, sum(ok), count(*) FROM monitoring_results
-         WHERE check_id = ?1 AND at >= ?2 AND maintenance = 0 GROUP BY 1",
+        "SELECT (hour - ?2) / 86400, sum(good), sum(counted) FROM monitoring_check_hours
+         WHERE check_id = ?1 AND hour >= ?2 AND counted > 0 GROUP BY 1",
     )?;
     let rows = stmt.query_map(rusqlite::params![check_id, from], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -195,7 +195,8 @@ fn report_rows(conn: &Connection, org_id: &str, from: i64, to: i64) -> Result<Ve
             })?;
         let average_ms: Option<f64> = conn
             .prepare_cached(
-                "SELECT avg(latency_ms) FROM monitoring_results WHERE check_id = ?1 AND at >= ?2 AND ok = 1",
+                "SELECT sum(latency_sum) / nullif(sum(latency_count), 0) FROM monitoring_check_hours
+                 WHERE check_id = ?1 AND hour >= ?2",
             )?
             .query_row(rusqlite::params![check.id.as_str(), from], |r| r.get(0))?;
         out.push(ReportRow {

@@ -92,6 +92,36 @@ fn tell(
     notifications::notify(tx, &check.org_id, &recipients, notice, base).map(|_| ())
 }
 
+/// Adds one result to its check's hour (what uptime and reports read).
+pub fn roll_up(
+    tx: &Tx,
+    check_id: &str,
+    at: i64,
+    ok: bool,
+    latency_ms: Option<i64>,
+    maintenance: bool,
+) -> Result<(), AppError> {
+    let counted = i64::from(!maintenance);
+    let good = i64::from(!maintenance && ok);
+    let latency = latency_ms.filter(|_| ok).map(|l| l as f64);
+    tx.prepare_cached(
+        "INSERT INTO monitoring_check_hours (check_id, hour, counted, good, latency_sum, latency_count, latency_max)
+         VALUES (?1, ?2, ?3, ?4, coalesce(?5, 0), ?6, ?5)
+         ON CONFLICT (check_id, hour) DO UPDATE SET counted = counted + excluded.counted, good = good + excluded.good,
+           latency_sum = latency_sum + excluded.latency_sum, latency_count = latency_count + excluded.latency_count,
+           latency_max = max(coalesce(latency_max, excluded.latency_max), coalesce(excluded.latency_max, latency_max))",
+    )?
+    .execute(rusqlite::params![
+        check_id,
+        at - at % 3_600,
+        counted,
+        good,
+        latency,
+        i64::from(latency.is_some())
+    ])?;
+    Ok(())
+}
+
 /// Records what a run of `check` found and what follows from it.
 pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) -> Result<(), AppError> {
     // The check as it is now (another result or an edit may have come first).
@@ -113,6 +143,7 @@ pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) ->
             maintenance
         ],
     )?;
+    roll_up(tx, &check.id, now, outcome.ok, outcome.latency_ms, maintenance)?;
     if maintenance {
         // Inside a window the verdict waits: no streak, no incident, no alert.
         tx.changes_no_identity();
