@@ -32,6 +32,12 @@ fn healthz() -> &'static str {
     "ok"
 }
 
+/// A route the stored log keeps (an API call), for the fairing's full cost.
+#[rocket::get("/api/v1/ping")]
+fn ping() -> &'static str {
+    "ok"
+}
+
 /// A bare Rocket app on a free port, with Luneo's request fairing or not.
 async fn serve(observed: Option<(Arc<Metrics>, Arc<LogSink>)>) -> (u16, rocket::Shutdown) {
     let figment = rocket::Config::figment()
@@ -39,7 +45,7 @@ async fn serve(observed: Option<(Arc<Metrics>, Arc<LogSink>)>) -> (u16, rocket::
         .merge(("port", 0))
         .merge(("log_level", "off"))
         .merge(("secret_key", hex::encode(rand::random::<[u8; 32]>())));
-    let mut rocket = rocket::custom(figment).mount("/", rocket::routes![healthz]);
+    let mut rocket = rocket::custom(figment).mount("/", rocket::routes![healthz, ping]);
     if let Some((metrics, logs)) = observed {
         rocket = rocket.attach(luneo::web::fairings::Observe(metrics, logs));
     }
@@ -89,8 +95,8 @@ fn wrk(url: &str, threads: u32, connections: u32, seconds: u64, cookie: Option<&
     (find("Requests/sec:").parse().unwrap_or(0.0), find("50%"), find("99%"))
 }
 
-/// Requests/s of `/healthz` without and with the fairing, each measured twice.
-async fn fairing_cost(seconds: u64) -> (f64, f64) {
+/// Requests/s of `path` without and with the fairing, each measured twice.
+async fn fairing_cost(seconds: u64, path: &'static str) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("luneo.db"), 2).unwrap();
     let logs = Arc::new(LogSink::default());
@@ -100,7 +106,7 @@ async fn fairing_cost(seconds: u64) -> (f64, f64) {
         let (logs, db, stop) = (logs.clone(), db.clone(), seen_stop.clone());
         tokio::spawn(async move { logs.run(db, stop).await })
     };
-    let url = |port: u16| format!("http://127.0.0.1:{port}/healthz");
+    let url = |port: u16| format!("http://127.0.0.1:{port}{path}");
     let mut a = vec![];
     let mut b = vec![];
     for _ in 0..2 {
@@ -337,9 +343,14 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let luneo = args.next().expect("path to the luneo binary");
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
-    let (bare, seen) = fairing_cost(seconds).await;
+    let (bare, seen) = fairing_cost(seconds, "/healthz").await;
     println!(
-        "| **Request fairing (metrics window, stored log line): `/healthz` of a bare Rocket app with ÷ without it** ({seen:.0} ÷ {bare:.0} requests/s) | **{:.2}** | ≥ 0.95 |",
+        "| **Request fairing on `/healthz` (metrics and the sampler's window; probes are not stored in the log): a bare Rocket app with ÷ without it** ({seen:.0} ÷ {bare:.0} requests/s) | **{:.2}** | ≥ 0.95 |",
+        seen / bare
+    );
+    let (bare, seen) = fairing_cost(seconds, "/api/v1/ping").await;
+    println!(
+        "| Same on an API route, whose line the stored log keeps (written to SQLite in batches) ({seen:.0} ÷ {bare:.0} requests/s) | {:.2} | |",
         seen / bare
     );
     let (cpu, late, results) = many_checks().await;

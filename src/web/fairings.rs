@@ -66,6 +66,12 @@ impl Fairing for Observe {
         self.0
             .observe_http(req.method().as_str(), &route, status, elapsed.as_secs_f64());
         res.set_header(Header::new("X-Request-Id", start.id.clone()));
+        // Probes and static files are in the access log and the metrics; the
+        // stored log keeps pages and API calls (a probe every second would
+        // crowd them out and cost every request a write).
+        if matches!(crate::ops::metrics::route_group(&route), "ops" | "assets") {
+            return;
+        }
         let who = &req.local_cache(Who::default).0;
         let now = req
             .rocket()
