@@ -63,9 +63,15 @@ async fn create(member: Member, body: ApiJson<CheckInput>, app: App<'_>) -> Resu
     member.require(Area::Monitoring, Level::Edit)?;
     let private = private_ok(&member, &app);
     let spec = body.0.parse(private).map_err(AppError::Invalid)?;
-    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    // Only an instance admin's check keeps reaching private addresses if
+    // the operator later turns `monitoring_private_targets` off.
+    let (audit, org_id, admin) = (
+        member.audit(app.now()),
+        member.org.id.clone(),
+        member.user.is_instance_admin,
+    );
     let (check, token) = app
-        .write(audit, move |tx| checks::create(tx, &org_id, &spec, private))
+        .write(audit, move |tx| checks::create(tx, &org_id, &spec, admin))
         .await?;
     let mut out = check_json(lang_of(&member), &check);
     if let Some(token) = token {

@@ -260,9 +260,15 @@ async fn create(
             return Ok(Either::Right(Custom(Status::UnprocessableEntity, Html(page))));
         }
     };
-    let (audit, org_id) = (member.audit(app.now()), member.org.id.clone());
+    // Only an instance admin's check keeps reaching private addresses if
+    // the operator later turns `monitoring_private_targets` off.
+    let (audit, org_id, admin) = (
+        member.audit(app.now()),
+        member.org.id.clone(),
+        member.user.is_instance_admin,
+    );
     let (check, token) = app
-        .write(audit, move |tx| checks::create(tx, &org_id, &spec, private))
+        .write(audit, move |tx| checks::create(tx, &org_id, &spec, admin))
         .await?;
     let heartbeat = token.map(|t| checks::heartbeat_url(app.base_url(), &t));
     let page = check_page(ctx, &member, &app, &check.id, FormState::default(), heartbeat).await?;
