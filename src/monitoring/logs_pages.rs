@@ -27,7 +27,8 @@ pub struct LogQuery {
     pub slow: Option<bool>,
 }
 
-fn instant(field: &str, v: &Option<String>) -> Result<Option<i64>, AppError> {
+/// A time typed as RFC 3339 or `YYYY-MM-DDTHH:MM` (UTC), if any; the error names `field`.
+pub(super) fn instant(field: &str, v: &Option<String>) -> Result<Option<i64>, AppError> {
     let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

@@ -90,39 +90,71 @@ struct SystemPage {
     ctx: PageCtx,
     shell: Shell,
     period: &'static str,
+    /// The custom period's ends as typed back into the form (UTC).
+    custom_from: String,
+    custom_to: String,
     metrics: Vec<MetricView>,
     alerts: Vec<(super::rules::InstanceAlert, crate::web::when::When)>,
     rules: Vec<super::rules::Rule>,
     form: crate::web::forms::FormState,
 }
 
-#[rocket::get("/dashboard/monitoring/system?<period>")]
+#[rocket::get("/dashboard/monitoring/system?<period>&<from>&<to>")]
 async fn page(
     ctx: PageCtx,
     admin: InstanceAdmin,
     period: Option<&str>,
+    from: Option<String>,
+    to: Option<String>,
     app: App<'_>,
 ) -> Result<Html<SystemPage>, AppError> {
-    render(ctx, &admin, period, &app, crate::web::forms::FormState::default()).await
+    let custom = if period == Some("custom") {
+        let from = super::logs_pages::instant("from", &from)?
+            .ok_or_else(|| AppError::invalid("from", "monitoring.error.time"))?;
+        let to =
+            super::logs_pages::instant("to", &to)?.ok_or_else(|| AppError::invalid("to", "monitoring.error.time"))?;
+        if to <= from || to - from > system::HOUR_SECONDS {
+            return Err(AppError::invalid("to", "monitoring.error.custom_period"));
+        }
+        Some((from, to))
+    } else {
+        None
+    };
+    render(
+        ctx,
+        &admin,
+        period,
+        custom,
+        &app,
+        crate::web::forms::FormState::default(),
+    )
+    .await
 }
 
 async fn render(
     ctx: PageCtx,
     admin: &InstanceAdmin,
     period: Option<&str>,
+    custom: Option<(i64, i64)>,
     app: &App<'_>,
     form: crate::web::forms::FormState,
 ) -> Result<Html<SystemPage>, AppError> {
-    let (key, seconds) = PERIODS
-        .iter()
-        .copied()
-        .find(|(k, _)| Some(*k) == period)
-        .unwrap_or(PERIODS[0]);
-    if period.is_some_and(|p| p != key) {
-        return Err(AppError::invalid("period", "monitoring.error.period"));
-    }
     let now = app.now();
-    let (from, to) = (now - seconds, now + 1);
+    let (key, from, to) = match custom {
+        Some((from, to)) => ("custom", from, to),
+        None => {
+            let (key, seconds) = PERIODS
+                .iter()
+                .copied()
+                .find(|(k, _)| Some(*k) == period)
+                .unwrap_or(PERIODS[0]);
+            if period.is_some_and(|p| p != key) {
+                return Err(AppError::invalid("period", "monitoring.error.period"));
+            }
+            (key, now - seconds, now + 1)
+        }
+    };
+    let seconds = to - from;
     let resolution = system::resolution(from, to, now, None);
     let before = system::resolution(from - seconds, from, now, None);
     let (metrics, alerts, rules) = app
@@ -141,6 +173,16 @@ async fn render(
     Ok(Html(SystemPage {
         shell: Shell::new(&admin.0, "monitoring"),
         period: key,
+        custom_from: if key == "custom" {
+            rfc3339(from)[..16].to_string()
+        } else {
+            String::new()
+        },
+        custom_to: if key == "custom" {
+            rfc3339(to)[..16].to_string()
+        } else {
+            String::new()
+        },
         metrics,
         alerts: alerts
             .into_iter()
@@ -227,7 +269,7 @@ async fn add_rule(
     if let Err(errors) = input.check() {
         let state = crate::web::forms::FormState::with_values(&[("metric", &input.metric), ("op", &input.op)])
             .with_errors(errors);
-        let page = render(ctx, &admin, None, &app, state).await?;
+        let page = render(ctx, &admin, None, None, &app, state).await?;
         return Ok(rocket::Either::Right(rocket::response::status::Custom(
             rocket::http::Status::UnprocessableEntity,
             page,

@@ -627,6 +627,21 @@ async fn the_instance_page_shows_real_request_rates_after_a_load_of_requests() {
     .unwrap();
     assert_eq!(res.status(), 422);
 
+    // A period of one's own: the sample taken at 10:30:10 is in it, or not.
+    let (status, custom) = app
+        .page("/dashboard/monitoring/system?period=custom&from=2026-11-25T10:00&to=2026-11-25T11:00")
+        .await;
+    assert_eq!(status, 200);
+    assert!(custom.contains(&format!("{rate:.2}/s")) && custom.contains("value=\"2026-11-25T10:00\""));
+    let (_, before) = app
+        .page("/dashboard/monitoring/system?period=custom&from=2026-11-25T08:00&to=2026-11-25T09:00")
+        .await;
+    assert!(!before.contains(&format!("{rate:.2}/s")), "nothing measured then");
+    let res = app
+        .get("/dashboard/monitoring/system?period=custom&from=2026-11-25T11:00&to=2026-11-25T10:00")
+        .await;
+    assert_eq!(res.status(), 422, "the end comes after the start");
+
     app.add_member("ada@shop.test", "Ada", "admin").await;
     let ada = app.signed_in("ada@shop.test").await;
     let res = ada.get(app.url("/dashboard/monitoring/system")).send().await.unwrap();
