@@ -118,13 +118,11 @@ async fn delete(member: Member, id: CheckId, app: App<'_>) -> Result<rocket::htt
     Ok(rocket::http::Status::NoContent)
 }
 
+/// A time parameter (RFC 3339, or unix seconds), `default` when absent.
 fn time_param(field: &str, value: Option<&str>, default: i64) -> Result<i64, AppError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
-            .map(|t| t.unix_timestamp())
-            .or_else(|_| v.parse::<i64>())
-            .map_err(|_| AppError::invalid(field, "monitoring.error.time")),
+    match value.map(str::trim).and_then(|v| v.parse::<i64>().ok()) {
+        Some(seconds) => Ok(seconds),
+        None => Ok(super::instant(field, &value.map(str::to_string))?.unwrap_or(default)),
     }
 }
 
@@ -182,11 +180,7 @@ async fn alerts(member: Member, state: Option<&str>, app: App<'_>) -> Result<Jso
 #[rocket::post("/api/v1/monitoring/alerts/<id>/<step>")]
 async fn alert_step(member: Member, id: AlertId, step: &str, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Monitoring, Level::Edit)?;
-    let resolve = match step {
-        "acknowledge" => false,
-        "resolve" => true,
-        _ => return Err(AppError::NotFound),
-    };
+    let step = verdict::Step::parse(step)?;
     let (audit, org_id, user, base) = (
         member.audit(app.now()),
         member.org.id.clone(),
@@ -194,13 +188,7 @@ async fn alert_step(member: Member, id: AlertId, step: &str, app: App<'_>) -> Re
         app.base_url().clone(),
     );
     let alert = app
-        .write(audit, move |tx| {
-            if resolve {
-                verdict::resolve(tx, &org_id, &id, &user, &base)
-            } else {
-                verdict::acknowledge(tx, &org_id, &id, &user, &base)
-            }
-        })
+        .write(audit, move |tx| verdict::take(tx, &org_id, &id, step, &user, &base))
         .await?;
     Ok(Json(alert_json(lang_of(&member), &alert)))
 }

@@ -27,23 +27,6 @@ pub struct LogQuery {
     pub slow: Option<bool>,
 }
 
-/// A time typed as RFC 3339 or `YYYY-MM-DDTHH:MM` (UTC), if any; the error names `field`.
-pub(super) fn instant(field: &str, v: &Option<String>) -> Result<Option<i64>, AppError> {
-    let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let rfc =
-        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map(|t| t.unix_timestamp());
-    let local = time::PrimitiveDateTime::parse(
-        v,
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
-    )
-    .map(|t| t.assume_utc().unix_timestamp());
-    rfc.or(local)
-        .map(Some)
-        .map_err(|_| AppError::invalid(field, "monitoring.error.time"))
-}
-
 impl LogQuery {
     fn filter(&self) -> Result<LogFilter, AppError> {
         let text = |v: &Option<String>| {
@@ -64,8 +47,8 @@ impl LogQuery {
             level,
             status: self.status,
             route: text(&self.route),
-            from: instant("from", &self.from)?,
-            to: instant("to", &self.to)?,
+            from: super::instant("from", &self.from)?,
+            to: super::instant("to", &self.to)?,
             slowest: self.slow.unwrap_or(false),
         })
     }

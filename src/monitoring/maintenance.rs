@@ -83,17 +83,10 @@ pub struct WindowSpec {
     pub note: String,
 }
 
-fn local_time(text: &str) -> Option<i64> {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    time::PrimitiveDateTime::parse(text.trim(), &format)
-        .ok()
-        .map(|t| t.assume_utc().unix_timestamp())
-}
-
 impl WindowInput {
     pub fn parse(&self) -> Result<WindowSpec, Vec<FieldError>> {
         let mut c = Checks::default();
-        let starts = self.starts.as_deref().and_then(local_time);
+        let starts = super::instant("starts", &self.starts).ok().flatten();
         c.check(starts.is_some(), "starts", "monitoring.error.window_start");
         let minutes = self.minutes.unwrap_or(0);
         c.check(

@@ -127,3 +127,20 @@ pub fn jobs(
         }),
     ]
 }
+
+/// A time typed as RFC 3339 or `YYYY-MM-DDTHH:MM` (UTC), if any; the error names `field`.
+pub(crate) fn instant(field: &str, v: &Option<String>) -> Result<Option<i64>, crate::error::AppError> {
+    let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let rfc =
+        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map(|t| t.unix_timestamp());
+    let local = time::PrimitiveDateTime::parse(
+        v,
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+    )
+    .map(|t| t.assume_utc().unix_timestamp());
+    rfc.or(local)
+        .map(Some)
+        .map_err(|_| crate::error::AppError::invalid(field, "monitoring.error.time"))
+}

@@ -484,31 +484,19 @@ async fn alert_step(
     app: App<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     member.require(Area::Monitoring, Level::Edit)?;
-    let resolve = match step {
-        "acknowledge" => false,
-        "resolve" => true,
-        _ => return Err(AppError::NotFound),
-    };
+    let step = verdict::Step::parse(step)?;
     let (audit, org_id, user, base) = (
         member.audit(app.now()),
         member.org.id.clone(),
         member.user.clone(),
         app.base_url().clone(),
     );
-    app.write(audit, move |tx| {
-        if resolve {
-            verdict::resolve(tx, &org_id, &id, &user, &base)
-        } else {
-            verdict::acknowledge(tx, &org_id, &id, &user, &base)
-        }
-    })
-    .await?;
-    let said = if resolve {
-        "monitoring.alert_resolved"
-    } else {
-        "monitoring.alert_acknowledged"
-    };
-    Ok(Flash::success(Redirect::to("/dashboard/monitoring"), ctx.t(said)))
+    app.write(audit, move |tx| verdict::take(tx, &org_id, &id, step, &user, &base))
+        .await?;
+    Ok(Flash::success(
+        Redirect::to("/dashboard/monitoring"),
+        ctx.t(step.action()),
+    ))
 }
 
 #[rocket::post("/dashboard/monitoring/maintenance", data = "<form>")]

@@ -68,7 +68,7 @@ impl Runner {
                 status: None,
                 message: Message::new("monitoring.result.no_heartbeat").with("minutes", (check.interval_s + 59) / 60),
             };
-            self.save(db, &check, outcome).await;
+            record(db, &check, outcome, &self.base_url).await;
         }
         let mut handles = vec![];
         for check in due {
@@ -100,10 +100,6 @@ impl Runner {
             }));
         }
         Ok(handles)
-    }
-
-    async fn save(&self, db: &Db, check: &Check, outcome: Outcome) {
-        record(db, check, outcome, &self.base_url).await;
     }
 }
 

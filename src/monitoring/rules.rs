@@ -242,8 +242,7 @@ pub fn evaluate(tx: &Tx, base: &reqwest::Url) -> Result<usize, AppError> {
                         now
                     ],
                 )?;
-                let data = serde_json::json!({ "rule": name, "cause": { "t": message.key,
-                    "args": message.args.iter().cloned().collect::<std::collections::BTreeMap<_, _>>() } });
+                let data = serde_json::json!({ "rule": name, "cause": super::verdict::notice_value(&message) });
                 tell(tx, &notifications::MONITORING_RULE_FIRING, data, base)?;
                 changed += 1;
             }
@@ -257,8 +256,7 @@ pub fn evaluate(tx: &Tx, base: &reqwest::Url) -> Result<usize, AppError> {
                         r.get(0)
                     })?;
                 let duration = crate::web::when::duration_words(now - opened);
-                let data = serde_json::json!({ "rule": name, "duration": { "t": duration.key,
-                    "args": duration.args.iter().cloned().collect::<std::collections::BTreeMap<_, _>>() } });
+                let data = serde_json::json!({ "rule": name, "duration": super::verdict::notice_value(&duration) });
                 tell(tx, &notifications::MONITORING_RULE_RESOLVED, data, base)?;
                 changed += 1;
             }
@@ -302,20 +300,8 @@ pub fn alerts(conn: &Connection, limit: i64) -> Result<Vec<InstanceAlert>, AppEr
 }
 
 /// An instance admin takes an instance alert in hand or closes it, audited.
-pub fn step(tx: &Tx, id: &str, resolve: bool, by: &crate::auth::User) -> Result<(), AppError> {
-    let changed = if resolve {
-        tx.execute(
-            "UPDATE monitoring_alerts SET state = 'resolved', resolved_at = ?2, resolved_by = ?3
-             WHERE id = ?1 AND rule_id IS NOT NULL AND state <> 'resolved'",
-            rusqlite::params![id, tx.now(), by.id.as_str()],
-        )?
-    } else {
-        tx.execute(
-            "UPDATE monitoring_alerts SET state = 'acknowledged', acknowledged_at = ?2, acknowledged_by = ?3
-             WHERE id = ?1 AND rule_id IS NOT NULL AND state = 'firing'",
-            rusqlite::params![id, tx.now(), by.id.as_str()],
-        )?
-    };
+pub fn step(tx: &Tx, id: &str, step: super::verdict::Step, by: &crate::auth::User) -> Result<(), AppError> {
+    let changed = usize::from(step.apply(tx, id, super::verdict::Scope::Instance, &by.id)?);
     if changed == 0 {
         let exists: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM monitoring_alerts WHERE id = ?1 AND rule_id IS NOT NULL)",
@@ -328,14 +314,9 @@ pub fn step(tx: &Tx, id: &str, resolve: bool, by: &crate::auth::User) -> Result<
             AppError::NotFound
         });
     }
-    let action = if resolve {
-        "monitoring.alert_resolved"
-    } else {
-        "monitoring.alert_acknowledged"
-    };
     crate::audit::record(
         tx,
-        action,
+        step.action(),
         Some(("alert", id)),
         serde_json::json!({ "check": "instance", "by": "member" }),
     )

@@ -109,10 +109,8 @@ async fn page(
     app: App<'_>,
 ) -> Result<Html<SystemPage>, AppError> {
     let custom = if period == Some("custom") {
-        let from = super::logs_pages::instant("from", &from)?
-            .ok_or_else(|| AppError::invalid("from", "monitoring.error.time"))?;
-        let to =
-            super::logs_pages::instant("to", &to)?.ok_or_else(|| AppError::invalid("to", "monitoring.error.time"))?;
+        let from = super::instant("from", &from)?.ok_or_else(|| AppError::invalid("from", "monitoring.error.time"))?;
+        let to = super::instant("to", &to)?.ok_or_else(|| AppError::invalid("to", "monitoring.error.time"))?;
         if to <= from || to - from > system::HOUR_SECONDS {
             return Err(AppError::invalid("to", "monitoring.error.custom_period"));
         }
@@ -197,15 +195,6 @@ async fn render(
     }))
 }
 
-fn time_param(field: &str, value: Option<&str>, default: i64) -> Result<i64, AppError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
-            .map(|t| t.unix_timestamp())
-            .map_err(|_| AppError::invalid(field, "monitoring.error.time")),
-    }
-}
-
 #[rocket::get("/api/v1/monitoring/metrics?<names>&<from>&<to>&<step>")]
 async fn api(
     admin: InstanceAdmin,
@@ -217,7 +206,10 @@ async fn api(
 ) -> Result<Json<Value>, AppError> {
     let _ = &admin;
     let now = app.now();
-    let (from, to) = (time_param("from", from, now - 3_600)?, time_param("to", to, now + 1)?);
+    let time = |field, v: Option<&str>, default| {
+        Ok::<_, AppError>(super::instant(field, &v.map(str::to_string))?.unwrap_or(default))
+    };
+    let (from, to) = (time("from", from, now - 3_600)?, time("to", to, now + 1)?);
     if to <= from {
         return Err(AppError::invalid("to", "monitoring.error.time"));
     }
@@ -291,22 +283,13 @@ async fn alert_step(
     step: &str,
     app: App<'_>,
 ) -> Result<rocket::response::Flash<rocket::response::Redirect>, AppError> {
-    let resolve = match step {
-        "acknowledge" => false,
-        "resolve" => true,
-        _ => return Err(AppError::NotFound),
-    };
+    let step = super::verdict::Step::parse(step)?;
     let (audit, user, id) = (admin.0.audit(app.now()), admin.0.user.clone(), id.to_string());
-    app.write(audit, move |tx| super::rules::step(tx, &id, resolve, &user))
+    app.write(audit, move |tx| super::rules::step(tx, &id, step, &user))
         .await?;
-    let said = if resolve {
-        "monitoring.alert_resolved"
-    } else {
-        "monitoring.alert_acknowledged"
-    };
     Ok(rocket::response::Flash::success(
         rocket::response::Redirect::to("/dashboard/monitoring/system"),
-        ctx.t(said),
+        ctx.t(step.action()),
     ))
 }
 

@@ -66,7 +66,7 @@ fn json(message: &Message) -> String {
 }
 
 /// A message as notification data: worded in each reader's language.
-fn notice_value(message: &Message) -> serde_json::Value {
+pub(super) fn notice_value(message: &Message) -> serde_json::Value {
     let args: serde_json::Map<String, serde_json::Value> = message
         .args
         .iter()
@@ -306,61 +306,91 @@ fn alert(conn: &Connection, org_id: &str, id: &str) -> Result<Option<Alert>, App
         .optional()?)
 }
 
-/// A member takes an alert in hand (firing → acknowledged), audited and told.
-pub fn acknowledge(
-    tx: &Tx,
-    org_id: &str,
-    id: &AlertId,
-    by: &crate::auth::User,
-    base: &reqwest::Url,
-) -> Result<Alert, AppError> {
-    let changed = tx.execute(
-        "UPDATE monitoring_alerts SET state = 'acknowledged', acknowledged_at = ?3, acknowledged_by = ?4
-         WHERE org_id = ?1 AND id = ?2 AND state = 'firing'",
-        rusqlite::params![org_id, id.as_str(), tx.now(), by.id.as_str()],
-    )?;
-    let alert = alert(tx, org_id, id)?.ok_or(AppError::NotFound)?;
-    if changed == 0 {
-        return Err(AppError::Conflict("monitoring.error.not_firing".into()));
-    }
-    after_member_step(
-        tx,
-        org_id,
-        &alert,
-        "monitoring.alert_acknowledged",
-        &notifications::MONITORING_ALERT_ACKNOWLEDGED,
-        by,
-        base,
-    )?;
-    Ok(alert)
+/// Whose alerts a step may touch: an org's (about its checks) or the
+/// instance's (about its metric rules).
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    Org(&'a str),
+    Instance,
 }
 
-/// A member closes an alert by hand (firing or acknowledged → resolved).
-pub fn resolve(
+/// What a member does to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Takes it in hand: firing → acknowledged.
+    Acknowledge,
+    /// Closes it by hand: firing or acknowledged → resolved.
+    Resolve,
+}
+
+impl Step {
+    /// The step named in a URL (`acknowledge`, `resolve`).
+    pub fn parse(step: &str) -> Result<Step, AppError> {
+        match step {
+            "acknowledge" => Ok(Step::Acknowledge),
+            "resolve" => Ok(Step::Resolve),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// The audit action, which is also the catalogue key of its flash message.
+    pub fn action(self) -> &'static str {
+        match self {
+            Step::Acknowledge => "monitoring.alert_acknowledged",
+            Step::Resolve => "monitoring.alert_resolved",
+        }
+    }
+
+    /// Applies the step to the alert `id` of `scope`; false if the alert
+    /// is not there or not in a state to take it.
+    pub(super) fn apply(self, tx: &Tx, id: &str, scope: Scope<'_>, who: &str) -> Result<bool, AppError> {
+        let set = match self {
+            Step::Acknowledge => {
+                "state = 'acknowledged', acknowledged_at = ?2, acknowledged_by = ?3 WHERE state = 'firing'"
+            }
+            Step::Resolve => "state = 'resolved', resolved_at = ?2, resolved_by = ?3 WHERE state <> 'resolved'",
+        };
+        let changed = match scope {
+            Scope::Org(org_id) => tx.execute(
+                &format!("UPDATE monitoring_alerts SET {set} AND id = ?1 AND org_id = ?4"),
+                rusqlite::params![id, tx.now(), who, org_id],
+            )?,
+            Scope::Instance => tx.execute(
+                &format!("UPDATE monitoring_alerts SET {set} AND id = ?1 AND rule_id IS NOT NULL"),
+                rusqlite::params![id, tx.now(), who],
+            )?,
+        };
+        Ok(changed == 1)
+    }
+
+    fn refused(self) -> AppError {
+        match self {
+            Step::Acknowledge => AppError::Conflict("monitoring.error.not_firing".into()),
+            Step::Resolve => AppError::Conflict("monitoring.error.resolved_already".into()),
+        }
+    }
+}
+
+/// A member acknowledges or resolves an alert of `org_id`, audited and told;
+/// 409 from a state that does not allow it.
+pub fn take(
     tx: &Tx,
     org_id: &str,
     id: &AlertId,
+    step: Step,
     by: &crate::auth::User,
     base: &reqwest::Url,
 ) -> Result<Alert, AppError> {
-    let changed = tx.execute(
-        "UPDATE monitoring_alerts SET state = 'resolved', resolved_at = ?3, resolved_by = ?4
-         WHERE org_id = ?1 AND id = ?2 AND state <> 'resolved'",
-        rusqlite::params![org_id, id.as_str(), tx.now(), by.id.as_str()],
-    )?;
+    let changed = step.apply(tx, id, Scope::Org(org_id), &by.id)?;
     let alert = alert(tx, org_id, id)?.ok_or(AppError::NotFound)?;
-    if changed == 0 {
-        return Err(AppError::Conflict("monitoring.error.resolved_already".into()));
+    if !changed {
+        return Err(step.refused());
     }
-    after_member_step(
-        tx,
-        org_id,
-        &alert,
-        "monitoring.alert_resolved",
-        &notifications::MONITORING_ALERT_HANDLED,
-        by,
-        base,
-    )?;
+    let kind = match step {
+        Step::Acknowledge => &notifications::MONITORING_ALERT_ACKNOWLEDGED,
+        Step::Resolve => &notifications::MONITORING_ALERT_HANDLED,
+    };
+    after_member_step(tx, org_id, &alert, step.action(), kind, by, base)?;
     Ok(alert)
 }
 
