@@ -370,7 +370,7 @@ fn jobs_cmd(config: &Config) -> Result<(), String> {
         db.clone(),
         system_clock(),
         metrics.clone(),
-        crate::all_jobs(config, metrics),
+        crate::all_jobs(config, metrics, None),
     )
     .map_err(|e| e.to_string())?;
     let now = system_clock().now();

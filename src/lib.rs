@@ -154,7 +154,7 @@ fn rocket_figment(config: &Config, secret: &str, opts: &Options) -> Figment {
 struct Workers(Mutex<Vec<tokio::task::JoinHandle<()>>>);
 
 /// Every scheduled job of every feature.
-pub fn all_jobs(config: &Config, metrics: Arc<Metrics>) -> Vec<JobDef> {
+pub fn all_jobs(config: &Config, metrics: Arc<Metrics>, mailer: Option<Arc<Mailer>>) -> Vec<JobDef> {
     let mut all = jobs::builtin::jobs();
     all.extend(audit::jobs());
     all.extend(auth::jobs());
@@ -163,7 +163,8 @@ pub fn all_jobs(config: &Config, metrics: Arc<Metrics>) -> Vec<JobDef> {
         config.notification_retention_days,
     ));
     let runner = monitoring::probe::Runner::new(config.base_url.clone(), config.monitoring_private_targets);
-    let sampler = monitoring::system::Sampler::new(metrics, config.data_dir.clone(), config.db_path());
+    let sampler = monitoring::system::Sampler::new(metrics, config.data_dir.clone(), config.db_path())
+        .watching(config.base_url.clone(), mailer);
     all.extend(monitoring::jobs(
         Arc::new(runner),
         Arc::new(sampler),
@@ -205,7 +206,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let metrics = Arc::new(Metrics::default());
     let logs = Arc::new(monitoring::logs::LogSink::default());
     let mailer = Arc::new(Mailer::from_config(&config).map_err(StartError::Other)?);
-    let mut job_defs = all_jobs(&config, metrics.clone());
+    let mut job_defs = all_jobs(&config, metrics.clone(), Some(mailer.clone()));
     job_defs.extend(opts.extra_jobs.iter().cloned());
     let scheduler = Arc::new(
         Scheduler::new(db.clone(), opts.clock.clone(), metrics.clone(), job_defs)
@@ -222,7 +223,14 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         Outbox::new(db.clone(), opts.clock.clone(), metrics.clone())
             .retrying_for(i64::from(config.outbox_retry_hours) * 3_600)
             .with(mail::KIND, mailer.clone())
-            .with(notifications::push::KIND, Arc::new(push)),
+            .with(notifications::push::KIND, Arc::new(push))
+            .with(
+                monitoring::webhooks::KIND,
+                Arc::new(
+                    monitoring::webhooks::WebhookSender::new(config.monitoring_private_targets)
+                        .map_err(StartError::Other)?,
+                ),
+            ),
     );
     let grace = Duration::from_secs(config.shutdown_grace as u64 + 1);
     // While nobody has an account, a one-time token guards /setup.

@@ -98,6 +98,15 @@ impl Mailer {
         }
     }
 
+    /// Whether the SMTP server answers (connects, greets, takes `NOOP`);
+    /// `None` when mail goes to files.
+    pub async fn reachable(&self) -> Option<bool> {
+        match &self.transport {
+            Transport::Smtp(t, _) => Some(t.test_connection().await.unwrap_or(false)),
+            Transport::Files(..) => None,
+        }
+    }
+
     fn build(&self, mail: &OutgoingMail, message_id: &str) -> Result<Message, String> {
         let to: Mailbox = mail
             .to

@@ -29,7 +29,9 @@ pub fn check_json(lang: Lang, c: &Check) -> Value {
         "id": c.id, "name": c.name, "kind": c.kind, "url": c.url, "method": c.method, "host": c.host, "port": c.port,
         "interval_s": c.interval_s, "timeout_s": c.timeout_s, "retries": c.retries, "recover_after": c.recover_after,
         "expected_status": c.expected_status, "keyword": c.keyword, "max_latency_ms": c.max_latency_ms,
-        "paused": c.paused, "state": c.state, "last_checked_at": c.last_checked_at.map(rfc3339),
+        "paused": c.paused, "published": c.published, "tls_warn_days": c.tls_warn_days,
+        "ignore_tls_errors": c.ignore_tls_errors, "tls_expires_at": c.tls_expires_at.map(rfc3339),
+        "webhook_url": c.webhook_url, "state": c.state, "last_checked_at": c.last_checked_at.map(rfc3339),
         "last_latency_ms": c.last_latency_ms, "last_message": c.last_message.as_ref().map(|m| lang.msg(m)),
         "created_at": rfc3339(c.created_at),
     })

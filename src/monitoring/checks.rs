@@ -31,6 +31,14 @@ pub struct Check {
     pub paused: bool,
     /// Shown on the public status page.
     pub published: bool,
+    /// Warn this many days before the TLS certificate expires (0: never).
+    pub tls_warn_days: i64,
+    /// Accept a certificate that does not verify (self-signed, internal CA).
+    pub ignore_tls_errors: bool,
+    /// When the certificate last seen expires (HTTPS checks).
+    pub tls_expires_at: Option<i64>,
+    /// Where its alerts are posted as JSON, besides the notifications.
+    pub webhook_url: Option<String>,
     #[serde(skip)]
     pub may_reach_private: bool,
     /// `pending` (no verdict yet), `up` or `down`.
@@ -50,7 +58,8 @@ pub struct Check {
 
 const COLUMNS: &str = "id, org_id, name, kind, url, method, host, port, expected_status, keyword, max_latency_ms,
     interval_s, timeout_s, retries, recover_after, paused, may_reach_private, state, fails, passes, next_run_at,
-    last_checked_at, last_latency_ms, last_message, created_at, published";
+    last_checked_at, last_latency_ms, last_message, created_at, published, tls_warn_days, ignore_tls_errors,
+    tls_expires_at, webhook_url";
 
 /// A stored message (JSON of a [`Message`]) read back.
 pub fn message_of(text: Option<String>) -> Option<Message> {
@@ -85,6 +94,10 @@ fn check_at(r: &Row<'_>) -> rusqlite::Result<Check> {
         last_message: message_of(r.get(23)?),
         created_at: r.get(24)?,
         published: r.get(25)?,
+        tls_warn_days: r.get(26)?,
+        ignore_tls_errors: r.get(27)?,
+        tls_expires_at: r.get(28)?,
+        webhook_url: r.get(29)?,
     })
 }
 
@@ -108,6 +121,9 @@ pub struct CheckInput {
     pub max_latency_ms: Option<i64>,
     pub paused: Option<bool>,
     pub published: Option<bool>,
+    pub tls_warn_days: Option<i64>,
+    pub ignore_tls_errors: Option<bool>,
+    pub webhook_url: Option<String>,
 }
 
 /// A check's settings, checked.
@@ -128,6 +144,9 @@ pub struct CheckSpec {
     pub max_latency_ms: Option<i64>,
     pub paused: bool,
     pub published: bool,
+    pub tls_warn_days: i64,
+    pub ignore_tls_errors: bool,
+    pub webhook_url: Option<String>,
 }
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -156,6 +175,9 @@ impl CheckInput {
             max_latency_ms: c.max_latency_ms,
             paused: Some(c.paused),
             published: Some(c.published),
+            tls_warn_days: Some(c.tls_warn_days),
+            ignore_tls_errors: Some(c.ignore_tls_errors),
+            webhook_url: c.webhook_url.clone(),
         }
     }
 
@@ -177,6 +199,9 @@ impl CheckInput {
             max_latency_ms: patch.max_latency_ms.or(self.max_latency_ms),
             paused: patch.paused.or(self.paused),
             published: patch.published.or(self.published),
+            tls_warn_days: patch.tls_warn_days.or(self.tls_warn_days),
+            ignore_tls_errors: patch.ignore_tls_errors.or(self.ignore_tls_errors),
+            webhook_url: patch.webhook_url.or(self.webhook_url),
         }
     }
 
@@ -271,6 +296,13 @@ impl CheckInput {
             "max_latency_ms",
             "monitoring.error.max_latency",
         );
+        let tls_warn_days = self.tls_warn_days.unwrap_or(14);
+        c.check(
+            (0..=365).contains(&tls_warn_days),
+            "tls_warn_days",
+            "monitoring.error.tls_warn_days",
+        );
+        let webhook_url = webhook(&self.webhook_url, private_ok, &mut c);
         c.into_result()?;
         Ok(CheckSpec {
             name,
@@ -288,8 +320,25 @@ impl CheckInput {
             max_latency_ms: self.max_latency_ms,
             paused: self.paused.unwrap_or(false),
             published: self.published.unwrap_or(false),
+            tls_warn_days,
+            ignore_tls_errors: self.ignore_tls_errors.unwrap_or(false),
+            webhook_url,
         })
     }
+}
+
+/// A webhook address typed in `v` (empty: none), checked into `c` under
+/// the field `webhook_url`: http(s), and public unless `private_ok`.
+pub(crate) fn webhook(v: &Option<String>, private_ok: bool, c: &mut Checks) -> Option<String> {
+    let typed = text(v)?;
+    let parsed = reqwest::Url::parse(&typed)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && typed.len() <= 2_000);
+    c.check(parsed.is_some(), "webhook_url", "monitoring.error.url");
+    let url = parsed?;
+    let private = crate::net::host_is_private(url.host_str().unwrap_or_default());
+    c.check(private_ok || !private, "webhook_url", "monitoring.error.private");
+    Some(url.to_string())
 }
 
 /// The checks of `org_id`, by name.
@@ -364,13 +413,13 @@ pub fn create(
     tx.execute(
         "INSERT INTO monitoring_checks (id, org_id, name, kind, url, method, host, port, push_token_hash, expected_status,
            keyword, max_latency_ms, interval_s, timeout_s, retries, recover_after, paused, may_reach_private, next_run_at, created_at,
-           published)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+           published, tls_warn_days, ignore_tls_errors, webhook_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
         rusqlite::params![
             id.as_str(), org_id, spec.name, spec.kind, spec.url, spec.method, spec.host, spec.port,
             token.as_deref().map(hash_token), spec.expected_status, spec.keyword, spec.max_latency_ms,
             spec.interval_s, spec.timeout_s, spec.retries, spec.recover_after, spec.paused, may_reach_private, first, now,
-            spec.published
+            spec.published, spec.tls_warn_days, spec.ignore_tls_errors, spec.webhook_url
         ],
     )?;
     crate::audit::record(
@@ -394,7 +443,8 @@ pub fn update(tx: &Tx, org_id: &str, id: &CheckId, spec: &CheckSpec) -> Result<C
     tx.execute(
         "UPDATE monitoring_checks SET name = ?3, url = ?4, method = ?5, host = ?6, port = ?7, expected_status = ?8,
            keyword = ?9, max_latency_ms = ?10, interval_s = ?11, timeout_s = ?12, retries = ?13, recover_after = ?14,
-           paused = ?15, published = ?18, next_run_at = min(next_run_at, ?16 + ?11),
+           paused = ?15, published = ?18, tls_warn_days = ?19, ignore_tls_errors = ?20, webhook_url = ?21,
+           tls_expires_at = CASE WHEN ?17 THEN NULL ELSE tls_expires_at END, next_run_at = min(next_run_at, ?16 + ?11),
            state = CASE WHEN ?17 THEN 'pending' ELSE state END,
            fails = CASE WHEN ?17 THEN 0 ELSE fails END, passes = CASE WHEN ?17 THEN 0 ELSE passes END
          WHERE org_id = ?1 AND id = ?2",
@@ -416,7 +466,10 @@ pub fn update(tx: &Tx, org_id: &str, id: &CheckId, spec: &CheckSpec) -> Result<C
             spec.paused,
             tx.now(),
             target_changed,
-            spec.published
+            spec.published,
+            spec.tls_warn_days,
+            spec.ignore_tls_errors,
+            spec.webhook_url
         ],
     )?;
     crate::audit::record(

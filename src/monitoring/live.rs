@@ -19,12 +19,15 @@ pub fn topic(org_id: &str) -> String {
 fn stream(
     member: Member,
     db: &State<crate::db::Db>,
+    metrics: &State<std::sync::Arc<crate::ops::metrics::Metrics>>,
     mut shutdown: Shutdown,
 ) -> Result<EventStream![Event + 'static], crate::error::AppError> {
     member.require(Area::Monitoring, Level::View)?;
+    let open = metrics.stream_opened();
     let mut signals = db.signals();
     let topic = topic(&member.org.id);
     Ok(EventStream! {
+        let _open = open;
         yield Event::comment("connected");
         loop {
             rocket::tokio::select! {

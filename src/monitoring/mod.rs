@@ -28,6 +28,7 @@ pub mod system;
 mod system_pages;
 pub mod verdict;
 pub mod vitals;
+pub mod webhooks;
 
 pub use checks::{Check, CheckInput, CheckSpec};
 pub use verdict::{Alert, Incident};

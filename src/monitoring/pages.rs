@@ -205,22 +205,24 @@ async fn overview(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<Ove
 
 fn form_values(input: &CheckInput) -> FormState {
     let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let (port, interval, timeout, retries, status, max) = (
+    let (port, interval, timeout, retries, status, max, tls_days) = (
         n(input.port),
         n(input.interval_s),
         n(input.timeout_s),
         n(input.retries),
         n(input.expected_status),
         n(input.max_latency_ms),
+        n(input.tls_warn_days),
     );
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let (name, kind, url, method, host, keyword) = (
+    let (name, kind, url, method, host, keyword, webhook) = (
         s(&input.name),
         s(&input.kind),
         s(&input.url),
         s(&input.method),
         s(&input.host),
         s(&input.keyword),
+        s(&input.webhook_url),
     );
     FormState::with_values(&[
         ("name", &name),
@@ -235,6 +237,16 @@ fn form_values(input: &CheckInput) -> FormState {
         ("expected_status", &status),
         ("keyword", &keyword),
         ("max_latency_ms", &max),
+        ("tls_warn_days", &tls_days),
+        ("webhook_url", &webhook),
+        (
+            "ignore_tls_errors",
+            if input.ignore_tls_errors == Some(true) {
+                "true"
+            } else {
+                "false"
+            },
+        ),
         (
             "published",
             if input.published == Some(true) { "true" } else { "false" },
@@ -333,6 +345,8 @@ struct CheckPage {
     form: FormState,
     /// The heartbeat URL, shown once when the check is created.
     heartbeat: Option<String>,
+    /// The day the TLS certificate last served expires.
+    certificate_until: Option<String>,
 }
 
 async fn check_page(
@@ -366,6 +380,9 @@ async fn check_page(
     Ok(CheckPage {
         shell: Shell::new(member, "monitoring"),
         target: target(&check),
+        certificate_until: check
+            .tls_expires_at
+            .map(|at| crate::db::time::rfc3339(at)[..10].to_string()),
         uptime_day: percent(day),
         uptime_month: percent(month),
         chart,

@@ -67,6 +67,7 @@ impl Runner {
                 latency_ms: None,
                 status: None,
                 message: Message::new("monitoring.result.no_heartbeat").with("minutes", (check.interval_s + 59) / 60),
+                tls_expires_at: None,
             };
             record(db, &check, outcome, &self.base_url).await;
         }
@@ -123,6 +124,7 @@ pub async fn heartbeat(db: &Db, token: &str, base: &reqwest::Url) -> Result<bool
             latency_ms: None,
             status: None,
             message: Message::new("monitoring.result.heartbeat"),
+            tls_expires_at: None,
         };
         verdict::record(tx, &check, &outcome, &base)?;
         Ok(true)
@@ -143,6 +145,7 @@ fn failed(message: Message, latency_ms: Option<i64>, status: Option<i64>) -> Out
         latency_ms,
         status,
         message,
+        tls_expires_at: None,
     }
 }
 
@@ -202,15 +205,18 @@ fn slow_or_fine(check: &Check, ms: i64, status: Option<i64>, fine: Message) -> O
             latency_ms: Some(ms),
             status,
             message: fine,
+            tls_expires_at: None,
         },
     }
 }
 
-fn client(timeout: Duration, private_ok: bool) -> Result<reqwest::Client, reqwest::Error> {
+fn client(timeout: Duration, private_ok: bool, ignore_tls_errors: bool) -> Result<reqwest::Client, reqwest::Error> {
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::limited(5))
+        .tls_info(true)
+        .tls_danger_accept_invalid_certs(ignore_tls_errors)
         .user_agent(concat!("Luneo-monitoring/", env!("CARGO_PKG_VERSION")));
     if !private_ok {
         builder = builder.dns_resolver(Arc::new(crate::net::PublicOnly));
@@ -231,7 +237,7 @@ async fn probe_http(check: &Check, timeout: Duration, private_ok: bool) -> Outco
             None,
         );
     }
-    let Ok(client) = client(timeout, private_ok) else {
+    let Ok(client) = client(timeout, private_ok, check.ignore_tls_errors) else {
         return failed(
             Message::new("monitoring.result.connect").with("error", "TLS"),
             None,
@@ -258,6 +264,32 @@ async fn probe_http(check: &Check, timeout: Duration, private_ok: bool) -> Outco
             return failed(message, None, None);
         }
     };
+    let tls_expires_at = certificate_expiry(&response);
+    let mut outcome = judge_http(check, response, started, timeout).await;
+    outcome.tls_expires_at = tls_expires_at;
+    outcome
+}
+
+/// When the certificate that served `response` expires, if it came over TLS.
+fn certificate_expiry(response: &reqwest::Response) -> Option<i64> {
+    let der = response
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()?
+        .peer_certificate()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.validity().not_after.timestamp())
+}
+
+/// When the certificate served at `url` expires, whether it verifies or
+/// not (the instance's own base URL, sampled for its built-in rule).
+pub async fn expiry_at(url: &reqwest::Url) -> Option<i64> {
+    let client = client(Duration::from_secs(10), true, true).ok()?;
+    let response = client.head(url.clone()).send().await.ok()?;
+    certificate_expiry(&response)
+}
+
+/// What the response of an HTTP check says: its status, keyword and speed.
+async fn judge_http(check: &Check, response: reqwest::Response, started: Instant, timeout: Duration) -> Outcome {
     let status = response.status().as_u16() as i64;
     let status_ok = match check.expected_status {
         Some(expected) => status == expected,

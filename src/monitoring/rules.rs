@@ -4,7 +4,9 @@
 //! that stops. A few rules are built in: the outbox is not stuck (its
 //! oldest waiting delivery is younger than 15 minutes), the disk under
 //! DATA_DIR keeps 10 % free, the scheduler is not late, 5xx stay under 5 %,
-//! pages stay fast. Evaluated after every sample; alerts go to the
+//! pages stay fast, the SMTP server answers (when mail goes by SMTP), the
+//! base URL's TLS certificate has 14 days left (when it is https). A rule
+//! may also post its alerts to a webhook. Evaluated after every sample; alerts go to the
 //! instance admins, through the notifications feature.
 
 use super::{AlertId, system};
@@ -12,6 +14,7 @@ use crate::db::Tx;
 use crate::error::{AppError, FieldError, Message};
 use crate::notifications::{self, Notice};
 use crate::web::forms::Checks;
+use crate::web::i18n::Lang;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +35,8 @@ pub struct Rule {
     pub severity: String,
     pub builtin: bool,
     pub enabled: bool,
+    /// Where its alerts are posted as JSON, besides the notifications.
+    pub webhook_url: Option<String>,
 }
 
 /// The rules every instance has: (id, metric, op, threshold, for_s, severity).
@@ -41,6 +46,8 @@ const BUILTIN: &[(&str, &str, &str, f64, i64, &str)] = &[
     ("rul_scheduler_late", "job_lag_s", ">", 120.0, 0, "warning"),
     ("rul_error_rate", "error_rate_percent", ">", 5.0, 300, "warning"),
     ("rul_slow_pages", "latency_p95_ms_pages", ">", 500.0, 300, "warning"),
+    ("rul_smtp_unreachable", "smtp_reachable", "<", 1.0, 120, "critical"),
+    ("rul_tls_expiring", "tls_days_left", "<", 14.0, 0, "warning"),
 ];
 
 /// What the API sends for a new rule.
@@ -56,6 +63,8 @@ pub struct RuleInput {
     #[serde(default = "warning")]
     #[field(default = String::from("warning"))]
     pub severity: String,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
 }
 
 fn warning() -> String {
@@ -78,6 +87,7 @@ impl RuleInput {
             "severity",
             "monitoring.error.severity",
         );
+        super::checks::webhook(&self.webhook_url, true, &mut c);
         c.into_result()
     }
 }
@@ -96,7 +106,7 @@ fn ensure_builtins(tx: &Tx) -> Result<(), AppError> {
 /// Every rule, built-in ones first.
 pub fn list(conn: &Connection) -> Result<Vec<Rule>, AppError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, metric, op, threshold, for_s, severity, builtin, enabled FROM monitoring_alert_rules
+        "SELECT id, metric, op, threshold, for_s, severity, builtin, enabled, webhook_url FROM monitoring_alert_rules
          ORDER BY builtin DESC, created_at, id",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -109,6 +119,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Rule>, AppError> {
             severity: r.get(5)?,
             builtin: r.get(6)?,
             enabled: r.get(7)?,
+            webhook_url: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -119,9 +130,10 @@ pub fn create(tx: &Tx, input: &RuleInput) -> Result<Rule, AppError> {
     input.check().map_err(AppError::Invalid)?;
     ensure_builtins(tx)?;
     let id = RuleId::generate();
+    let webhook_url = super::checks::webhook(&input.webhook_url, true, &mut Checks::default());
     tx.execute(
-        "INSERT INTO monitoring_alert_rules (id, metric, op, threshold, for_s, severity, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO monitoring_alert_rules (id, metric, op, threshold, for_s, severity, created_at, webhook_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         rusqlite::params![
             id.as_str(),
             input.metric,
@@ -129,7 +141,8 @@ pub fn create(tx: &Tx, input: &RuleInput) -> Result<Rule, AppError> {
             input.threshold,
             input.for_s,
             input.severity,
-            tx.now()
+            tx.now(),
+            webhook_url
         ],
     )?;
     crate::audit::record(
@@ -244,6 +257,7 @@ pub fn evaluate(tx: &Tx, base: &reqwest::Url) -> Result<usize, AppError> {
                 )?;
                 let data = serde_json::json!({ "rule": name, "cause": super::verdict::notice_value(&message) });
                 tell(tx, &notifications::MONITORING_RULE_FIRING, data, base)?;
+                super::webhooks::rule_alert(tx, &rule, "alert.firing", &message)?;
                 changed += 1;
             }
             (None, Some(id)) => {
@@ -256,6 +270,8 @@ pub fn evaluate(tx: &Tx, base: &reqwest::Url) -> Result<usize, AppError> {
                         r.get(0)
                     })?;
                 let duration = crate::web::when::duration_words(now - opened);
+                let back = Message::new("monitoring.rule_holds").with("duration", Lang::En.msg(&duration));
+                super::webhooks::rule_alert(tx, &rule, "alert.resolved", &back)?;
                 let data = serde_json::json!({ "rule": name, "duration": super::verdict::notice_value(&duration) });
                 tell(tx, &notifications::MONITORING_RULE_RESOLVED, data, base)?;
                 changed += 1;

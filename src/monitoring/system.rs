@@ -2,8 +2,10 @@
 //! `monitoring.sample` measures the process (CPU, RSS), the host (CPU,
 //! memory, free disk where DATA_DIR lives), the requests since the last
 //! sample (rate, error rate, p50/p95/p99 latency per route group), the
-//! database (size, WAL), the outbox (waiting, dead) and the scheduler (how
-//! late the latest due job is). Samples are kept raw for a day and rolled
+//! database (size, WAL), the outbox (waiting, dead), the scheduler (how
+//! late the latest due job is), the live streams open, and now and then
+//! whether the SMTP server answers and how many days the base URL's TLS
+//! certificate has left. Samples are kept raw for a day and rolled
 //! up into minutes (30 days) and hours (13 months), so a month of 10 s
 //! samples never makes the database large or the page slow.
 
@@ -40,7 +42,26 @@ pub const NAMES: &[&str] = &[
     "outbox_dead",
     "outbox_oldest_pending_s",
     "job_lag_s",
+    "sse_connections",
+    "smtp_reachable",
+    "tls_days_left",
 ];
+
+/// How often (seconds) the SMTP server is asked whether it answers.
+const SMTP_EVERY: i64 = 60;
+/// How often (seconds) the base URL's certificate is looked at.
+const TLS_EVERY: i64 = 3_600;
+
+/// The latest answers of the slow probes (SMTP, the base URL's TLS
+/// certificate), which run on their own task now and then; every sample
+/// repeats the latest, so rules over a window see them all along.
+#[derive(Default)]
+struct Slow {
+    /// When each was asked last (the clock's seconds), and its answer.
+    smtp: Option<(i64, f64)>,
+    tls: Option<(i64, Option<i64>)>,
+    running: bool,
+}
 
 /// Measures the instance; one per process, kept by the sampling job.
 pub struct Sampler {
@@ -49,6 +70,9 @@ pub struct Sampler {
     db_path: PathBuf,
     system: Mutex<Option<sysinfo::System>>,
     last_at: Mutex<Option<std::time::Instant>>,
+    base_url: Option<reqwest::Url>,
+    mailer: Option<Arc<crate::mail::Mailer>>,
+    slow: Arc<Mutex<Slow>>,
 }
 
 fn percentile(sorted: &[f32], p: f64) -> Option<f64> {
@@ -67,7 +91,59 @@ impl Sampler {
             db_path,
             system: Mutex::new(sysinfo::System::new().ok()),
             last_at: Mutex::new(None),
+            base_url: None,
+            mailer: None,
+            slow: Arc::default(),
         }
+    }
+
+    /// Also watches the SMTP server of `mailer` (when mail goes by SMTP)
+    /// and the certificate of `base_url` (when it is https).
+    pub fn watching(mut self, base_url: reqwest::Url, mailer: Option<Arc<crate::mail::Mailer>>) -> Sampler {
+        self.base_url = Some(base_url).filter(|u| u.scheme() == "https");
+        self.mailer = mailer;
+        self
+    }
+
+    /// The latest answers of the slow probes; starts them again, off this
+    /// task, when they are due.
+    fn slow_values(&self, now: i64) -> Vec<(&'static str, f64)> {
+        let mut slow = self.slow.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = |at: Option<i64>, every| at.is_none_or(|at| now - at >= every);
+        let smtp_due = self.mailer.is_some() && stale(slow.smtp.map(|s| s.0), SMTP_EVERY);
+        let tls_due = self.base_url.is_some() && stale(slow.tls.map(|t| t.0), TLS_EVERY);
+        if (smtp_due || tls_due) && !slow.running {
+            slow.running = true;
+            let (shared, mailer, base) = (self.slow.clone(), self.mailer.clone(), self.base_url.clone());
+            tokio::spawn(async move {
+                let smtp = match mailer.filter(|_| smtp_due) {
+                    Some(m) => tokio::time::timeout(std::time::Duration::from_secs(15), m.reachable())
+                        .await
+                        .unwrap_or(Some(false)),
+                    None => None,
+                };
+                let tls = match base.filter(|_| tls_due) {
+                    Some(url) => Some(super::probe::expiry_at(&url).await),
+                    None => None,
+                };
+                let mut slow = shared.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(ok) = smtp {
+                    slow.smtp = Some((now, if ok { 1.0 } else { 0.0 }));
+                }
+                if let Some(expires) = tls {
+                    slow.tls = Some((now, expires));
+                }
+                slow.running = false;
+            });
+        }
+        let mut out = vec![];
+        if let Some((_, v)) = slow.smtp {
+            out.push(("smtp_reachable", v));
+        }
+        if let Some((_, Some(expires))) = slow.tls {
+            out.push(("tls_days_left", ((expires - now) as f64 / 86_400.0).floor()));
+        }
+        out
     }
 
     /// What the process and the host look like now (no database).
@@ -148,6 +224,8 @@ impl Sampler {
     pub async fn sample(&self, db: &Db) -> Result<usize, AppError> {
         let mut values = self.traffic();
         values.extend(self.machine());
+        values.extend(self.slow_values(db.now()));
+        values.push(("sse_connections", self.metrics.open_streams() as f64));
         db.write(move |tx| {
             tx.changes_no_identity();
             let now = tx.now();

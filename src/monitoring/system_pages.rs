@@ -259,8 +259,13 @@ async fn add_rule(
 > {
     let input = form.into_inner();
     if let Err(errors) = input.check() {
-        let state = crate::web::forms::FormState::with_values(&[("metric", &input.metric), ("op", &input.op)])
-            .with_errors(errors);
+        let webhook = input.webhook_url.clone().unwrap_or_default();
+        let state = crate::web::forms::FormState::with_values(&[
+            ("metric", &input.metric),
+            ("op", &input.op),
+            ("webhook_url", &webhook),
+        ])
+        .with_errors(errors);
         let page = render(ctx, &admin, None, None, &app, state).await?;
         return Ok(rocket::Either::Right(rocket::response::status::Custom(
             rocket::http::Status::UnprocessableEntity,
@@ -295,7 +300,7 @@ async fn alert_step(
 
 fn rule_json(r: &super::rules::Rule) -> Value {
     json!({ "id": r.id, "metric": r.metric, "op": r.op, "threshold": r.threshold, "for_s": r.for_s,
-            "severity": r.severity, "builtin": r.builtin, "enabled": r.enabled })
+            "severity": r.severity, "builtin": r.builtin, "enabled": r.enabled, "webhook_url": r.webhook_url })
 }
 
 #[rocket::get("/api/v1/monitoring/alert-rules")]

@@ -13,6 +13,7 @@ use crate::db::Tx;
 use crate::error::{AppError, Message};
 use crate::notifications::{self, Notice};
 use crate::orgs::perms::{Area, Level, Perm};
+use crate::web::i18n::Lang;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -22,6 +23,9 @@ pub const COOLDOWN: i64 = 10 * 60;
 
 /// The rule of the alert raised when a check goes down.
 pub const RULE_DOWN: &str = "check_down";
+/// The rule of the alert raised when a check's TLS certificate is about to
+/// expire (its `tls_warn_days`); it resolves when a renewed one is served.
+pub const RULE_TLS: &str = "tls_expiry";
 
 /// What one run of a check found.
 #[derive(Debug, Clone)]
@@ -31,6 +35,8 @@ pub struct Outcome {
     pub status: Option<i64>,
     /// What it found, worded by the catalogue (`monitoring.result.*`).
     pub message: Message,
+    /// When the TLS certificate it was served expires (HTTPS).
+    pub tls_expires_at: Option<i64>,
 }
 
 /// An incident: a check down from `started_at` until `ended_at`.
@@ -148,8 +154,15 @@ pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) ->
         // Inside a window the verdict waits: no streak, no incident, no alert.
         tx.changes_no_identity();
         tx.execute(
-            "UPDATE monitoring_checks SET last_checked_at = ?2, last_latency_ms = ?3, last_message = ?4 WHERE id = ?1",
-            rusqlite::params![check.id.as_str(), now, outcome.latency_ms, json(&outcome.message)],
+            "UPDATE monitoring_checks SET last_checked_at = ?2, last_latency_ms = ?3, last_message = ?4,
+               tls_expires_at = coalesce(?5, tls_expires_at) WHERE id = ?1",
+            rusqlite::params![
+                check.id.as_str(),
+                now,
+                outcome.latency_ms,
+                json(&outcome.message),
+                outcome.tls_expires_at
+            ],
         )?;
         return Ok(());
     }
@@ -178,8 +191,15 @@ pub fn record(tx: &Tx, check: &Check, outcome: &Outcome, base: &reqwest::Url) ->
             json(&outcome.message)
         ],
     )?;
+    let tls_told = outcome
+        .tls_expires_at
+        .map(|expires| certificate(tx, &check, expires, base))
+        .transpose()?
+        .unwrap_or(false);
     if state == check.state {
-        tx.changes_no_identity(); // nobody's bell or session changes
+        if !tls_told {
+            tx.changes_no_identity(); // nobody's bell or session changes
+        }
         return Ok(());
     }
     tx.announce(super::live::topic(&check.org_id));
@@ -234,6 +254,7 @@ fn went_down(tx: &Tx, check: &Check, cause: &Message, base: &reqwest::Url) -> Re
     if last_resolved.is_some_and(|at| now - at < COOLDOWN) {
         return Ok(());
     }
+    super::webhooks::check_alert(tx, check, "alert.firing", RULE_DOWN, cause)?;
     let data = serde_json::json!({ "check": check.name, "cause": notice_value(cause) });
     tell(tx, check, &notifications::MONITORING_ALERT_FIRING, data, base)
 }
@@ -248,8 +269,9 @@ fn came_up(tx: &Tx, check: &Check, base: &reqwest::Url) -> Result<(), AppError> 
         )
         .optional()?;
     let resolved = tx.execute(
-        "UPDATE monitoring_alerts SET state = 'resolved', resolved_at = ?2 WHERE check_id = ?1 AND state <> 'resolved'",
-        rusqlite::params![check.id.as_str(), now],
+        "UPDATE monitoring_alerts SET state = 'resolved', resolved_at = ?2
+         WHERE check_id = ?1 AND rule = ?3 AND state <> 'resolved'",
+        rusqlite::params![check.id.as_str(), now, RULE_DOWN],
     )?;
     if resolved == 0 {
         return Ok(());
@@ -262,8 +284,83 @@ fn came_up(tx: &Tx, check: &Check, base: &reqwest::Url) -> Result<(), AppError> 
         serde_json::json!({ "check": check.name, "by": "recovery" }),
     )?;
     let duration = crate::web::when::duration_words(now - started.unwrap_or(now));
+    let back = Message::new("monitoring.result.back_up").with("duration", Lang::En.msg(&duration));
+    super::webhooks::check_alert(tx, check, "alert.resolved", RULE_DOWN, &back)?;
     let data = serde_json::json!({ "check": check.name, "duration": notice_value(&duration) });
     tell(tx, check, &notifications::MONITORING_ALERT_RESOLVED, data, base)
+}
+
+/// Notes the certificate `check` was served (expiring at `expires`) and
+/// opens or resolves its [`RULE_TLS`] alert; true if one was told.
+fn certificate(tx: &Tx, check: &Check, expires: i64, base: &reqwest::Url) -> Result<bool, AppError> {
+    let now = tx.now();
+    tx.execute(
+        "UPDATE monitoring_checks SET tls_expires_at = ?2 WHERE id = ?1",
+        rusqlite::params![check.id.as_str(), expires],
+    )?;
+    let expiring = check.tls_warn_days > 0 && expires - now < check.tls_warn_days * 86_400;
+    let open: Option<String> = tx
+        .query_row(
+            "SELECT id FROM monitoring_alerts WHERE check_id = ?1 AND rule = ?2 AND state <> 'resolved'",
+            [check.id.as_str(), RULE_TLS],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let date = crate::db::time::rfc3339(expires)[..10].to_string();
+    let days = (expires - now).div_euclid(86_400);
+    match (expiring, open) {
+        (true, None) => {
+            let message = Message::new("monitoring.result.tls_expiring")
+                .with("days", days)
+                .with("date", &date);
+            let severity = if days < 3 { "critical" } else { "warning" };
+            tx.execute(
+                "INSERT INTO monitoring_alerts (id, org_id, check_id, rule, severity, state, message, opened_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'firing', ?6, ?7)",
+                rusqlite::params![
+                    AlertId::generate().as_str(),
+                    check.org_id,
+                    check.id.as_str(),
+                    RULE_TLS,
+                    severity,
+                    json(&message),
+                    now
+                ],
+            )?;
+            crate::audit::record_in(
+                tx,
+                &check.org_id,
+                "monitoring.tls_expiring",
+                Some(("check", &check.id)),
+                serde_json::json!({ "check": check.name, "days": days }),
+            )?;
+            let data = serde_json::json!({ "check": check.name, "days": days, "date": date });
+            tell(tx, check, &notifications::MONITORING_TLS_EXPIRING, data, base)?;
+            super::webhooks::check_alert(tx, check, "alert.firing", RULE_TLS, &message)?;
+            tx.announce(super::live::topic(&check.org_id));
+            Ok(true)
+        }
+        (false, Some(id)) => {
+            tx.execute(
+                "UPDATE monitoring_alerts SET state = 'resolved', resolved_at = ?2 WHERE id = ?1",
+                rusqlite::params![id, now],
+            )?;
+            crate::audit::record_in(
+                tx,
+                &check.org_id,
+                "monitoring.tls_renewed",
+                Some(("check", &check.id)),
+                serde_json::json!({ "check": check.name, "until": date }),
+            )?;
+            let data = serde_json::json!({ "check": check.name, "date": date });
+            tell(tx, check, &notifications::MONITORING_TLS_RENEWED, data, base)?;
+            let message = Message::new("monitoring.result.tls_renewed").with("date", &date);
+            super::webhooks::check_alert(tx, check, "alert.resolved", RULE_TLS, &message)?;
+            tx.announce(super::live::topic(&check.org_id));
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 const ALERT_COLUMNS: &str = "a.id, a.check_id, c.name, a.rule, a.severity, a.state, a.message, a.opened_at,
@@ -411,6 +508,13 @@ fn after_member_step(
     )?;
     tx.announce(super::live::topic(org_id));
     let check = checks::get(tx, org_id, &alert.check_id)?.ok_or(AppError::NotFound)?;
+    let (event, key) = if action == Step::Acknowledge.action() {
+        ("alert.acknowledged", "monitoring.result.acknowledged_by")
+    } else {
+        ("alert.resolved", "monitoring.result.resolved_by")
+    };
+    let said = Message::new(key).with("name", &by.name);
+    super::webhooks::check_alert(tx, &check, event, &alert.rule, &said)?;
     let data = serde_json::json!({ "check": alert.check_name, "name": by.name });
     tell(tx, &check, kind, data, base)
 }

@@ -226,6 +226,24 @@ pub const MONITORING_RULE_RESOLVED: Kind = Kind {
     sample: &[("rule", "Oldest waiting delivery (s) > 900"), ("duration", "20 min")],
 };
 
+/// `monitoring.tls_expiring`: a check's certificate expires soon.
+pub const MONITORING_TLS_EXPIRING: Kind = Kind {
+    key: "monitoring.tls_expiring",
+    category: Category::Monitoring,
+    critical: true,
+    email_by_default: true,
+    sample: &[("check", "Shop front page"), ("days", "9"), ("date", "2027-01-15")],
+};
+
+/// `monitoring.tls_renewed`: the check serves a renewed certificate.
+pub const MONITORING_TLS_RENEWED: Kind = Kind {
+    key: "monitoring.tls_renewed",
+    category: Category::Monitoring,
+    critical: false,
+    email_by_default: true,
+    sample: &[("check", "Shop front page"), ("date", "2027-04-15")],
+};
+
 /// `account.new_sign_in`.
 pub const ACCOUNT_NEW_SIGN_IN: Kind = Kind {
     key: "account.new_sign_in",
@@ -255,6 +273,8 @@ pub const KINDS: &[&Kind] = &[
     &MONITORING_ALERT_HANDLED,
     &MONITORING_RULE_FIRING,
     &MONITORING_RULE_RESOLVED,
+    &MONITORING_TLS_EXPIRING,
+    &MONITORING_TLS_RENEWED,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {

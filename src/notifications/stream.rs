@@ -28,7 +28,14 @@ impl<'r> FromRequest<'r> for LastEventId {
 }
 
 #[rocket::get("/api/v1/notifications/stream")]
-fn stream(member: Member, last: LastEventId, db: &State<Db>, mut shutdown: Shutdown) -> EventStream![Event + 'static] {
+fn stream(
+    member: Member,
+    last: LastEventId,
+    db: &State<Db>,
+    metrics: &State<std::sync::Arc<crate::ops::metrics::Metrics>>,
+    mut shutdown: Shutdown,
+) -> EventStream![Event + 'static] {
+    let open = metrics.stream_opened();
     let db = db.inner().clone();
     let mut signals = db.signals();
     let (org_id, user_id) = (member.org.id.clone(), member.user.id.clone());
@@ -42,6 +49,7 @@ fn stream(member: Member, last: LastEventId, db: &State<Db>, mut shutdown: Shutd
     let mut seen = last.0;
     let mut unread_sent: Option<i64> = None;
     EventStream! {
+        let _open = open;
         // A first comment so the browser's `onopen` fires at once.
         yield Event::comment("connected");
         loop {

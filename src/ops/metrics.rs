@@ -72,6 +72,17 @@ pub struct Metrics {
     deliveries: Family<DeliveryLabels, Counter>,
     db_size: Gauge,
     outbox_pending: Gauge,
+    sse_connections: Gauge,
+}
+
+/// Counts one open Server-Sent Events stream while it lives (moved into
+/// the stream, dropped when the client goes away).
+pub struct StreamGuard(Gauge);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl Default for Metrics {
@@ -85,6 +96,12 @@ impl Default for Metrics {
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         let db_size = Gauge::default();
         let outbox_pending = Gauge::default();
+        let sse_connections = Gauge::default();
+        registry.register(
+            "luneo_sse_connections",
+            "Server-Sent Events streams open now (live pages, the bell)",
+            sse_connections.clone(),
+        );
         registry.register(
             "luneo_http_requests",
             "HTTP requests by method, route and status",
@@ -124,11 +141,23 @@ impl Default for Metrics {
             deliveries,
             db_size,
             outbox_pending,
+            sse_connections,
         }
     }
 }
 
 impl Metrics {
+    /// A stream opens: counted until the guard is dropped.
+    pub fn stream_opened(&self) -> StreamGuard {
+        self.sse_connections.inc();
+        StreamGuard(self.sse_connections.clone())
+    }
+
+    /// Server-Sent Events streams open now.
+    pub fn open_streams(&self) -> i64 {
+        self.sse_connections.get()
+    }
+
     /// The requests seen since the last call, and starts a new window.
     pub fn take_window(&self) -> Window {
         std::mem::take(&mut *self.window.lock().unwrap_or_else(|p| p.into_inner()))
