@@ -132,7 +132,10 @@ pub enum OutboxAction {
 /// Installs the log subscriber (text or JSON), bridging Rocket's `log`
 /// records. Lines are written by a background thread (never dropped: a full
 /// buffer slows the writer instead); keep the guard alive to flush at exit.
-pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
+pub fn init_logging(
+    config: &Config,
+    logs: std::sync::Arc<crate::monitoring::logs::LogSink>,
+) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     // Rocket's own per-request and launch lines repeat ours: keep its warnings only,
     // unless the operator asks about rocket explicitly.
@@ -150,8 +153,17 @@ pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGu
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(writer);
     let _ = match config.log_format {
-        LogFormat::Json => builder.json().finish().with(QuietNotFound).try_init(),
-        LogFormat::Text => builder.finish().with(QuietNotFound).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .finish()
+            .with(QuietNotFound)
+            .with(crate::monitoring::logs::Forward(logs))
+            .try_init(),
+        LogFormat::Text => builder
+            .finish()
+            .with(QuietNotFound)
+            .with(crate::monitoring::logs::Forward(logs))
+            .try_init(),
     };
     // Rocket logs through `log`: forward its records, but only from warn up
     // unless asked, so its per-request info lines cost nothing on the hot path.
@@ -226,9 +238,11 @@ pub fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
-    let _log_guard = init_logging(&config);
+    // The stored log of `serve` also takes the application's own warnings.
+    let logs = std::sync::Arc::new(crate::monitoring::logs::LogSink::default());
+    let _log_guard = init_logging(&config, logs.clone());
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => return serve(config),
+        Command::Serve => return serve(config, logs),
         Command::Migrate => migrate_cmd(&config),
         Command::Backup { file } => backup::backup(&config.db_path(), &file)
             .and_then(|_| backup::check(&file))
@@ -264,9 +278,13 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-fn serve(config: Config) -> i32 {
+fn serve(config: Config, logs: std::sync::Arc<crate::monitoring::logs::LogSink>) -> i32 {
     let outcome = rocket::execute(async move {
-        let rocket = crate::app(config).map_err(|e| (e.exit_code(), e.to_string()))?;
+        let options = crate::Options {
+            logs: Some(logs),
+            ..crate::Options::default()
+        };
+        let rocket = crate::app_with(config, options).map_err(|e| (e.exit_code(), e.to_string()))?;
         rocket
             .launch()
             .await

@@ -136,6 +136,26 @@ pub const KEYS: &[Key] = &[
         doc: "Share of page views (0 to 1) that report their web vitals (LCP, INP, CLS, FCP, TTFB) to monitoring",
     },
     Key {
+        name: "metrics_raw_retention_hours",
+        default: "24",
+        doc: "The instance's metrics are kept as 10 s samples this many hours (1 to 168), then as minute and hour rollups",
+    },
+    Key {
+        name: "metrics_minute_retention_days",
+        default: "30",
+        doc: "Minute rollups of the instance's metrics are kept this many days (1 to 90)",
+    },
+    Key {
+        name: "metrics_hour_retention_days",
+        default: "396",
+        doc: "Hour rollups of the instance's metrics are kept this many days (30 to 3650; 396: 13 months)",
+    },
+    Key {
+        name: "log_retention_days",
+        default: "14",
+        doc: "Lines of the stored request and application log are kept this many days (1 to 365)",
+    },
+    Key {
         name: "push_insecure_endpoints",
         default: "false",
         doc: "Accept http:// and private-address push endpoints (for tests only; real push services use https)",
@@ -176,6 +196,10 @@ struct RawConfig {
     push_insecure_endpoints: bool,
     monitoring_private_targets: bool,
     vitals_sample_rate: f64,
+    metrics_raw_retention_hours: u32,
+    metrics_minute_retention_days: u32,
+    metrics_hour_retention_days: u32,
+    log_retention_days: u32,
 }
 
 impl Default for RawConfig {
@@ -204,6 +228,10 @@ impl Default for RawConfig {
             push_insecure_endpoints: false,
             monitoring_private_targets: false,
             vitals_sample_rate: 0.5,
+            metrics_raw_retention_hours: 24,
+            metrics_minute_retention_days: 30,
+            metrics_hour_retention_days: 396,
+            log_retention_days: 14,
         }
     }
 }
@@ -239,6 +267,8 @@ pub struct Config {
     pub monitoring_private_targets: bool,
     /// Share of page views that report their web vitals.
     pub vitals_sample_rate: f64,
+    /// How long monitoring keeps metric samples, rollups and log lines.
+    pub retention: crate::monitoring::system::Retention,
 }
 
 /// A configuration value that cannot be used; the message names the key.
@@ -298,9 +328,14 @@ impl Config {
                 "port" => "a port number from 0 to 65535",
                 "log_format" => "text or json",
                 "limit_form" | "limit_json" | "limit_upload" => "a size such as 64KiB or 20MiB",
-                "shutdown_grace" | "db_readers" | "notification_retention_days" | "outbox_retry_hours" => {
-                    "a whole number"
-                }
+                "shutdown_grace"
+                | "db_readers"
+                | "notification_retention_days"
+                | "outbox_retry_hours"
+                | "metrics_raw_retention_hours"
+                | "metrics_minute_retention_days"
+                | "metrics_hour_retention_days"
+                | "log_retention_days" => "a whole number",
                 _ => "a valid value",
             };
             ConfigError(format!(
@@ -352,6 +387,25 @@ impl Config {
                 &raw.vitals_sample_rate.to_string(),
                 "a share from 0 to 1, such as 0.5",
             ));
+        }
+        for (key, value, range) in [
+            ("metrics_raw_retention_hours", raw.metrics_raw_retention_hours, 1..=168),
+            (
+                "metrics_minute_retention_days",
+                raw.metrics_minute_retention_days,
+                1..=90,
+            ),
+            (
+                "metrics_hour_retention_days",
+                raw.metrics_hour_retention_days,
+                30..=3_650,
+            ),
+            ("log_retention_days", raw.log_retention_days, 1..=365),
+        ] {
+            if !range.contains(&value) {
+                let accepted = format!("a whole number from {} to {}", range.start(), range.end());
+                return Err(bad(key, &value.to_string(), &accepted));
+            }
         }
         if raw.outbox_retry_hours == 0 || raw.outbox_retry_hours > 24 * 30 {
             return Err(bad(
@@ -415,6 +469,12 @@ impl Config {
             push_insecure_endpoints: raw.push_insecure_endpoints,
             monitoring_private_targets: raw.monitoring_private_targets,
             vitals_sample_rate: raw.vitals_sample_rate,
+            retention: crate::monitoring::system::Retention {
+                raw_s: i64::from(raw.metrics_raw_retention_hours) * 3_600,
+                minute_s: i64::from(raw.metrics_minute_retention_days) * 86_400,
+                hour_s: i64::from(raw.metrics_hour_retention_days) * 86_400,
+                log_s: i64::from(raw.log_retention_days) * 86_400,
+            },
         })
     }
 
@@ -459,6 +519,17 @@ mod tests {
         assert!(e.contains("LUNEO_SMTP_URL"), "{e}");
         let e = Config::from_pairs(&[("base_url", "nope")]).unwrap_err().to_string();
         assert!(e.contains("LUNEO_BASE_URL"), "{e}");
+        let e = Config::from_pairs(&[("log_retention_days", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("LUNEO_LOG_RETENTION_DAYS") && e.contains("from 1 to 365"),
+            "{e}"
+        );
+        let kept = Config::from_pairs(&[("metrics_raw_retention_hours", "6")])
+            .unwrap()
+            .retention;
+        assert_eq!((kept.raw_s, kept.minute_s), (6 * 3_600, 30 * 86_400));
     }
 
     #[test]

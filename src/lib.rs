@@ -72,6 +72,9 @@ pub struct Options {
     pub handle_signals: bool,
     /// Jobs added to the built-in ones.
     pub extra_jobs: Vec<JobDef>,
+    /// The stored log's sink, when the process's log subscriber already
+    /// forwards to it (`luneo serve`); a new one otherwise.
+    pub logs: Option<Arc<monitoring::logs::LogSink>>,
 }
 
 impl Default for Options {
@@ -81,6 +84,7 @@ impl Default for Options {
             start_workers: true,
             handle_signals: true,
             extra_jobs: vec![],
+            logs: None,
         }
     }
 }
@@ -169,6 +173,7 @@ pub fn all_jobs(config: &Config, metrics: Arc<Metrics>, mailer: Option<Arc<Maile
         Arc::new(runner),
         Arc::new(sampler),
         config.base_url.clone(),
+        config.retention,
     ));
     all
 }
@@ -204,7 +209,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
     let secret = secret_key(&config)?;
     let db = Db::open_with_clock(&config.db_path(), config.db_readers, opts.clock.clone())?;
     let metrics = Arc::new(Metrics::default());
-    let logs = Arc::new(monitoring::logs::LogSink::default());
+    let logs = opts.logs.clone().unwrap_or_default();
     let mailer = Arc::new(Mailer::from_config(&config).map_err(StartError::Other)?);
     let mut job_defs = all_jobs(&config, metrics.clone(), Some(mailer.clone()));
     job_defs.extend(opts.extra_jobs.iter().cloned());

@@ -3,7 +3,10 @@
 //! the application's errors, linked to their request by its id. Written off
 //! the request path: the request only offers its line to a bounded channel
 //! (dropped and counted when full, never waiting), and a writer task stores
-//! what came in batches, one transaction each. Kept `LOG_RETENTION_DAYS`.
+//! what came in batches, one transaction each. The application's own
+//! warnings and errors (`tracing` events of Luneo's modules) reach it
+//! through the [`Forward`] layer of the process's log subscriber. Kept
+//! `log_retention_days` (14 by default).
 
 use crate::db::Db;
 use crate::error::AppError;
@@ -16,8 +19,6 @@ use tokio::sync::mpsc;
 pub const CHANNEL: usize = 10_000;
 /// Lines written per transaction, at most.
 const BATCH: usize = 500;
-/// Log lines older than this are deleted every night.
-pub const LOG_RETENTION_DAYS: i64 = 14;
 
 /// One line of the log.
 #[derive(Debug, Clone, Default)]
@@ -106,6 +107,76 @@ impl LogSink {
             rest.push(line);
         }
         let _ = write(&db, rest).await;
+    }
+}
+
+/// A layer of the log subscriber that offers Luneo's own warnings and
+/// errors to the stored log (as `app` lines; a `request_id` field links
+/// one to its request). Rocket's lines stay in the process log only, and
+/// so do this module's (a failing writer must not feed itself) and the
+/// failed requests, which `AppError` offers with their request already.
+pub struct Forward(pub std::sync::Arc<LogSink>);
+
+/// The message and the other fields of an event, as one line.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    request_id: String,
+    rest: Vec<String>,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_string(),
+            "request_id" => self.request_id = value.to_string(),
+            name => self.rest.push(format!("{name}={value}")),
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "request_id" => self.request_id = format!("{value:?}"),
+            name => self.rest.push(format!("{name}={value:?}")),
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Forward {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let meta = event.metadata();
+        let target = meta.target();
+        if *meta.level() > tracing::Level::WARN
+            || !(target == "luneo" || target.starts_with("luneo::"))
+            || target.starts_with(module_path!())
+            || target == "luneo::web::error"
+        {
+            return;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let mut message = fields.message;
+        for extra in fields.rest {
+            message.push(' ');
+            message.push_str(&extra);
+        }
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.0.offer(LogLine {
+            at,
+            level: if *meta.level() == tracing::Level::ERROR {
+                "error"
+            } else {
+                "warn"
+            },
+            kind: "app",
+            request_id: fields.request_id,
+            route: Some(target.to_string()),
+            message,
+            ..Default::default()
+        });
     }
 }
 
@@ -199,4 +270,36 @@ pub fn search(conn: &Connection, f: &LogFilter, limit: i64) -> Result<Vec<Stored
         },
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Forward, LogSink};
+    use std::sync::Arc;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[test]
+    fn luneos_warnings_and_errors_reach_the_stored_log_and_nothing_else_does() {
+        let sink = Arc::new(LogSink::default());
+        let subscriber = tracing_subscriber::registry().with(Forward(sink.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(target: "luneo::jobs::outbox", kind = "mail", "delivery failed, will retry");
+            tracing::error!(target: "luneo::monitoring::probe", request_id = "req-7", "cannot record a result");
+            tracing::info!(target: "luneo::jobs", "an ordinary run");
+            tracing::warn!(target: "rocket::server", "Remote left");
+            tracing::warn!(target: "luneo::monitoring::logs", "cannot write log lines");
+        });
+        let mut receiver = sink.receiver.lock().unwrap().take().unwrap();
+        let mut lines = vec![];
+        while let Ok(line) = receiver.try_recv() {
+            lines.push(line);
+        }
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(
+            (lines[0].level, lines[0].kind, lines[0].message.as_str()),
+            ("warn", "app", "delivery failed, will retry kind=mail")
+        );
+        assert_eq!(lines[0].route.as_deref(), Some("luneo::jobs::outbox"));
+        assert_eq!((lines[1].level, lines[1].request_id.as_str()), ("error", "req-7"));
+    }
 }

@@ -63,6 +63,8 @@ struct LogsPage {
     lines: Vec<(StoredLine, When)>,
     error: Option<String>,
     dropped: u64,
+    /// Days lines are kept.
+    days: i64,
 }
 
 #[rocket::get("/dashboard/monitoring/logs?<q..>")]
@@ -92,6 +94,7 @@ async fn page(
         q,
         error,
         dropped: sink.dropped(),
+        days: app.config.retention.log_s / 86_400,
         ctx,
     }))
 }

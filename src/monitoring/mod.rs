@@ -85,6 +85,7 @@ pub fn jobs(
     runner: std::sync::Arc<probe::Runner>,
     sampler: std::sync::Arc<system::Sampler>,
     base_url: reqwest::Url,
+    keep: system::Retention,
 ) -> Vec<crate::jobs::JobDef> {
     vec![
         crate::jobs::JobDef::new("monitoring.sample", "*/10 * * * * *", move |ctx| {
@@ -99,7 +100,7 @@ pub fn jobs(
             let runner = runner.clone();
             async move { runner.run_due(&ctx.db, ctx.clock.clone()).await }
         }),
-        crate::jobs::JobDef::new("monitoring.purge", "0 20 4 * * *", |ctx| async move {
+        crate::jobs::JobDef::new("monitoring.purge", "0 20 4 * * *", move |ctx| async move {
             let now = ctx.clock.now();
             let removed = ctx
                 .db
@@ -109,11 +110,8 @@ pub fn jobs(
                         "DELETE FROM monitoring_vitals WHERE at < ?1",
                         [now - vitals::RETENTION_DAYS * 86_400],
                     )?;
-                    system::purge(tx, now)?;
-                    tx.execute(
-                        "DELETE FROM monitoring_logs WHERE at < ?1",
-                        [now - logs::LOG_RETENTION_DAYS * 86_400],
-                    )?;
+                    system::purge(tx, now, &keep)?;
+                    tx.execute("DELETE FROM monitoring_logs WHERE at < ?1", [now - keep.log_s])?;
                     tx.execute(
                         "DELETE FROM monitoring_check_hours WHERE hour < ?1",
                         [now - HOUR_RETENTION_DAYS * 86_400],

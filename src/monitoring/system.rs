@@ -16,12 +16,30 @@ use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// Raw samples are kept this long.
-pub const RAW_SECONDS: i64 = 86_400;
-/// Minute rollups are kept this long.
-pub const MINUTE_SECONDS: i64 = 30 * 86_400;
-/// Hour rollups are kept this long (13 months).
-pub const HOUR_SECONDS: i64 = 396 * 86_400;
+/// How long monitoring keeps what it measured (the `*_retention_*`
+/// settings); seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Raw 10 s samples (a day by default).
+    pub raw_s: i64,
+    /// Minute rollups (30 days).
+    pub minute_s: i64,
+    /// Hour rollups (13 months).
+    pub hour_s: i64,
+    /// Lines of the stored log (14 days).
+    pub log_s: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            raw_s: 86_400,
+            minute_s: 30 * 86_400,
+            hour_s: 396 * 86_400,
+            log_s: 14 * 86_400,
+        }
+    }
+}
 
 /// Every metric sampled, in the order the page shows them.
 pub const NAMES: &[&str] = &[
@@ -271,22 +289,22 @@ fn store(tx: &Tx, now: i64, values: &[(&str, f64)]) -> Result<(), AppError> {
 }
 
 /// Forgets what each resolution no longer keeps.
-pub fn purge(tx: &Tx, now: i64) -> Result<usize, AppError> {
-    let mut removed = tx.execute("DELETE FROM monitoring_samples WHERE at < ?1", [now - RAW_SECONDS])?;
+pub fn purge(tx: &Tx, now: i64, keep: &Retention) -> Result<usize, AppError> {
+    let mut removed = tx.execute("DELETE FROM monitoring_samples WHERE at < ?1", [now - keep.raw_s])?;
     removed += tx.execute(
         "DELETE FROM monitoring_rollups WHERE (resolution = 60 AND bucket < ?1) OR (resolution = 3600 AND bucket < ?2)",
-        [now - MINUTE_SECONDS, now - HOUR_SECONDS],
+        [now - keep.minute_s, now - keep.hour_s],
     )?;
     Ok(removed)
 }
 
 /// The resolution that draws `[from, to)` in a few hundred points at most,
 /// among those still kept for that range: 10 s (raw), 60 s or 3600 s.
-pub fn resolution(from: i64, to: i64, now: i64, step: Option<i64>) -> i64 {
+pub fn resolution(from: i64, to: i64, now: i64, step: Option<i64>, keep: &Retention) -> i64 {
     let wanted = step.unwrap_or((to - from) / 300);
-    if wanted < 60 && from >= now - RAW_SECONDS {
+    if wanted < 60 && from >= now - keep.raw_s {
         10
-    } else if wanted < 3_600 && from >= now - MINUTE_SECONDS {
+    } else if wanted < 3_600 && from >= now - keep.minute_s {
         60
     } else {
         3_600
@@ -334,19 +352,24 @@ mod tests {
         assert_eq!(super::percentile(&sorted, 0.99), Some(100.0));
         assert_eq!(super::percentile(&[], 0.5), None);
         let now = 10_000_000;
+        let keep = super::Retention::default();
         assert_eq!(
-            super::resolution(now - 3_600, now, now, None),
+            super::resolution(now - 3_600, now, now, None, &keep),
             10,
             "an hour: raw samples"
         );
-        assert_eq!(super::resolution(now - 86_400, now, now, None), 60, "a day: minutes");
         assert_eq!(
-            super::resolution(now - 30 * 86_400, now, now, None),
+            super::resolution(now - 86_400, now, now, None, &keep),
+            60,
+            "a day: minutes"
+        );
+        assert_eq!(
+            super::resolution(now - 30 * 86_400, now, now, None, &keep),
             3_600,
             "a month: hours"
         );
         assert_eq!(
-            super::resolution(now - 40 * 86_400, now - 39 * 86_400, now, None),
+            super::resolution(now - 40 * 86_400, now - 39 * 86_400, now, None, &keep),
             3_600,
             "minutes are gone by then"
         );

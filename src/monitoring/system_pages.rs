@@ -111,7 +111,7 @@ async fn page(
     let custom = if period == Some("custom") {
         let from = super::instant("from", &from)?.ok_or_else(|| AppError::invalid("from", "monitoring.error.time"))?;
         let to = super::instant("to", &to)?.ok_or_else(|| AppError::invalid("to", "monitoring.error.time"))?;
-        if to <= from || to - from > system::HOUR_SECONDS {
+        if to <= from || to - from > app.config.retention.hour_s {
             return Err(AppError::invalid("to", "monitoring.error.custom_period"));
         }
         Some((from, to))
@@ -153,8 +153,9 @@ async fn render(
         }
     };
     let seconds = to - from;
-    let resolution = system::resolution(from, to, now, None);
-    let before = system::resolution(from - seconds, from, now, None);
+    let keep = app.config.retention;
+    let resolution = system::resolution(from, to, now, None, &keep);
+    let before = system::resolution(from - seconds, from, now, None, &keep);
     let (metrics, alerts, rules) = app
         .db
         .read(move |c| {
@@ -226,7 +227,7 @@ async fn api(
             })
             .collect::<Result<_, _>>()?,
     };
-    let resolution = system::resolution(from, to, now, step);
+    let resolution = system::resolution(from, to, now, step, &app.config.retention);
     let data = app
         .db
         .read(move |c| {

@@ -99,6 +99,7 @@ impl TestApp {
             start_workers: spawn.start_workers,
             handle_signals: false,
             extra_jobs: spawn.extra_jobs,
+            logs: None,
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<u16>();
         let tx = Mutex::new(Some(tx));

@@ -1,7 +1,8 @@
 //! Monitoring's alerts beyond up and down: a TLS certificate about to
 //! expire (of a check, and of the instance's own base URL), the SMTP server
 //! that stops answering, webhooks posted for each alert, and the live
-//! streams counted among the instance's metrics. Real servers on loopback:
+//! streams counted among the instance's metrics; the retention settings.
+//! Real servers on loopback:
 //! HTTPS (hyper over rustls), SMTP, HTTP sinks.
 
 use crate::helpers::{SmtpServer, Spawn, TestApp};
@@ -356,4 +357,59 @@ async fn the_base_urls_certificate_is_watched_and_live_streams_are_counted() {
     let open = sampled(&app, "sse_connections").await;
     assert!(open >= Some(1.0), "{open:?}");
     drop(stream);
+}
+
+#[tokio::test]
+async fn the_nightly_purge_keeps_what_the_retention_settings_say() {
+    let app = TestApp::spawn_with(Spawn {
+        start_workers: false,
+        pairs: vec![
+            ("metrics_raw_retention_hours".into(), "2".into()),
+            ("log_retention_days".into(), "1".into()),
+        ],
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    app.clock.advance(10);
+    app.scheduler.run_due().await;
+    let at = app.clock.now();
+    app.db
+        .write(move |tx| {
+            tx.execute(
+                "INSERT INTO monitoring_logs (at, level, kind, request_id, message) VALUES (?1, 'warn', 'app', '', 'odd')",
+                [at],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let raw = "SELECT count(*) FROM monitoring_samples WHERE name = 'db_size_bytes'";
+    let minutes = "SELECT count(*) FROM monitoring_rollups WHERE name = 'db_size_bytes' AND resolution = 60";
+    assert_eq!(app.count(raw).await, 1);
+    // 10:30 → 04:30 the next day: past the nightly purge (04:20).
+    app.clock.advance(18 * 3_600);
+    app.scheduler.run_due().await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_samples WHERE name = 'db_size_bytes' AND at = (SELECT min(at) FROM monitoring_samples)")
+            .await,
+        1,
+        "the sample just taken is there"
+    );
+    assert_eq!(app.count(raw).await, 1, "the one of 18 hours ago is gone (2 h kept)");
+    assert!(app.count(minutes).await >= 1, "its minute rollup stays (30 days)");
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_logs WHERE message = 'odd'")
+            .await,
+        1,
+        "a day is not over yet"
+    );
+    app.clock.advance(86_400);
+    app.scheduler.run_due().await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM monitoring_logs WHERE message = 'odd'")
+            .await,
+        0,
+        "one day kept"
+    );
 }
