@@ -205,6 +205,7 @@ async fn overview(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<Ove
 
 fn form_values(input: &CheckInput) -> FormState {
     let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let recover = n(input.recover_after);
     let (port, interval, timeout, retries, status, max, tls_days) = (
         n(input.port),
         n(input.interval_s),
@@ -234,6 +235,7 @@ fn form_values(input: &CheckInput) -> FormState {
         ("interval_s", &interval),
         ("timeout_s", &timeout),
         ("retries", &retries),
+        ("recover_after", &recover),
         ("expected_status", &status),
         ("keyword", &keyword),
         ("max_latency_ms", &max),

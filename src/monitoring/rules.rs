@@ -281,6 +281,8 @@ pub fn evaluate(tx: &Tx, base: &reqwest::Url) -> Result<usize, AppError> {
     }
     if changed == 0 {
         tx.changes_no_identity();
+    } else {
+        tx.announce(super::live::INSTANCE_TOPIC);
     }
     Ok(changed)
 }

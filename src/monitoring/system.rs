@@ -267,6 +267,7 @@ impl Sampler {
             values.push(("outbox_oldest_pending_s", oldest.max(0) as f64));
             values.push(("job_lag_s", lag.max(0) as f64));
             store(tx, now, &values)?;
+            tx.announce(super::live::INSTANCE_TOPIC);
             Ok(values.len())
         })
         .await

@@ -184,10 +184,18 @@ if (menu && window.matchMedia("(min-width: 761px)").matches) menu.open = true;
       const response = await fetch(location.href, { credentials: "same-origin" });
       if (!response.ok) return;
       const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      // What the reader opened and where the keyboard is stay as they were.
+      const open = [...document.querySelectorAll("[data-live] details[id][open]")].map((d) => d.id);
+      const focused = document.activeElement && document.activeElement.id;
       document.querySelectorAll("[data-live][id]").forEach((region) => {
         const next = fresh.getElementById(region.id);
         if (next) region.innerHTML = next.innerHTML;
       });
+      open.forEach((id) => { const d = document.getElementById(id); if (d) d.open = true; });
+      if (focused && document.activeElement === document.body) {
+        const again = document.getElementById(focused);
+        if (again) again.focus();
+      }
     } finally {
       busy = false;
     }

@@ -160,3 +160,54 @@ async fn a_page_view_reports_its_web_vitals_when_the_page_is_left() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_instance_page_follows_each_sample_without_a_reload() {
+    let app = TestApp::spawn_with(Spawn {
+        start_workers: false,
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let browser = Browser::start().await;
+    browser.client.goto(&app.url("/login")).await.unwrap();
+    browser.fill("Email address", "owner@shop.test").await;
+    browser.fill("Password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.find_text("h1", "Atelier").await;
+    browser
+        .client
+        .goto(&app.url("/dashboard/monitoring/system?period=1h"))
+        .await
+        .unwrap();
+    browser.find_text("h1", "This instance").await;
+    let figures = "//section[h2='Requests per second']//dl";
+    assert!(
+        browser.client.find(Locator::XPath(figures)).await.is_err(),
+        "no sample yet"
+    );
+
+    for _ in 0..30 {
+        assert_eq!(app.get("/healthz").await.status(), 200);
+    }
+    app.clock.advance(10);
+    app.scheduler.run_due().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.client.find(Locator::XPath(figures)).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the sample shows on the open page by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let latest = browser
+        .client
+        .find(Locator::XPath(figures))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(latest.contains("/s"), "{latest}");
+    browser.close().await;
+}
