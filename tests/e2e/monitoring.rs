@@ -194,10 +194,7 @@ async fn the_instance_page_follows_each_sample_without_a_reload() {
     app.scheduler.run_due().await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while browser.client.find(Locator::XPath(figures)).await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the sample shows on the open page by itself"
-        );
+        assert!(Instant::now() < deadline, "the sample shows on the open page by itself");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let latest = browser
