@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod ops;
 pub mod orgs;
 pub mod site;
+pub mod support;
 pub mod web;
 
 pub use config::Config;
@@ -181,6 +182,7 @@ pub fn all_jobs(config: &Config, metrics: Arc<Metrics>, mailer: Option<Arc<Maile
 /// The sidebar: every feature's entry, in order (a feature not built has
 /// none, so nothing leads to an empty page).
 pub const NAVIGATION: &[&web::shell::NavEntry] = &[
+    &support::NAV,
     &monitoring::NAV,
     &orgs::NAV_TEAM,
     &notifications::NAV,
@@ -319,7 +321,8 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", audit::routes())
         .mount("/", files::routes())
         .mount("/", notifications::routes())
-        .mount("/", monitoring::routes());
+        .mount("/", monitoring::routes())
+        .mount("/", support::routes());
     Ok(rocket)
 }
 

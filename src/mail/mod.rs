@@ -29,6 +29,21 @@ pub struct OutgoingMail {
     /// One-click unsubscribe URL (RFC 8058), for non-critical notification mails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe_url: Option<String>,
+    /// Where it sits in a conversation, so mail clients thread it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<Thread>,
+}
+
+/// The threading headers of a mail (RFC 5322 §3.6.4): its own
+/// `Message-ID`, and the ones it answers. Ids are given without the
+/// angle brackets and the domain (`msg_…`); the sender's domain is added.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Thread {
+    pub message_id: String,
+    /// The mail this one answers (`In-Reply-To`).
+    pub in_reply_to: Option<String>,
+    /// The conversation so far, oldest first (`References`).
+    pub references: Vec<String>,
 }
 
 enum Transport {
@@ -113,11 +128,22 @@ impl Mailer {
             .parse()
             .map_err(|e| format!("bad recipient {:?}: {e}", mail.to))?;
         let domain = self.from.email.domain().to_string();
+        let own = mail.thread.as_ref().map_or(message_id, |t| t.message_id.as_str());
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .message_id(Some(format!("<{message_id}@{domain}>")));
+            .message_id(Some(format!("<{own}@{domain}>")));
+        if let Some(thread) = &mail.thread {
+            let id = |i: &str| format!("<{i}@{domain}>");
+            if let Some(parent) = &thread.in_reply_to {
+                builder = builder.in_reply_to(id(parent));
+            }
+            if !thread.references.is_empty() {
+                let all: Vec<String> = thread.references.iter().map(|r| id(r)).collect();
+                builder = builder.references(all.join(" "));
+            }
+        }
         if let Some(url) = &mail.unsubscribe_url {
             // RFC 2369 + RFC 8058: mail clients offer a one-click unsubscribe.
             let name = |n: &'static str| lettre::message::header::HeaderName::new_from_ascii_str(n);
@@ -178,6 +204,7 @@ pub fn compose(
         html: render(html.render())?,
         lang: lang.code().to_string(),
         unsubscribe_url: None,
+        thread: None,
     })
 }
 

@@ -244,6 +244,33 @@ pub const MONITORING_TLS_RENEWED: Kind = Kind {
     sample: &[("check", "Shop front page"), ("date", "2027-04-15")],
 };
 
+/// `support.ticket_created`: a new support request came in.
+pub const SUPPORT_TICKET_CREATED: Kind = Kind {
+    key: "support.ticket_created",
+    category: Category::Support,
+    critical: false,
+    email_by_default: true,
+    sample: &[("number", "#42"), ("subject", "Where is my mug?"), ("requester", "Ana")],
+};
+
+/// `support.ticket_replied`: the requester wrote again.
+pub const SUPPORT_TICKET_REPLIED: Kind = Kind {
+    key: "support.ticket_replied",
+    category: Category::Support,
+    critical: false,
+    email_by_default: true,
+    sample: &[("number", "#42"), ("subject", "Where is my mug?"), ("requester", "Ana")],
+};
+
+/// `support.ticket_assigned`: a ticket was given to the reader.
+pub const SUPPORT_TICKET_ASSIGNED: Kind = Kind {
+    key: "support.ticket_assigned",
+    category: Category::Support,
+    critical: false,
+    email_by_default: false,
+    sample: &[("number", "#42"), ("subject", "Where is my mug?"), ("name", "Camille")],
+};
+
 /// `account.new_sign_in`.
 pub const ACCOUNT_NEW_SIGN_IN: Kind = Kind {
     key: "account.new_sign_in",
@@ -275,6 +302,9 @@ pub const KINDS: &[&Kind] = &[
     &MONITORING_RULE_RESOLVED,
     &MONITORING_TLS_EXPIRING,
     &MONITORING_TLS_RENEWED,
+    &SUPPORT_TICKET_CREATED,
+    &SUPPORT_TICKET_REPLIED,
+    &SUPPORT_TICKET_ASSIGNED,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {

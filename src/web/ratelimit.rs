@@ -29,10 +29,14 @@ pub enum Limit {
     EmailChangePerAccount,
     /// Web-vitals beacons from one IP: 120 a minute.
     VitalsPerIp,
+    /// Support requests opened from one IP through a help centre: 10 an hour.
+    SupportFormPerIp,
+    /// Replies through one private ticket link: 30 an hour.
+    SupportReplyPerTicket,
 }
 
 impl Limit {
-    const ALL: [Limit; 9] = [
+    const ALL: [Limit; 11] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -42,6 +46,8 @@ impl Limit {
         Limit::RegisterPerAccount,
         Limit::EmailChangePerAccount,
         Limit::VitalsPerIp,
+        Limit::SupportFormPerIp,
+        Limit::SupportReplyPerTicket,
     ];
 
     fn quota(self) -> Quota {
@@ -51,7 +57,8 @@ impl Limit {
             Limit::LoginPerAccount => Quota::per_minute(n(5)),
             Limit::RegisterPerIp => Quota::per_hour(n(10)),
             Limit::VitalsPerIp => Quota::per_minute(n(120)),
-            Limit::ResetPerIp => Quota::per_hour(n(10)),
+            Limit::ResetPerIp | Limit::SupportFormPerIp => Quota::per_hour(n(10)),
+            Limit::SupportReplyPerTicket => Quota::per_hour(n(30)),
             Limit::ResetPerAccount
             | Limit::VerifyPerAccount
             | Limit::RegisterPerAccount

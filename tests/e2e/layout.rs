@@ -31,6 +31,7 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/monitoring/report",
     "/dashboard/monitoring/system",
     "/dashboard/monitoring/logs",
+    "/dashboard/support",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",
@@ -47,6 +48,8 @@ pub const SIGNED_IN: &[&str] = &[
 pub struct Rows {
     pub member: String,
     pub check: String,
+    pub ticket: String,
+    pub ticket_token: String,
 }
 
 /// The pages of [`SIGNED_IN`] and those that name a row: the question
@@ -57,6 +60,10 @@ pub fn signed_in_pages(rows: &Rows) -> Vec<String> {
     all.push(format!("/dashboard/monitoring/checks/{}", rows.check));
     all.push(format!("/dashboard/monitoring/checks/{}/delete", rows.check));
     all.push("/status/atelier".into());
+    all.push(format!("/dashboard/support/tickets/{}", rows.ticket));
+    all.push("/help/atelier".into());
+    all.push("/help/atelier/new".into());
+    all.push(format!("/help/atelier/tickets/{}", rows.ticket_token));
     all
 }
 
@@ -102,7 +109,52 @@ pub async fn populate(app: &TestApp) -> Rows {
         .read(|c| Ok(c.query_row("SELECT id FROM monitoring_checks", [], |r| r.get(0))?))
         .await
         .unwrap();
-    Rows { member, check }
+    let res = app
+        .submit(
+            "/dashboard/support",
+            "/dashboard/support/tickets",
+            &[
+                (
+                    "subject",
+                    "The engraving on my anniversary bracelet shows the wrong date entirely",
+                ),
+                (
+                    "description",
+                    "Ordered last week.\nThe date reads 2062 instead of 2026.",
+                ),
+                (
+                    "requester_email",
+                    "a.very.long.address.for.testing@another-shop.example",
+                ),
+                ("priority", "high"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (ticket, ticket_token): (String, String) = app
+        .db
+        .read(|c| {
+            Ok(c.query_row("SELECT id, access_token FROM support_tickets", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?)
+        })
+        .await
+        .unwrap();
+    let page = format!("/dashboard/support/tickets/{ticket}");
+    let action = format!("{page}/messages");
+    for (body, kind) in [
+        ("We are sorry: a new one goes out today.", "reply"),
+        ("Engraver mixed up the digits; check the batch.", "note"),
+    ] {
+        let res = app.submit(&page, &action, &[("body", body), ("kind", kind)]).await;
+        assert_eq!(res.status(), 303);
+    }
+    Rows {
+        member,
+        check,
+        ticket,
+        ticket_token,
+    }
 }
 
 /// What is wrong with the current page at this size, if anything.

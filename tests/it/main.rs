@@ -24,6 +24,7 @@ mod password;
 mod profile;
 mod push;
 mod security;
+mod support;
 mod team;
 mod team_api;
 mod tls_server;

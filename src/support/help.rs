@@ -1,0 +1,286 @@
+//! The requester's side, public and without an account: the help centre
+//! of an organisation (`/help/{org_slug}`), its form to open a request
+//! (`/help/{org_slug}/new`: rate-limited per IP, with a field people never
+//! see that only bots fill in), and the private page of a request
+//! (`/help/{org_slug}/tickets/{token}`: the conversation without the
+//! team's internal notes, and a form to write again).
+
+use super::conversation::{self, Entry};
+use super::tickets::{self, Category, Ticket, TicketInput};
+use crate::auth::ClientInfo;
+use crate::error::AppError;
+use crate::orgs::Org;
+use crate::web::app::App;
+use crate::web::forms::FormState;
+use crate::web::page::{Html, PageCtx};
+use crate::web::ratelimit::Limit;
+use crate::web::when::{Clockface, When};
+use askama::Template;
+use rocket::Either;
+use rocket::form::Form;
+use rocket::http::Status as HttpStatus;
+use rocket::response::status::Custom;
+use rocket::response::{Flash, Redirect};
+
+async fn org(app: &App<'_>, slug: &str) -> Result<Org, AppError> {
+    let slug = slug.to_string();
+    app.db
+        .read(move |c| {
+            crate::orgs::find_org(c, &slug)?
+                .filter(|o| o.slug == slug)
+                .ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+#[derive(Template)]
+#[template(path = "support/help.html")]
+pub struct HelpPage {
+    ctx: PageCtx,
+    org: Org,
+}
+
+#[rocket::get("/help/<slug>")]
+async fn home(ctx: PageCtx, slug: &str, app: App<'_>) -> Result<Html<HelpPage>, AppError> {
+    let org = org(&app, slug).await?;
+    Ok(Html(HelpPage { ctx, org }))
+}
+
+#[derive(Template)]
+#[template(path = "support/help_new.html")]
+pub struct NewPage {
+    ctx: PageCtx,
+    org: Org,
+    categories: Vec<Category>,
+    form: FormState,
+}
+
+async fn new_page(ctx: PageCtx, app: &App<'_>, slug: &str, form: FormState) -> Result<NewPage, AppError> {
+    let org = org(app, slug).await?;
+    let org_id = org.id.to_string();
+    let categories = app.db.read(move |c| tickets::categories(c, &org_id)).await?;
+    Ok(NewPage {
+        ctx,
+        org,
+        categories,
+        form,
+    })
+}
+
+#[rocket::get("/help/<slug>/new")]
+async fn new(ctx: PageCtx, slug: &str, app: App<'_>) -> Result<Html<NewPage>, AppError> {
+    Ok(Html(new_page(ctx, &app, slug, FormState::default()).await?))
+}
+
+/// What the public form sends.
+#[derive(Debug, Clone, rocket::FromForm)]
+pub struct HelpForm {
+    pub name: String,
+    pub email: String,
+    pub subject: String,
+    pub description: String,
+    pub category_id: Option<String>,
+    pub order_ref: Option<String>,
+    /// Hidden from people (and from assistive technology): only a bot types here.
+    #[field(default = String::new())]
+    pub website: String,
+}
+
+#[derive(Template)]
+#[template(path = "support/help_sent.html")]
+pub struct SentPage {
+    ctx: PageCtx,
+    org: Org,
+    email: String,
+}
+
+#[rocket::post("/help/<slug>/new", data = "<form>")]
+async fn open(
+    ctx: PageCtx,
+    slug: &str,
+    form: Form<HelpForm>,
+    client: ClientInfo,
+    app: App<'_>,
+) -> Result<Either<Html<SentPage>, Custom<Html<NewPage>>>, AppError> {
+    app.limits
+        .check(Limit::SupportFormPerIp, client.ip.as_deref().unwrap_or("unknown"))?;
+    let form = form.into_inner();
+    let org = org(&app, slug).await?;
+    let input = TicketInput {
+        subject: Some(form.subject.clone()),
+        description: Some(form.description.clone()),
+        category_id: form.category_id.clone(),
+        priority: None,
+        requester_email: Some(form.email.clone()),
+        requester_name: Some(form.name.clone()),
+        order_ref: form.order_ref.clone(),
+    };
+    let values = || {
+        let (category, order) = (
+            form.category_id.clone().unwrap_or_default(),
+            form.order_ref.clone().unwrap_or_default(),
+        );
+        FormState::with_values(&[
+            ("name", &form.name),
+            ("email", &form.email),
+            ("subject", &form.subject),
+            ("description", &form.description),
+            ("category_id", &category),
+            ("order_ref", &order),
+        ])
+    };
+    // The form's fields are named for people; the ticket's errors name its own.
+    let renamed = |errors: Vec<crate::error::FieldError>| {
+        errors
+            .into_iter()
+            .map(|mut e| {
+                e.field = match e.field.as_str() {
+                    "requester_email" => "email".into(),
+                    "requester_name" => "name".into(),
+                    other => other.into(),
+                };
+                e
+            })
+            .collect::<Vec<_>>()
+    };
+    let new = match input.parse(true) {
+        Ok(new) => new,
+        Err(errors) => {
+            let page = new_page(ctx, &app, slug, values().with_errors(renamed(errors))).await?;
+            return Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))));
+        }
+    };
+    let email = form.email.trim().to_string();
+    if !form.website.trim().is_empty() {
+        // A bot: it is told what a person would be told, and nothing is kept.
+        return Ok(Either::Left(Html(SentPage { ctx, org, email })));
+    }
+    let (org_id, lang, base) = (org.id.to_string(), ctx.lang, app.base_url().clone());
+    let origin = crate::db::AuditCtx {
+        org_id: Some(org_id.clone()),
+        ..client.anonymous(app.now())
+    };
+    let made = app
+        .write(origin, move |tx| {
+            tickets::create(tx, &org_id, &new, tickets::Opener::Customer(lang), &base)
+        })
+        .await;
+    match made {
+        Ok(_) => Ok(Either::Left(Html(SentPage { ctx, org, email }))),
+        Err(AppError::Invalid(errors)) => {
+            let page = new_page(ctx, &app, slug, values().with_errors(renamed(errors))).await?;
+            Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub struct PublicEntry {
+    pub entry: Entry,
+    pub at: When,
+}
+
+#[derive(Template)]
+#[template(path = "support/help_ticket.html")]
+pub struct RequestPage {
+    ctx: PageCtx,
+    org: Org,
+    ticket: Ticket,
+    created: When,
+    entries: Vec<PublicEntry>,
+    form: FormState,
+    /// The page's own address (the form posts back to it).
+    action: String,
+}
+
+async fn request_page(
+    ctx: PageCtx,
+    app: &App<'_>,
+    slug: &str,
+    token: &str,
+    form: FormState,
+) -> Result<RequestPage, AppError> {
+    let org = org(app, slug).await?;
+    let (org_id, token_owned) = (org.id.to_string(), token.to_string());
+    let (ticket, entries) = app
+        .db
+        .read(move |c| {
+            let ticket = tickets::by_token(c, &org_id, &token_owned)?.ok_or(AppError::NotFound)?;
+            // The requester never sees the team's internal notes.
+            let entries = conversation::list(c, &ticket, false)?;
+            Ok((ticket, entries))
+        })
+        .await?;
+    let clock = Clockface::new(&org.time_zone, ctx.lang, app.now());
+    Ok(RequestPage {
+        created: clock.when(ticket.created_at),
+        entries: entries
+            .into_iter()
+            .map(|e| PublicEntry {
+                at: clock.when(e.created_at),
+                entry: e,
+            })
+            .collect(),
+        action: format!("/help/{}/tickets/{token}", org.slug),
+        ticket,
+        org,
+        form,
+        ctx,
+    })
+}
+
+#[rocket::get("/help/<slug>/tickets/<token>")]
+async fn request(ctx: PageCtx, slug: &str, token: &str, app: App<'_>) -> Result<Html<RequestPage>, AppError> {
+    Ok(Html(request_page(ctx, &app, slug, token, FormState::default()).await?))
+}
+
+/// What the requester writes.
+#[derive(Debug, Clone, rocket::FromForm)]
+pub struct RequesterReply {
+    pub body: String,
+}
+
+#[rocket::post("/help/<slug>/tickets/<token>", data = "<form>")]
+async fn write_again(
+    ctx: PageCtx,
+    slug: &str,
+    token: &str,
+    form: Form<RequesterReply>,
+    client: ClientInfo,
+    app: App<'_>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<RequestPage>>>, AppError> {
+    let org = org(&app, slug).await?;
+    app.limits.check(Limit::SupportReplyPerTicket, token)?;
+    let (org_id, token_owned, body, base) = (
+        org.id.to_string(),
+        token.to_string(),
+        form.body.clone(),
+        app.base_url().clone(),
+    );
+    let origin = crate::db::AuditCtx {
+        org_id: Some(org_id.clone()),
+        ..client.anonymous(app.now())
+    };
+    let done = app
+        .write(origin, move |tx| {
+            let ticket = tickets::by_token(tx, &org_id, &token_owned)?.ok_or(AppError::NotFound)?;
+            conversation::requester_reply(tx, &ticket, &body, &base)
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(Either::Left(Flash::success(
+            Redirect::to(format!("/help/{}/tickets/{token}", org.slug)),
+            ctx.t("support.help.sent_again"),
+        ))),
+        Err(AppError::Invalid(errors)) => {
+            let state = FormState::with_values(&[("body", &form.body)]).with_errors(errors);
+            let page = request_page(ctx, &app, slug, token, state).await?;
+            Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![home, new, open, request, write_again]
+}

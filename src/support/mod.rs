@@ -1,0 +1,148 @@
+//! Support desk (`/dashboard/support`, `/help/{org_slug}`,
+//! `/api/v1/support/…`): an organisation's tickets, opened by its
+//! customers from the public help centre (no account: a private link,
+//! mailed, follows the conversation) or by its members and the API; the
+//! conversation (replies mailed to the requester, internal notes never
+//! shown or mailed to them), the timeline of changes, and the categories.
+//!
+//! Files: `tickets` (input, numbering, storage, the status workflow),
+//! `conversation` (replies and notes, the mails that carry them),
+//! `pages` (the team's pages), `help` (the requester's public pages),
+//! `api`. Tables: `support_categories`, `support_tickets`,
+//! `support_messages`, `support_events`.
+
+mod api;
+pub mod conversation;
+mod help;
+mod pages;
+pub mod tickets;
+
+use crate::error::AppError;
+
+crate::typed_id!(
+    /// The id of a support ticket (`tkt_…`).
+    TicketId,
+    "tkt"
+);
+crate::typed_id!(
+    /// The id of a ticket category (`cat_…`).
+    CategoryId,
+    "cat"
+);
+crate::typed_id!(
+    /// The id of a message of a ticket (`msg_…`).
+    MessageId,
+    "msg"
+);
+
+/// The sidebar entry, shown to whoever may view support.
+pub const NAV: crate::web::shell::NavEntry = crate::web::shell::NavEntry {
+    key: "support",
+    href: "/dashboard/support",
+    label_key: "dashboard.section.support",
+    area: Some(crate::orgs::perms::Area::Support),
+};
+
+/// Where a ticket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Open,
+    PendingCustomer,
+    InProgress,
+    Resolved,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Open,
+        Status::PendingCustomer,
+        Status::InProgress,
+        Status::Resolved,
+        Status::Closed,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::PendingCustomer => "pending_customer",
+            Status::InProgress => "in_progress",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(field: &str, text: &str) -> Result<Status, AppError> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.key() == text.trim())
+            .ok_or_else(|| AppError::invalid(field, "support.error.status"))
+    }
+
+    /// The statuses a ticket may move to from this one. A closed ticket
+    /// stays closed (a new question is a new ticket); a resolved one may
+    /// be reopened or closed.
+    pub fn next(self) -> &'static [Status] {
+        use Status::*;
+        match self {
+            Open => &[PendingCustomer, InProgress, Resolved, Closed],
+            PendingCustomer => &[Open, InProgress, Resolved, Closed],
+            InProgress => &[Open, PendingCustomer, Resolved, Closed],
+            Resolved => &[Open, Closed],
+            Closed => &[],
+        }
+    }
+}
+
+/// How urgent a ticket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Medium, Priority::High, Priority::Urgent];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Medium => "medium",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(field: &str, text: &str) -> Result<Priority, AppError> {
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.key() == text.trim())
+            .ok_or_else(|| AppError::invalid(field, "support.error.priority"))
+    }
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    let mut all = pages::routes();
+    all.extend(help::routes());
+    all.extend(api::routes());
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+
+    #[test]
+    fn a_closed_ticket_stays_closed_and_a_resolved_one_can_be_reopened() {
+        assert!(Status::Closed.next().is_empty());
+        assert!(Status::Resolved.next().contains(&Status::Open));
+        assert!(!Status::Resolved.next().contains(&Status::InProgress));
+        for s in Status::ALL {
+            assert!(!s.next().contains(&s), "{s:?} → itself is no move");
+            assert_eq!(Status::parse("status", s.key()).unwrap(), s);
+        }
+        assert!(Status::parse("status", "lost").is_err());
+    }
+}

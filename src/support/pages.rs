@@ -1,0 +1,435 @@
+//! The team's support pages: `/dashboard/support` (the tickets with
+//! filters and search, a form to open one, the categories) and
+//! `/dashboard/support/tickets/{id}` (the conversation with its internal
+//! notes, a reply or note form, the ticket's status, priority, assignee
+//! and category, and its timeline).
+
+use super::conversation::{self, Entry};
+use super::tickets::{self, Assigned, Category, Ticket, TicketChange, TicketFilter, TicketInput};
+use super::{Priority, Status, TicketId};
+use crate::error::AppError;
+use crate::orgs::Member;
+use crate::orgs::perms::{Area, Level, Perm};
+use crate::web::app::App;
+use crate::web::forms::FormState;
+use crate::web::page::{Html, PageCtx};
+use crate::web::shell::Shell;
+use crate::web::when::When;
+use askama::Template;
+use rocket::Either;
+use rocket::form::Form;
+use rocket::http::Status as HttpStatus;
+use rocket::response::status::Custom;
+use rocket::response::{Flash, Redirect};
+
+/// The list's filters, as the query string carries them.
+#[derive(Debug, Clone, Default, rocket::FromForm)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub category: Option<String>,
+    /// `me`, `nobody` or a member's id.
+    pub assigned: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+}
+
+impl ListQuery {
+    /// The filter it asks for (`member` says who "me" is); unknown values
+    /// are ignored rather than refused.
+    pub fn filter(&self, member: &Member) -> TicketFilter {
+        let status = self
+            .status
+            .as_deref()
+            .filter(|s| !s.is_empty() && *s != "open_all")
+            .and_then(|s| Status::parse("status", s).ok());
+        TicketFilter {
+            open_only: status.is_none() && self.status.as_deref() != Some("all"),
+            status,
+            priority: self
+                .priority
+                .as_deref()
+                .and_then(|p| Priority::parse("priority", p).ok()),
+            category: tickets::text(&self.category),
+            assigned: match self.assigned.as_deref().map(str::trim) {
+                None | Some("") => Assigned::Anyone,
+                Some("me") => Assigned::To(member.user.id.to_string()),
+                Some("nobody") => Assigned::Nobody,
+                Some(id) => Assigned::To(id.to_string()),
+            },
+            q: tickets::text(&self.q),
+            sort: tickets::text(&self.sort),
+        }
+    }
+}
+
+pub struct TicketRow {
+    pub ticket: Ticket,
+    pub updated: When,
+}
+
+/// A member who may be given tickets.
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+}
+
+fn agents(conn: &rusqlite::Connection, org_id: &str) -> Result<Vec<Agent>, AppError> {
+    let ids = crate::orgs::team::members_who_can(conn, org_id, Perm(Area::Support, Level::Edit))?;
+    let mut out = vec![];
+    for id in ids {
+        let name: String = conn.query_row("SELECT name FROM users WHERE id = ?1", [id.as_str()], |r| r.get(0))?;
+        out.push(Agent {
+            id: id.to_string(),
+            name,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "support/list.html")]
+pub struct ListPage {
+    ctx: PageCtx,
+    shell: Shell,
+    q: ListQuery,
+    rows: Vec<TicketRow>,
+    categories: Vec<Category>,
+    agents: Vec<Agent>,
+    can_edit: bool,
+    can_manage: bool,
+    form: FormState,
+    category_form: FormState,
+    help_url: String,
+}
+
+async fn list_page(
+    ctx: PageCtx,
+    member: &Member,
+    app: &App<'_>,
+    q: ListQuery,
+    form: FormState,
+    category_form: FormState,
+) -> Result<ListPage, AppError> {
+    member.require(Area::Support, Level::View)?;
+    let (org_id, filter) = (member.org.id.to_string(), q.filter(member));
+    let (rows, categories, agents) = app
+        .db
+        .read(move |c| {
+            Ok((
+                tickets::list(c, &org_id, &filter, 200)?,
+                tickets::categories(c, &org_id)?,
+                agents(c, &org_id)?,
+            ))
+        })
+        .await?;
+    let clock = member.clockface(ctx.lang, app.now());
+    Ok(ListPage {
+        shell: Shell::new(member, "support"),
+        rows: rows
+            .into_iter()
+            .map(|t| TicketRow {
+                updated: clock.when(t.updated_at),
+                ticket: t,
+            })
+            .collect(),
+        categories,
+        agents,
+        can_edit: member.can(Area::Support, Level::Edit),
+        can_manage: member.can(Area::Support, Level::Manage),
+        form,
+        category_form,
+        help_url: format!("/help/{}", member.org.slug),
+        q,
+        ctx,
+    })
+}
+
+#[rocket::get("/dashboard/support?<q..>")]
+async fn list(ctx: PageCtx, member: Member, q: ListQuery, app: App<'_>) -> Result<Html<ListPage>, AppError> {
+    Ok(Html(
+        list_page(ctx, &member, &app, q, FormState::default(), FormState::default()).await?,
+    ))
+}
+
+fn ticket_values(input: &TicketInput) -> FormState {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (subject, description, category, priority, email, name, order) = (
+        s(&input.subject),
+        s(&input.description),
+        s(&input.category_id),
+        s(&input.priority),
+        s(&input.requester_email),
+        s(&input.requester_name),
+        s(&input.order_ref),
+    );
+    FormState::with_values(&[
+        ("subject", &subject),
+        ("description", &description),
+        ("category_id", &category),
+        ("priority", &priority),
+        ("requester_email", &email),
+        ("requester_name", &name),
+        ("order_ref", &order),
+    ])
+}
+
+type Answer<P> = Either<Flash<Redirect>, Custom<Html<P>>>;
+
+#[rocket::post("/dashboard/support/tickets", data = "<form>")]
+async fn create(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<TicketInput>,
+    app: App<'_>,
+) -> Result<Answer<ListPage>, AppError> {
+    member.require(Area::Support, Level::Edit)?;
+    let input = form.into_inner();
+    let refused = |errors| ticket_values(&input).with_errors(errors);
+    let new = match input.parse(false) {
+        Ok(new) => new,
+        Err(errors) => {
+            let page = list_page(
+                ctx,
+                &member,
+                &app,
+                ListQuery::default(),
+                refused(errors),
+                FormState::default(),
+            )
+            .await?;
+            return Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))));
+        }
+    };
+    let (audit, org_id, user, base) = (
+        member.audit(app.now()),
+        member.org.id.to_string(),
+        member.user.clone(),
+        app.base_url().clone(),
+    );
+    let made = app
+        .write(audit, move |tx| {
+            tickets::create(tx, &org_id, &new, tickets::Opener::Member(&user), &base)
+        })
+        .await;
+    match made {
+        Ok(ticket) => Ok(Either::Left(Flash::success(
+            Redirect::to(format!("/dashboard/support/tickets/{}", ticket.id)),
+            ctx.lang.tf("support.created", &[("number", &ticket.reference())]),
+        ))),
+        Err(AppError::Invalid(errors)) => {
+            let page = list_page(
+                ctx,
+                &member,
+                &app,
+                ListQuery::default(),
+                refused(errors),
+                FormState::default(),
+            )
+            .await?;
+            Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[rocket::post("/dashboard/support/categories", data = "<form>")]
+async fn add_category(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<tickets::CategoryInput>,
+    app: App<'_>,
+) -> Result<Answer<ListPage>, AppError> {
+    member.require(Area::Support, Level::Manage)?;
+    let input = form.into_inner();
+    let (audit, org_id, given) = (member.audit(app.now()), member.org.id.to_string(), input.clone());
+    match app
+        .write(audit, move |tx| tickets::create_category(tx, &org_id, &given))
+        .await
+    {
+        Ok(_) => Ok(Either::Left(Flash::success(
+            Redirect::to("/dashboard/support"),
+            ctx.t("support.category_saved"),
+        ))),
+        Err(AppError::Invalid(errors)) => {
+            let name = input.name.clone().unwrap_or_default();
+            let state = FormState::with_values(&[("name", &name)]).with_errors(errors);
+            let page = list_page(ctx, &member, &app, ListQuery::default(), FormState::default(), state).await?;
+            Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub struct EntryRow {
+    pub entry: Entry,
+    pub at: When,
+}
+
+pub struct EventRow {
+    pub event: tickets::Event,
+    pub at: When,
+}
+
+#[derive(Template)]
+#[template(path = "support/ticket.html")]
+pub struct TicketPage {
+    ctx: PageCtx,
+    shell: Shell,
+    ticket: Ticket,
+    created: When,
+    first_response: Option<When>,
+    entries: Vec<EntryRow>,
+    events: Vec<EventRow>,
+    categories: Vec<Category>,
+    agents: Vec<Agent>,
+    /// The statuses it may move to now.
+    next: Vec<&'static str>,
+    can_edit: bool,
+    reply: FormState,
+}
+
+async fn ticket_page(
+    ctx: PageCtx,
+    member: &Member,
+    app: &App<'_>,
+    id: &TicketId,
+    reply: FormState,
+) -> Result<TicketPage, AppError> {
+    member.require(Area::Support, Level::View)?;
+    let (org_id, id) = (member.org.id.to_string(), id.clone());
+    let (ticket, entries, events, categories, agents) = app
+        .db
+        .read(move |c| {
+            let ticket = tickets::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
+            let entries = conversation::list(c, &ticket, true)?;
+            let events = tickets::events(c, &ticket.id)?;
+            Ok((
+                ticket,
+                entries,
+                events,
+                tickets::categories(c, &org_id)?,
+                agents(c, &org_id)?,
+            ))
+        })
+        .await?;
+    let clock = member.clockface(ctx.lang, app.now());
+    Ok(TicketPage {
+        shell: Shell::new(member, "support"),
+        created: clock.when(ticket.created_at),
+        first_response: clock.maybe(&ticket.first_response_at),
+        entries: entries
+            .into_iter()
+            .map(|e| EntryRow {
+                at: clock.when(e.created_at),
+                entry: e,
+            })
+            .collect(),
+        events: events
+            .into_iter()
+            .map(|e| EventRow {
+                at: clock.when(e.at),
+                event: e,
+            })
+            .collect(),
+        next: ticket.status().next().iter().map(|s| s.key()).collect(),
+        ticket,
+        categories,
+        agents,
+        can_edit: member.can(Area::Support, Level::Edit),
+        reply,
+        ctx,
+    })
+}
+
+#[rocket::get("/dashboard/support/tickets/<id>")]
+async fn show(ctx: PageCtx, member: Member, id: TicketId, app: App<'_>) -> Result<Html<TicketPage>, AppError> {
+    Ok(Html(ticket_page(ctx, &member, &app, &id, FormState::default()).await?))
+}
+
+/// A reply or a note typed by a member.
+#[derive(Debug, Clone, rocket::FromForm)]
+pub struct ReplyForm {
+    pub body: String,
+    /// `reply` (to the requester) or `note` (members only).
+    #[field(default = String::from("reply"))]
+    pub kind: String,
+    /// The status the ticket takes after it (empty: the usual one).
+    #[field(default = String::new())]
+    pub then: String,
+}
+
+#[rocket::post("/dashboard/support/tickets/<id>/messages", data = "<form>")]
+async fn reply(
+    ctx: PageCtx,
+    member: Member,
+    id: TicketId,
+    form: Form<ReplyForm>,
+    app: App<'_>,
+) -> Result<Answer<TicketPage>, AppError> {
+    member.require(Area::Support, Level::Edit)?;
+    let form = form.into_inner();
+    let internal = form.kind == "note";
+    let then = match form.then.trim() {
+        "" => None,
+        s => Some(Status::parse("then", s)?),
+    };
+    let (audit, org_id, user, base, tid, body) = (
+        member.audit(app.now()),
+        member.org.id.to_string(),
+        member.user.clone(),
+        app.base_url().clone(),
+        id.clone(),
+        form.body.clone(),
+    );
+    let done = app
+        .write(audit, move |tx| {
+            let ticket = tickets::get(tx, &org_id, &tid)?.ok_or(AppError::NotFound)?;
+            conversation::member_reply(tx, &ticket, &user, &body, internal, then, &base)
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(Either::Left(Flash::success(
+            Redirect::to(format!("/dashboard/support/tickets/{id}")),
+            ctx.t(if internal { "support.noted" } else { "support.replied" }),
+        ))),
+        Err(AppError::Invalid(errors)) => {
+            let state = FormState::with_values(&[("body", &form.body)]).with_errors(errors);
+            let page = ticket_page(ctx, &member, &app, &id, state).await?;
+            Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[rocket::post("/dashboard/support/tickets/<id>", data = "<form>")]
+async fn update(
+    ctx: PageCtx,
+    member: Member,
+    id: TicketId,
+    form: Form<TicketChange>,
+    app: App<'_>,
+) -> Result<Flash<Redirect>, AppError> {
+    member.require(Area::Support, Level::Edit)?;
+    let (audit, org_id, user, base, tid, change) = (
+        member.audit(app.now()),
+        member.org.id.to_string(),
+        member.user.clone(),
+        app.base_url().clone(),
+        id.clone(),
+        form.into_inner(),
+    );
+    app.write(audit, move |tx| {
+        tickets::change(tx, &org_id, &tid, &change, &user, &base)
+    })
+    .await?;
+    Ok(Flash::success(
+        Redirect::to(format!("/dashboard/support/tickets/{id}")),
+        ctx.t("support.updated_flash"),
+    ))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![list, create, add_category, show, reply, update]
+}

@@ -1,0 +1,659 @@
+//! Tickets: what a form or the API sends, checked once ([`TicketInput`] →
+//! [`NewTicket`]); their numbering per organisation (`#1`, `#2`, …);
+//! storage and lists with filters; and the changes of status, priority,
+//! assignee and category along the workflow, each kept in the timeline.
+
+use super::{CategoryId, Priority, Status, TicketId};
+use crate::auth::{User, UserId};
+use crate::db::Tx;
+use crate::db::ids::random_token;
+use crate::error::{AppError, FieldError, Message};
+use crate::notifications::{self, Notice};
+use crate::orgs::perms::{Area, Level, Perm};
+use crate::web::forms::Checks;
+use crate::web::i18n::Lang;
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+/// A ticket as stored, with its category's and assignee's names.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    #[serde(skip)]
+    pub org_id: String,
+    pub number: i64,
+    pub subject: String,
+    pub description: String,
+    pub category_id: Option<String>,
+    pub category_name: Option<String>,
+    pub priority: String,
+    pub status: String,
+    pub requester_email: String,
+    pub requester_name: String,
+    #[serde(skip)]
+    pub requester_user_id: Option<String>,
+    #[serde(skip)]
+    pub requester_lang: String,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub order_ref: Option<String>,
+    #[serde(skip)]
+    pub access_token: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+const COLUMNS: &str = "t.id, t.org_id, t.number, t.subject, t.description, t.category_id, c.name, t.priority,
+    t.status, t.requester_email, t.requester_name, t.requester_user_id, t.requester_lang, t.assignee_id, u.name,
+    t.order_ref, t.access_token, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.closed_at";
+const FROM: &str = "support_tickets t LEFT JOIN support_categories c ON c.id = t.category_id
+    LEFT JOIN users u ON u.id = t.assignee_id";
+
+fn ticket_at(r: &Row<'_>) -> rusqlite::Result<Ticket> {
+    Ok(Ticket {
+        id: TicketId::from_text(r.get::<_, String>(0)?),
+        org_id: r.get(1)?,
+        number: r.get(2)?,
+        subject: r.get(3)?,
+        description: r.get(4)?,
+        category_id: r.get(5)?,
+        category_name: r.get(6)?,
+        priority: r.get(7)?,
+        status: r.get(8)?,
+        requester_email: r.get(9)?,
+        requester_name: r.get(10)?,
+        requester_user_id: r.get(11)?,
+        requester_lang: r.get(12)?,
+        assignee_id: r.get(13)?,
+        assignee_name: r.get(14)?,
+        order_ref: r.get(15)?,
+        access_token: r.get(16)?,
+        created_at: r.get(17)?,
+        updated_at: r.get(18)?,
+        first_response_at: r.get(19)?,
+        resolved_at: r.get(20)?,
+        closed_at: r.get(21)?,
+    })
+}
+
+impl Ticket {
+    pub fn status(&self) -> Status {
+        Status::parse("status", &self.status).unwrap_or(Status::Open)
+    }
+
+    /// The language of the requester's mails and pages.
+    pub fn lang(&self) -> Lang {
+        Lang::parse(&self.requester_lang).unwrap_or_default()
+    }
+
+    /// "#12".
+    pub fn reference(&self) -> String {
+        format!("#{}", self.number)
+    }
+}
+
+/// What a form or the API sends to open a ticket.
+#[derive(Debug, Clone, Default, Deserialize, rocket::FromForm)]
+#[serde(deny_unknown_fields)]
+pub struct TicketInput {
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub category_id: Option<String>,
+    pub priority: Option<String>,
+    /// The customer it is for; a member's own ticket when absent.
+    pub requester_email: Option<String>,
+    pub requester_name: Option<String>,
+    pub order_ref: Option<String>,
+}
+
+/// A ticket to open, checked.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub subject: String,
+    pub description: String,
+    pub category: Option<CategoryId>,
+    pub priority: Priority,
+    pub requester_email: Option<String>,
+    pub requester_name: String,
+    pub order_ref: Option<String>,
+}
+
+pub(super) fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl TicketInput {
+    /// Checks every field; `email_required` for a customer's own request.
+    pub fn parse(&self, email_required: bool) -> Result<NewTicket, Vec<FieldError>> {
+        let mut c = Checks::default();
+        let subject = text(&self.subject).unwrap_or_default();
+        c.check(
+            !subject.is_empty() && subject.chars().count() <= 200,
+            "subject",
+            "support.error.subject",
+        );
+        let description = text(&self.description).unwrap_or_default();
+        c.check(
+            !description.is_empty() && description.chars().count() <= 20_000,
+            "description",
+            "support.error.description",
+        );
+        let priority = match text(&self.priority) {
+            None => Some(Priority::Medium),
+            Some(p) => Priority::parse("priority", &p).ok(),
+        };
+        c.check(priority.is_some(), "priority", "support.error.priority");
+        let requester_email = text(&self.requester_email);
+        c.check(
+            requester_email.as_deref().map_or(!email_required, |e| {
+                crate::auth::Email::parse("requester_email", e).is_ok()
+            }),
+            "requester_email",
+            "auth.error.email_invalid",
+        );
+        let requester_name = text(&self.requester_name).unwrap_or_default();
+        c.check(
+            requester_name.chars().count() <= 100,
+            "requester_name",
+            "support.error.name",
+        );
+        let order_ref = text(&self.order_ref);
+        c.check(
+            order_ref.as_ref().is_none_or(|o| o.chars().count() <= 100),
+            "order_ref",
+            "support.error.order_ref",
+        );
+        c.into_result()?;
+        Ok(NewTicket {
+            subject,
+            description,
+            category: text(&self.category_id).map(CategoryId::from_text),
+            priority: priority.unwrap_or(Priority::Medium),
+            requester_email,
+            requester_name,
+            order_ref,
+        })
+    }
+}
+
+/// Who opens a ticket.
+pub enum Opener<'a> {
+    /// A customer through the help centre, in their language.
+    Customer(Lang),
+    /// A member of the organisation (for themselves or for a customer).
+    Member(&'a User),
+}
+
+/// Opens a ticket in `org_id`: numbered, audited, told to the team (or the
+/// category's default assignee) and mailed to the requester with their
+/// private link.
+pub fn create(
+    tx: &Tx,
+    org_id: &str,
+    new: &NewTicket,
+    opener: Opener<'_>,
+    base: &reqwest::Url,
+) -> Result<Ticket, AppError> {
+    let assignee: Option<String> = match &new.category {
+        None => None,
+        Some(cat) => tx
+            .query_row(
+                "SELECT default_assignee FROM support_categories WHERE org_id = ?1 AND id = ?2",
+                [org_id, cat.as_str()],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .ok_or_else(|| AppError::invalid("category_id", "support.error.category"))?,
+    };
+    let org_lang: String = tx.query_row("SELECT default_language FROM orgs WHERE id = ?1", [org_id], |r| {
+        r.get(0)
+    })?;
+    let (email, name, user_id, lang) = match (&opener, &new.requester_email) {
+        (Opener::Member(user), None) => (
+            user.email.clone(),
+            user.name.clone(),
+            Some(user.id.to_string()),
+            user.language.clone().unwrap_or(org_lang),
+        ),
+        (Opener::Customer(lang), Some(email)) => (email.clone(), new.requester_name.clone(), None, lang.code().into()),
+        (Opener::Member(_), Some(email)) => (email.clone(), new.requester_name.clone(), None, org_lang),
+        (Opener::Customer(_), None) => return Err(AppError::invalid("requester_email", "auth.error.email_invalid")),
+    };
+    let (id, now) = (TicketId::generate(), tx.now());
+    let number: i64 = tx.query_row(
+        "SELECT coalesce(max(number), 0) + 1 FROM support_tickets WHERE org_id = ?1",
+        [org_id],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO support_tickets (id, org_id, number, subject, description, category_id, priority, requester_email,
+           requester_name, requester_user_id, requester_lang, assignee_id, order_ref, access_token, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+        rusqlite::params![
+            id.as_str(),
+            org_id,
+            number,
+            new.subject,
+            new.description,
+            new.category.as_deref(),
+            new.priority.key(),
+            email,
+            name,
+            user_id,
+            lang,
+            assignee,
+            new.order_ref,
+            random_token(24),
+            now
+        ],
+    )?;
+    crate::audit::record_in(
+        tx,
+        org_id,
+        "support.ticket_created",
+        Some(("ticket", &id)),
+        serde_json::json!({ "number": number, "subject": new.subject }),
+    )?;
+    let ticket = get(tx, org_id, &id)?.ok_or(AppError::NotFound)?;
+    let opened_by = match &opener {
+        Opener::Member(user) => Some(user.id.to_string()),
+        Opener::Customer(_) => None,
+    };
+    let recipients: Vec<UserId> = match &ticket.assignee_id {
+        Some(a) => vec![UserId::from_text(a.clone())],
+        None => crate::orgs::team::members_who_can(tx, org_id, Perm(Area::Support, Level::Edit))?,
+    }
+    .into_iter()
+    .filter(|u| Some(u.to_string()) != opened_by)
+    .collect();
+    let link = format!("/dashboard/support/tickets/{id}");
+    let data = serde_json::json!({ "number": ticket.reference(), "subject": ticket.subject,
+        "requester": if ticket.requester_name.is_empty() { &ticket.requester_email } else { &ticket.requester_name } });
+    let notice = Notice {
+        kind: &notifications::SUPPORT_TICKET_CREATED,
+        data,
+        link: Some(&link),
+    };
+    notifications::notify(tx, org_id, &recipients, notice, base)?;
+    if ticket.requester_user_id.is_none() {
+        super::conversation::mail_opened(tx, &ticket, base)?;
+    }
+    Ok(ticket)
+}
+
+/// One ticket of `org_id` (another org's is not found).
+pub fn get(conn: &Connection, org_id: &str, id: &str) -> Result<Option<Ticket>, AppError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE t.org_id = ?1 AND t.id = ?2"
+        ))?
+        .query_row([org_id, id], ticket_at)
+        .optional()?)
+}
+
+/// The ticket of `org_id` whose private link carries `token`.
+pub fn by_token(conn: &Connection, org_id: &str, token: &str) -> Result<Option<Ticket>, AppError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE t.org_id = ?1 AND t.access_token = ?2"
+        ))?
+        .query_row([org_id, token], ticket_at)
+        .optional()?)
+}
+
+/// Whose tickets a list shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Assigned {
+    #[default]
+    Anyone,
+    Nobody,
+    To(String),
+}
+
+/// What the list of tickets is filtered by; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub status: Option<Status>,
+    /// Without a status: only those not resolved or closed.
+    pub open_only: bool,
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+    pub assigned: Assigned,
+    /// Words of the subject or the description, or `#12`.
+    pub q: Option<String>,
+    /// `updated` (default), `created` or `priority`.
+    pub sort: Option<String>,
+}
+
+/// The tickets of `org_id` matching `f`, at most `limit`.
+pub fn list(conn: &Connection, org_id: &str, f: &TicketFilter, limit: i64) -> Result<Vec<Ticket>, AppError> {
+    let number =
+        f.q.as_deref()
+            .and_then(|q| q.trim().trim_start_matches('#').parse::<i64>().ok());
+    let like =
+        f.q.as_ref()
+            .map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let (assigned_any, assigned_none, assigned_to) = match &f.assigned {
+        Assigned::Anyone => (true, false, None),
+        Assigned::Nobody => (false, true, None),
+        Assigned::To(id) => (false, false, Some(id.as_str())),
+    };
+    let order = match f.sort.as_deref() {
+        Some("created") => "t.created_at DESC",
+        Some("priority") => {
+            "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, t.updated_at DESC"
+        }
+        _ => "t.updated_at DESC",
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM {FROM}
+         WHERE t.org_id = ?1
+           AND (?2 IS NULL OR t.status = ?2) AND (?2 IS NOT NULL OR ?3 = 0 OR t.status NOT IN ('resolved', 'closed'))
+           AND (?4 IS NULL OR t.priority = ?4) AND (?5 IS NULL OR t.category_id = ?5)
+           AND (?6 OR (?7 AND t.assignee_id IS NULL) OR t.assignee_id = ?8)
+           AND (?9 IS NULL OR t.number = ?10 OR t.subject LIKE ?9 ESCAPE '\\' OR t.description LIKE ?9 ESCAPE '\\'
+                OR t.requester_email LIKE ?9 ESCAPE '\\')
+         ORDER BY {order}, t.number DESC LIMIT ?11"
+    ))?;
+    let rows = stmt.query_map(
+        rusqlite::params![
+            org_id,
+            f.status.map(Status::key),
+            f.open_only,
+            f.priority.map(Priority::key),
+            f.category,
+            assigned_any,
+            assigned_none,
+            assigned_to,
+            like,
+            number,
+            limit
+        ],
+        ticket_at,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What a member changes on a ticket; absent fields stay as they are
+/// (an empty assignee or category: none).
+#[derive(Debug, Clone, Default, Deserialize, rocket::FromForm)]
+#[serde(deny_unknown_fields)]
+pub struct TicketChange {
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub assignee_id: Option<String>,
+    pub category_id: Option<String>,
+}
+
+/// One change in the timeline; `by` is the member who made it (none: the requester or the system).
+struct Change<'a> {
+    by: Option<&'a str>,
+    field: &'a str,
+    old: Option<&'a str>,
+    new: Option<&'a str>,
+}
+
+fn event(tx: &Tx, ticket: &Ticket, c: Change<'_>) -> Result<(), AppError> {
+    let Change { by, field, old, new } = c;
+    tx.execute(
+        "INSERT INTO support_events (ticket_id, at, user_id, field, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![ticket.id.as_str(), tx.now(), by, field, old, new],
+    )?;
+    Ok(())
+}
+
+/// Moves `ticket` to `status` (along the workflow only: 409 otherwise),
+/// with the timeline entry and the times it sets.
+pub fn set_status(tx: &Tx, ticket: &Ticket, status: Status, by: Option<&str>) -> Result<(), AppError> {
+    let from = ticket.status();
+    if from == status {
+        return Ok(());
+    }
+    if !from.next().contains(&status) {
+        return Err(AppError::Conflict(
+            Message::new("support.error.transition")
+                .with("from", from.key())
+                .with("to", status.key()),
+        ));
+    }
+    tx.execute(
+        "UPDATE support_tickets SET status = ?2, updated_at = ?3,
+           resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 WHEN ?2 = 'closed' THEN resolved_at ELSE NULL END,
+           closed_at = CASE WHEN ?2 = 'closed' THEN ?3 ELSE NULL END
+         WHERE id = ?1",
+        rusqlite::params![ticket.id.as_str(), status.key(), tx.now()],
+    )?;
+    event(
+        tx,
+        ticket,
+        Change {
+            by,
+            field: "status",
+            old: Some(from.key()),
+            new: Some(status.key()),
+        },
+    )
+}
+
+/// Applies a member's change to a ticket of `org_id`: each field that
+/// changes is in the timeline and the audit; a new assignee must be a
+/// member who may work on support, and is told.
+pub fn change(
+    tx: &Tx,
+    org_id: &str,
+    id: &TicketId,
+    change: &TicketChange,
+    by: &User,
+    base: &reqwest::Url,
+) -> Result<Ticket, AppError> {
+    let ticket = get(tx, org_id, id)?.ok_or(AppError::NotFound)?;
+    let mut changed = vec![];
+    if let Some(p) = text(&change.priority) {
+        let p = Priority::parse("priority", &p)?;
+        if p.key() != ticket.priority {
+            tx.execute(
+                "UPDATE support_tickets SET priority = ?2, updated_at = ?3 WHERE id = ?1",
+                rusqlite::params![ticket.id.as_str(), p.key(), tx.now()],
+            )?;
+            let c = Change {
+                by: Some(&by.id),
+                field: "priority",
+                old: Some(&ticket.priority),
+                new: Some(p.key()),
+            };
+            event(tx, &ticket, c)?;
+            changed.push("priority");
+        }
+    }
+    if let Some(cat) = &change.category_id {
+        let cat = text(&Some(cat.clone()));
+        if cat != ticket.category_id {
+            if let Some(c) = &cat {
+                let known: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM support_categories WHERE org_id = ?1 AND id = ?2)",
+                    [org_id, c],
+                    |r| r.get(0),
+                )?;
+                if !known {
+                    return Err(AppError::invalid("category_id", "support.error.category"));
+                }
+            }
+            tx.execute(
+                "UPDATE support_tickets SET category_id = ?2, updated_at = ?3 WHERE id = ?1",
+                rusqlite::params![ticket.id.as_str(), cat, tx.now()],
+            )?;
+            let new_name = category_name(tx, cat.as_deref())?;
+            let c = Change {
+                by: Some(&by.id),
+                field: "category",
+                old: ticket.category_name.as_deref(),
+                new: new_name.as_deref(),
+            };
+            event(tx, &ticket, c)?;
+            changed.push("category");
+        }
+    }
+    if let Some(a) = &change.assignee_id {
+        let a = text(&Some(a.clone()));
+        if a != ticket.assignee_id {
+            let name = match &a {
+                None => None,
+                Some(user) => Some(assignable(tx, org_id, user)?),
+            };
+            tx.execute(
+                "UPDATE support_tickets SET assignee_id = ?2, updated_at = ?3 WHERE id = ?1",
+                rusqlite::params![ticket.id.as_str(), a, tx.now()],
+            )?;
+            let c = Change {
+                by: Some(&by.id),
+                field: "assignee",
+                old: ticket.assignee_name.as_deref(),
+                new: name.as_deref(),
+            };
+            event(tx, &ticket, c)?;
+            changed.push("assignee");
+            if let Some(user) = a.filter(|u| *u != *by.id) {
+                let link = format!("/dashboard/support/tickets/{}", ticket.id);
+                let notice = Notice {
+                    kind: &notifications::SUPPORT_TICKET_ASSIGNED,
+                    data: serde_json::json!({ "number": ticket.reference(), "subject": ticket.subject, "name": by.name }),
+                    link: Some(&link),
+                };
+                notifications::notify(tx, org_id, &[UserId::from_text(user)], notice, base)?;
+            }
+        }
+    }
+    if let Some(s) = text(&change.status) {
+        let status = Status::parse("status", &s)?;
+        if status.key() != ticket.status {
+            set_status(tx, &ticket, status, Some(&by.id))?;
+            changed.push("status");
+        }
+    }
+    if !changed.is_empty() {
+        crate::audit::record(
+            tx,
+            "support.ticket_updated",
+            Some(("ticket", &ticket.id)),
+            serde_json::json!({ "number": ticket.number, "changed": changed.join(", ") }),
+        )?;
+    }
+    get(tx, org_id, id)?.ok_or(AppError::NotFound)
+}
+
+fn category_name(conn: &Connection, id: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(conn
+        .query_row("SELECT name FROM support_categories WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The name of `user_id` if they are a member of `org_id` who may work on
+/// support; the field's error otherwise.
+fn assignable(conn: &Connection, org_id: &str, user_id: &str) -> Result<String, AppError> {
+    let can = crate::orgs::team::members_who_can(conn, org_id, Perm(Area::Support, Level::Edit))?;
+    if !can.iter().any(|u| **u == *user_id) {
+        return Err(AppError::invalid("assignee_id", "support.error.assignee"));
+    }
+    Ok(conn.query_row("SELECT name FROM users WHERE id = ?1", [user_id], |r| r.get(0))?)
+}
+
+/// One change of the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub at: i64,
+    pub by: Option<String>,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// The timeline of `ticket_id`, oldest first.
+pub fn events(conn: &Connection, ticket_id: &str) -> Result<Vec<Event>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.at, u.name, e.field, e.old_value, e.new_value FROM support_events e
+         LEFT JOIN users u ON u.id = e.user_id WHERE e.ticket_id = ?1 ORDER BY e.at, e.rowid",
+    )?;
+    let rows = stmt.query_map([ticket_id], |r| {
+        Ok(Event {
+            at: r.get(0)?,
+            by: r.get(1)?,
+            field: r.get(2)?,
+            old_value: r.get(3)?,
+            new_value: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A category of tickets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: String,
+    pub default_assignee: Option<String>,
+}
+
+/// The categories of `org_id`, by name.
+pub fn categories(conn: &Connection, org_id: &str) -> Result<Vec<Category>, AppError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, name, default_assignee FROM support_categories WHERE org_id = ?1 ORDER BY name")?;
+    let rows = stmt.query_map([org_id], |r| {
+        Ok(Category {
+            id: CategoryId::from_text(r.get::<_, String>(0)?),
+            name: r.get(1)?,
+            default_assignee: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What a form or the API sends for a new category.
+#[derive(Debug, Clone, Default, Deserialize, rocket::FromForm)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    pub name: Option<String>,
+    pub default_assignee: Option<String>,
+}
+
+/// Adds a category to `org_id`, audited; its name is unique in the org.
+pub fn create_category(tx: &Tx, org_id: &str, input: &CategoryInput) -> Result<Category, AppError> {
+    let name = text(&input.name).unwrap_or_default();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AppError::invalid("name", "support.error.category_name"));
+    }
+    let taken: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM support_categories WHERE org_id = ?1 AND name = ?2)",
+        [org_id, &name],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(AppError::invalid("name", "support.error.category_taken"));
+    }
+    let assignee = text(&input.default_assignee);
+    if let Some(a) = &assignee {
+        assignable(tx, org_id, a).map_err(|_| AppError::invalid("default_assignee", "support.error.assignee"))?;
+    }
+    let id = CategoryId::generate();
+    tx.execute(
+        "INSERT INTO support_categories (id, org_id, name, default_assignee, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![id.as_str(), org_id, name, assignee, tx.now()],
+    )?;
+    crate::audit::record(
+        tx,
+        "support.category_created",
+        Some(("support_category", &id)),
+        serde_json::json!({ "name": name }),
+    )?;
+    Ok(Category {
+        id,
+        name,
+        default_assignee: assignee,
+    })
+}
