@@ -6,10 +6,13 @@ CREATE TABLE support_categories (
     id               TEXT PRIMARY KEY,
     org_id           TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
     name             TEXT NOT NULL,
+    -- In the help centre's addresses: /help/{org}/categories/{slug}.
+    slug             TEXT NOT NULL,
     -- New tickets of this category go to this member (else to the team).
     default_assignee TEXT REFERENCES users (id) ON DELETE SET NULL,
     created_at       INTEGER NOT NULL,
-    UNIQUE (org_id, name)
+    UNIQUE (org_id, name),
+    UNIQUE (org_id, slug)
 ) STRICT;
 
 CREATE TABLE support_tickets (
@@ -40,6 +43,12 @@ CREATE TABLE support_tickets (
     first_response_at INTEGER,
     resolved_at       INTEGER,
     closed_at         INTEGER,
+    -- When the service levels want the first response and the resolution
+    -- (business hours of the org), and whether the job found them late.
+    first_response_due_at   INTEGER,
+    resolution_due_at       INTEGER,
+    first_response_breached INTEGER NOT NULL DEFAULT 0,
+    resolution_breached     INTEGER NOT NULL DEFAULT 0,
     UNIQUE (org_id, number)
 ) STRICT;
 CREATE INDEX support_tickets_list ON support_tickets (org_id, status, updated_at);
@@ -70,3 +79,60 @@ CREATE TABLE support_events (
     new_value TEXT
 ) STRICT;
 CREATE INDEX support_events_ticket ON support_events (ticket_id, at);
+
+CREATE INDEX support_tickets_due ON support_tickets (resolution_due_at) WHERE status NOT IN ('resolved', 'closed');
+
+-- An organisation's service levels (defaults until it saves its own):
+-- business hours in its time zone, and per priority the business minutes
+-- to the first response and to the resolution.
+CREATE TABLE support_sla (
+    org_id         TEXT PRIMARY KEY REFERENCES orgs (id) ON DELETE CASCADE,
+    -- ISO weekdays worked: 1 Monday … 7 Sunday.
+    work_days      TEXT NOT NULL,
+    opens_minute   INTEGER NOT NULL,
+    closes_minute  INTEGER NOT NULL CHECK (closes_minute > opens_minute),
+    first_low      INTEGER NOT NULL,
+    first_medium   INTEGER NOT NULL,
+    first_high     INTEGER NOT NULL,
+    first_urgent   INTEGER NOT NULL,
+    resolve_low    INTEGER NOT NULL,
+    resolve_medium INTEGER NOT NULL,
+    resolve_high   INTEGER NOT NULL,
+    resolve_urgent INTEGER NOT NULL
+) STRICT;
+
+-- The knowledge base: articles in Markdown, one language each, in the
+-- ticket categories, searched through an FTS5 index kept by triggers.
+CREATE TABLE support_kb_articles (
+    id          TEXT PRIMARY KEY,
+    org_id      TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    category_id TEXT REFERENCES support_categories (id) ON DELETE SET NULL,
+    slug        TEXT NOT NULL,
+    lang        TEXT NOT NULL CHECK (lang IN ('en', 'fr')),
+    title       TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('draft', 'published')),
+    visibility  TEXT NOT NULL CHECK (visibility IN ('public', 'members')),
+    views       INTEGER NOT NULL DEFAULT 0,
+    helpful_yes INTEGER NOT NULL DEFAULT 0,
+    helpful_no  INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (org_id, lang, slug)
+) STRICT;
+CREATE INDEX support_kb_articles_category ON support_kb_articles (org_id, category_id, title);
+
+CREATE VIRTUAL TABLE support_kb_search USING fts5(
+    title, body, content = 'support_kb_articles', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+);
+CREATE TRIGGER support_kb_articles_ai AFTER INSERT ON support_kb_articles BEGIN
+    INSERT INTO support_kb_search (rowid, title, body) VALUES (new.rowid, new.title, new.body);
+END;
+CREATE TRIGGER support_kb_articles_ad AFTER DELETE ON support_kb_articles BEGIN
+    INSERT INTO support_kb_search (support_kb_search, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
+END;
+CREATE TRIGGER support_kb_articles_au AFTER UPDATE OF title, body ON support_kb_articles BEGIN
+    INSERT INTO support_kb_search (support_kb_search, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
+    INSERT INTO support_kb_search (rowid, title, body) VALUES (new.rowid, new.title, new.body);
+END;

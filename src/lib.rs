@@ -170,6 +170,7 @@ pub fn all_jobs(config: &Config, metrics: Arc<Metrics>, mailer: Option<Arc<Maile
     let runner = monitoring::probe::Runner::new(config.base_url.clone(), config.monitoring_private_targets);
     let sampler = monitoring::system::Sampler::new(metrics, config.data_dir.clone(), config.db_path())
         .watching(config.base_url.clone(), mailer);
+    all.extend(support::jobs(config.base_url.clone()));
     all.extend(monitoring::jobs(
         Arc::new(runner),
         Arc::new(sampler),

@@ -271,6 +271,19 @@ pub const SUPPORT_TICKET_ASSIGNED: Kind = Kind {
     sample: &[("number", "#42"), ("subject", "Where is my mug?"), ("name", "Camille")],
 };
 
+/// `support.sla_breached`: a ticket is past a due time.
+pub const SUPPORT_SLA_BREACHED: Kind = Kind {
+    key: "support.sla_breached",
+    category: Category::Support,
+    critical: false,
+    email_by_default: true,
+    sample: &[
+        ("number", "#42"),
+        ("subject", "Where is my mug?"),
+        ("target", "first response"),
+    ],
+};
+
 /// `account.new_sign_in`.
 pub const ACCOUNT_NEW_SIGN_IN: Kind = Kind {
     key: "account.new_sign_in",
@@ -305,6 +318,7 @@ pub const KINDS: &[&Kind] = &[
     &SUPPORT_TICKET_CREATED,
     &SUPPORT_TICKET_REPLIED,
     &SUPPORT_TICKET_ASSIGNED,
+    &SUPPORT_SLA_BREACHED,
 ];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {

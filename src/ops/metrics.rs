@@ -46,8 +46,32 @@ pub struct Window {
     pub durations: std::collections::HashMap<&'static str, Vec<f32>>,
 }
 
-/// Durations kept per group between two looks, at most (a sample beyond it).
-const WINDOW_CAP: usize = 5_000;
+/// Durations kept per group and shard between two looks, at most (a sample beyond it).
+const WINDOW_CAP: usize = 2_000;
+/// Shards of the window.
+const SHARDS: usize = 8;
+/// Handles a thread keeps, at most, before it forgets them all.
+const CACHED_HANDLES: usize = 4_096;
+
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's window shard.
+    static SHARD: usize = (NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as usize) % SHARDS;
+    /// This thread's handles of the request counter and duration histogram
+    /// by (registry, method, route, status): a request then takes no
+    /// family lock and allocates no label.
+    static HANDLES: std::cell::RefCell<std::collections::HashMap<u64, (Counter, Histogram)>> =
+        std::cell::RefCell::default();
+}
+
+fn handle_key(id: u64, method: &str, route: &str, status: u16) -> u64 {
+    use std::hash::BuildHasher;
+    // A fixed hasher: the same key in every thread; 64 bits make a collision
+    // among a few hundred routes vanishingly unlikely.
+    std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+        .hash_one((id, method, route, status))
+}
 
 /// The route group of a path, for latency figures.
 pub fn route_group(path: &str) -> &'static str {
@@ -64,8 +88,11 @@ pub fn route_group(path: &str) -> &'static str {
 
 pub struct Metrics {
     registry: Registry,
-    /// Since the last [`Metrics::take_window`] (the monitoring sampler).
-    window: std::sync::Mutex<Window>,
+    /// Since the last [`Metrics::take_window`] (the monitoring sampler),
+    /// in shards so that request threads seldom wait for each other.
+    windows: [std::sync::Mutex<Window>; SHARDS],
+    /// Tells this registry's handles apart in the threads' caches.
+    id: u64,
     http_requests: Family<HttpLabels, Counter>,
     http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
     job_runs: Family<JobLabels, Counter>,
@@ -134,7 +161,8 @@ impl Default for Metrics {
         );
         Metrics {
             registry,
-            window: std::sync::Mutex::default(),
+            windows: Default::default(),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             http_requests,
             http_duration,
             job_runs,
@@ -160,12 +188,22 @@ impl Metrics {
 
     /// The requests seen since the last call, and starts a new window.
     pub fn take_window(&self) -> Window {
-        std::mem::take(&mut *self.window.lock().unwrap_or_else(|p| p.into_inner()))
+        let mut all = Window::default();
+        for shard in &self.windows {
+            let part = std::mem::take(&mut *shard.lock().unwrap_or_else(|p| p.into_inner()));
+            all.requests += part.requests;
+            all.errors += part.errors;
+            for (group, durations) in part.durations {
+                all.durations.entry(group).or_default().extend(durations);
+            }
+        }
+        all
     }
 
     pub fn observe_http(&self, method: &str, route: &str, status: u16, seconds: f64) {
         {
-            let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+            let shard = SHARD.with(|s| *s);
+            let mut window = self.windows[shard].lock().unwrap_or_else(|p| p.into_inner());
             window.requests += 1;
             window.errors += u64::from(status >= 500);
             let kept = window.durations.entry(route_group(route)).or_default();
@@ -173,19 +211,35 @@ impl Metrics {
                 kept.push((seconds * 1_000.0) as f32);
             }
         }
-        self.http_requests
-            .get_or_create(&HttpLabels {
-                method: method.into(),
-                route: route.into(),
-                status,
-            })
-            .inc();
-        self.http_duration
-            .get_or_create(&RouteLabels {
-                method: method.into(),
-                route: route.into(),
-            })
-            .observe(seconds);
+        let key = handle_key(self.id, method, route, status);
+        let (requests, duration) = HANDLES.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(found) = cache.get(&key) {
+                return found.clone();
+            }
+            if cache.len() >= CACHED_HANDLES {
+                cache.clear();
+            }
+            let made = (
+                self.http_requests
+                    .get_or_create(&HttpLabels {
+                        method: method.into(),
+                        route: route.into(),
+                        status,
+                    })
+                    .clone(),
+                self.http_duration
+                    .get_or_create(&RouteLabels {
+                        method: method.into(),
+                        route: route.into(),
+                    })
+                    .clone(),
+            );
+            cache.insert(key, made.clone());
+            made
+        });
+        requests.inc();
+        duration.observe(seconds);
     }
 
     pub fn observe_job(&self, job: &str, outcome: &str) {

@@ -1,8 +1,9 @@
 //! JSON API of the support desk: tickets (`/api/v1/support/tickets`),
 //! their messages (replies and internal notes) and the categories.
 
+use super::categories::CategoryInput;
 use super::conversation;
-use super::tickets::{self, CategoryInput, Ticket, TicketChange, TicketInput};
+use super::tickets::{self, Ticket, TicketChange, TicketInput};
 use super::{Status, TicketId};
 use crate::db::time::rfc3339;
 use crate::error::AppError;
@@ -166,7 +167,7 @@ async fn post_message(
 async fn categories(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Support, Level::View)?;
     let org_id = member.org.id.to_string();
-    let rows = app.db.read(move |c| tickets::categories(c, &org_id)).await?;
+    let rows = app.db.read(move |c| super::categories::list(c, &org_id)).await?;
     Ok(Json(json!({ "data": rows, "next_cursor": null })))
 }
 
@@ -175,7 +176,7 @@ async fn add_category(member: Member, body: ApiJson<CategoryInput>, app: App<'_>
     member.require(Area::Support, Level::Manage)?;
     let (audit, org_id, input) = (member.audit(app.now()), member.org.id.to_string(), body.0);
     let category = app
-        .write(audit, move |tx| tickets::create_category(tx, &org_id, &input))
+        .write(audit, move |tx| super::categories::create(tx, &org_id, &input))
         .await?;
     Ok(created(json!(category)))
 }

@@ -5,8 +5,9 @@
 //! (`/help/{org_slug}/tickets/{token}`: the conversation without the
 //! team's internal notes, and a form to write again).
 
+use super::categories::Category;
 use super::conversation::{self, Entry};
-use super::tickets::{self, Category, Ticket, TicketInput};
+use super::tickets::{self, Ticket, TicketInput};
 use crate::auth::ClientInfo;
 use crate::error::AppError;
 use crate::orgs::Org;
@@ -58,7 +59,7 @@ pub struct NewPage {
 async fn new_page(ctx: PageCtx, app: &App<'_>, slug: &str, form: FormState) -> Result<NewPage, AppError> {
     let org = org(app, slug).await?;
     let org_id = org.id.to_string();
-    let categories = app.db.read(move |c| tickets::categories(c, &org_id)).await?;
+    let categories = app.db.read(move |c| super::categories::list(c, &org_id)).await?;
     Ok(NewPage {
         ctx,
         org,

@@ -7,14 +7,19 @@
 //!
 //! Files: `tickets` (input, numbering, storage, the status workflow),
 //! `conversation` (replies and notes, the mails that carry them),
-//! `pages` (the team's pages), `help` (the requester's public pages),
-//! `api`. Tables: `support_categories`, `support_tickets`,
-//! `support_messages`, `support_events`.
+//! `sla` (service levels in business hours, the breach job), `pages` (the
+//! team's pages), `help` (the requester's public pages), `api`. Tables:
+//! `support_categories`, `support_tickets`, `support_messages`,
+//! `support_events`, `support_sla`.
 
 mod api;
+pub mod categories;
 pub mod conversation;
 mod help;
+pub mod kb;
 mod pages;
+pub mod sla;
+mod sla_pages;
 pub mod tickets;
 
 use crate::error::AppError;
@@ -123,9 +128,22 @@ impl Priority {
     }
 }
 
+/// Its scheduled job: every minute, the tickets past a due time are marked
+/// and told.
+pub fn jobs(base_url: reqwest::Url) -> Vec<crate::jobs::JobDef> {
+    vec![crate::jobs::JobDef::new("support.sla", "0 * * * * *", move |ctx| {
+        let base = base_url.clone();
+        async move {
+            let found = ctx.db.write(move |tx| sla::check_breaches(tx, &base)).await?;
+            Ok(format!("{found} tickets past due"))
+        }
+    })]
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = pages::routes();
     all.extend(help::routes());
+    all.extend(sla_pages::routes());
     all.extend(api::routes());
     all
 }

@@ -4,8 +4,9 @@
 //! notes, a reply or note form, the ticket's status, priority, assignee
 //! and category, and its timeline).
 
+use super::categories::Category;
 use super::conversation::{self, Entry};
-use super::tickets::{self, Assigned, Category, Ticket, TicketChange, TicketFilter, TicketInput};
+use super::tickets::{self, Assigned, Ticket, TicketChange, TicketFilter, TicketInput};
 use super::{Priority, Status, TicketId};
 use crate::error::AppError;
 use crate::orgs::Member;
@@ -66,6 +67,27 @@ impl ListQuery {
 pub struct TicketRow {
     pub ticket: Ticket,
     pub updated: When,
+    /// The next due time it has to meet, if any.
+    pub due: Option<When>,
+    /// Past a due time (first response or resolution).
+    pub late: bool,
+}
+
+/// The due time a ticket has to meet next: its first response while it
+/// has none, then its resolution; none once resolved or closed.
+fn next_due(t: &Ticket) -> Option<i64> {
+    if matches!(t.status(), Status::Resolved | Status::Closed) {
+        return None;
+    }
+    if t.first_response_at.is_none() {
+        t.first_response_due_at
+    } else {
+        t.resolution_due_at
+    }
+}
+
+fn late(t: &Ticket) -> bool {
+    !matches!(t.status(), Status::Resolved | Status::Closed) && (t.first_response_breached || t.resolution_breached)
 }
 
 /// A member who may be given tickets.
@@ -119,7 +141,7 @@ async fn list_page(
         .read(move |c| {
             Ok((
                 tickets::list(c, &org_id, &filter, 200)?,
-                tickets::categories(c, &org_id)?,
+                super::categories::list(c, &org_id)?,
                 agents(c, &org_id)?,
             ))
         })
@@ -131,6 +153,8 @@ async fn list_page(
             .into_iter()
             .map(|t| TicketRow {
                 updated: clock.when(t.updated_at),
+                due: next_due(&t).map(|d| clock.when(d)),
+                late: late(&t),
                 ticket: t,
             })
             .collect(),
@@ -238,14 +262,14 @@ async fn create(
 async fn add_category(
     ctx: PageCtx,
     member: Member,
-    form: Form<tickets::CategoryInput>,
+    form: Form<super::categories::CategoryInput>,
     app: App<'_>,
 ) -> Result<Answer<ListPage>, AppError> {
     member.require(Area::Support, Level::Manage)?;
     let input = form.into_inner();
     let (audit, org_id, given) = (member.audit(app.now()), member.org.id.to_string(), input.clone());
     match app
-        .write(audit, move |tx| tickets::create_category(tx, &org_id, &given))
+        .write(audit, move |tx| super::categories::create(tx, &org_id, &given))
         .await
     {
         Ok(_) => Ok(Either::Left(Flash::success(
@@ -280,6 +304,9 @@ pub struct TicketPage {
     ticket: Ticket,
     created: When,
     first_response: Option<When>,
+    /// Due times while they matter (first response until given, resolution until resolved).
+    first_due: Option<When>,
+    resolve_due: Option<When>,
     entries: Vec<EntryRow>,
     events: Vec<EventRow>,
     categories: Vec<Category>,
@@ -309,7 +336,7 @@ async fn ticket_page(
                 ticket,
                 entries,
                 events,
-                tickets::categories(c, &org_id)?,
+                super::categories::list(c, &org_id)?,
                 agents(c, &org_id)?,
             ))
         })
@@ -319,6 +346,16 @@ async fn ticket_page(
         shell: Shell::new(member, "support"),
         created: clock.when(ticket.created_at),
         first_response: clock.maybe(&ticket.first_response_at),
+        first_due: clock.maybe(
+            &ticket
+                .first_response_due_at
+                .filter(|_| ticket.first_response_at.is_none()),
+        ),
+        resolve_due: clock.maybe(
+            &ticket
+                .resolution_due_at
+                .filter(|_| !matches!(ticket.status(), Status::Resolved | Status::Closed)),
+        ),
         entries: entries
             .into_iter()
             .map(|e| EntryRow {

@@ -44,11 +44,16 @@ pub struct Ticket {
     pub first_response_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
+    pub first_response_due_at: Option<i64>,
+    pub resolution_due_at: Option<i64>,
+    pub first_response_breached: bool,
+    pub resolution_breached: bool,
 }
 
 const COLUMNS: &str = "t.id, t.org_id, t.number, t.subject, t.description, t.category_id, c.name, t.priority,
     t.status, t.requester_email, t.requester_name, t.requester_user_id, t.requester_lang, t.assignee_id, u.name,
-    t.order_ref, t.access_token, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.closed_at";
+    t.order_ref, t.access_token, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.closed_at,
+    t.first_response_due_at, t.resolution_due_at, t.first_response_breached, t.resolution_breached";
 const FROM: &str = "support_tickets t LEFT JOIN support_categories c ON c.id = t.category_id
     LEFT JOIN users u ON u.id = t.assignee_id";
 
@@ -76,6 +81,10 @@ fn ticket_at(r: &Row<'_>) -> rusqlite::Result<Ticket> {
         first_response_at: r.get(19)?,
         resolved_at: r.get(20)?,
         closed_at: r.get(21)?,
+        first_response_due_at: r.get(22)?,
+        resolution_due_at: r.get(23)?,
+        first_response_breached: r.get(24)?,
+        resolution_breached: r.get(25)?,
     })
 }
 
@@ -260,6 +269,7 @@ pub fn create(
         Some(("ticket", &id)),
         serde_json::json!({ "number": number, "subject": new.subject }),
     )?;
+    super::sla::set_due(tx, &get(tx, org_id, &id)?.ok_or(AppError::NotFound)?)?;
     let ticket = get(tx, org_id, &id)?.ok_or(AppError::NotFound)?;
     let opened_by = match &opener {
         Opener::Member(user) => Some(user.id.to_string()),
@@ -469,6 +479,7 @@ pub fn change(
             };
             event(tx, &ticket, c)?;
             changed.push("priority");
+            super::sla::set_due(tx, &get(tx, org_id, id)?.ok_or(AppError::NotFound)?)?;
         }
     }
     if let Some(cat) = &change.category_id {
@@ -556,7 +567,7 @@ fn category_name(conn: &Connection, id: Option<&str>) -> Result<Option<String>, 
 
 /// The name of `user_id` if they are a member of `org_id` who may work on
 /// support; the field's error otherwise.
-fn assignable(conn: &Connection, org_id: &str, user_id: &str) -> Result<String, AppError> {
+pub(super) fn assignable(conn: &Connection, org_id: &str, user_id: &str) -> Result<String, AppError> {
     let can = crate::orgs::team::members_who_can(conn, org_id, Perm(Area::Support, Level::Edit))?;
     if !can.iter().any(|u| **u == *user_id) {
         return Err(AppError::invalid("assignee_id", "support.error.assignee"));
@@ -590,70 +601,4 @@ pub fn events(conn: &Connection, ticket_id: &str) -> Result<Vec<Event>, AppError
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// A category of tickets.
-#[derive(Debug, Clone, Serialize)]
-pub struct Category {
-    pub id: CategoryId,
-    pub name: String,
-    pub default_assignee: Option<String>,
-}
-
-/// The categories of `org_id`, by name.
-pub fn categories(conn: &Connection, org_id: &str) -> Result<Vec<Category>, AppError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id, name, default_assignee FROM support_categories WHERE org_id = ?1 ORDER BY name")?;
-    let rows = stmt.query_map([org_id], |r| {
-        Ok(Category {
-            id: CategoryId::from_text(r.get::<_, String>(0)?),
-            name: r.get(1)?,
-            default_assignee: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// What a form or the API sends for a new category.
-#[derive(Debug, Clone, Default, Deserialize, rocket::FromForm)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryInput {
-    pub name: Option<String>,
-    pub default_assignee: Option<String>,
-}
-
-/// Adds a category to `org_id`, audited; its name is unique in the org.
-pub fn create_category(tx: &Tx, org_id: &str, input: &CategoryInput) -> Result<Category, AppError> {
-    let name = text(&input.name).unwrap_or_default();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(AppError::invalid("name", "support.error.category_name"));
-    }
-    let taken: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM support_categories WHERE org_id = ?1 AND name = ?2)",
-        [org_id, &name],
-        |r| r.get(0),
-    )?;
-    if taken {
-        return Err(AppError::invalid("name", "support.error.category_taken"));
-    }
-    let assignee = text(&input.default_assignee);
-    if let Some(a) = &assignee {
-        assignable(tx, org_id, a).map_err(|_| AppError::invalid("default_assignee", "support.error.assignee"))?;
-    }
-    let id = CategoryId::generate();
-    tx.execute(
-        "INSERT INTO support_categories (id, org_id, name, default_assignee, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![id.as_str(), org_id, name, assignee, tx.now()],
-    )?;
-    crate::audit::record(
-        tx,
-        "support.category_created",
-        Some(("support_category", &id)),
-        serde_json::json!({ "name": name }),
-    )?;
-    Ok(Category {
-        id,
-        name,
-        default_assignee: assignee,
-    })
 }

@@ -463,3 +463,98 @@ async fn the_public_form_refuses_bad_input_by_field_bots_and_floods() {
     let res = visitor.get(app.url("/help/nobody-here/new")).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn due_times_follow_the_business_hours_and_a_late_ticket_is_marked_and_told_once() {
+    let smtp = SmtpServer::start();
+    let app = app_with(&smtp).await;
+    // The test clock starts on Wednesday 25 November 2026, 10:30 UTC; the org is in UTC.
+    let res = app
+        .submit(
+            "/dashboard/support/settings",
+            "/dashboard/support/settings",
+            &[
+                ("work_days", "1"),
+                ("work_days", "2"),
+                ("work_days", "3"),
+                ("work_days", "4"),
+                ("work_days", "5"),
+                ("opens", "09:00"),
+                ("closes", "17:00"),
+                ("first_low", "8"),
+                ("first_medium", "8"),
+                ("first_high", "4"),
+                ("first_urgent", "1"),
+                ("resolve_low", "40"),
+                ("resolve_medium", "24"),
+                ("resolve_high", "16"),
+                ("resolve_urgent", "8"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .submit(
+            "/dashboard/support/settings",
+            "/dashboard/support/settings",
+            &[("opens", "18:00"), ("closes", "09:00"), ("first_low", "0")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let refused = res.text().await.unwrap();
+    assert!(refused.contains("Choose at least one working day") && refused.contains("closing time after"));
+
+    let token = app.api_token("owner@shop.test");
+    let ticket: Value = api(&app, &token, reqwest::Method::POST, "/api/v1/support/tickets")
+        .json(
+            &json!({ "subject": "Site down", "description": "Checkout fails.", "priority": "high",
+                       "requester_email": "cy@example.test" }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = ticket["id"].as_str().unwrap().to_string();
+    let (first, resolve): (i64, i64) = app
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT first_response_due_at, resolution_due_at FROM support_tickets",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await
+        .unwrap();
+    let t0 = 1_795_602_600; // Wednesday 10:30
+    assert_eq!(first, t0 + 4 * 3_600, "four business hours: 14:30 the same day");
+    // 16 business hours: 6.5 h on Wednesday, 8 h on Thursday, 1.5 h on Friday → Friday 10:30.
+    assert_eq!(resolve, t0 + 2 * 86_400);
+    let (_, page) = app.page(&format!("/dashboard/support/tickets/{id}")).await;
+    assert!(page.contains("First response due") && page.contains("Resolution due"));
+    assert!(!page.contains(">Late<"));
+
+    app.clock.advance(5 * 3_600);
+    app.scheduler.run_due().await;
+    let breached = "SELECT count(*) FROM support_tickets WHERE first_response_breached = 1";
+    assert_eq!(app.count(breached).await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM notifications WHERE kind = 'support.sla_breached'")
+            .await,
+        1
+    );
+    app.clock.advance(60);
+    app.scheduler.run_due().await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM notifications WHERE kind = 'support.sla_breached'")
+            .await,
+        1,
+        "told once"
+    );
+    let (_, page) = app.page(&format!("/dashboard/support/tickets/{id}")).await;
+    assert!(page.contains(">Late<"), "{page}");
+    let (_, list) = app.page("/dashboard/support").await;
+    assert!(list.contains(">Late<"));
+}
