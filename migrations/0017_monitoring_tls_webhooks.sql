@@ -6,4 +6,8 @@ ALTER TABLE monitoring_checks ADD COLUMN tls_warn_days INTEGER NOT NULL DEFAULT 
 ALTER TABLE monitoring_checks ADD COLUMN ignore_tls_errors INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE monitoring_checks ADD COLUMN tls_expires_at INTEGER;
 ALTER TABLE monitoring_checks ADD COLUMN webhook_url TEXT;
+-- An HTTP check's JSON expectation: a JSONPath (RFC 9535) that must
+-- select something in the body, equal to a value if one is given.
+ALTER TABLE monitoring_checks ADD COLUMN json_path TEXT;
+ALTER TABLE monitoring_checks ADD COLUMN json_expected TEXT;
 ALTER TABLE monitoring_alert_rules ADD COLUMN webhook_url TEXT;

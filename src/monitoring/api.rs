@@ -31,7 +31,7 @@ pub fn check_json(lang: Lang, c: &Check) -> Value {
         "expected_status": c.expected_status, "keyword": c.keyword, "max_latency_ms": c.max_latency_ms,
         "paused": c.paused, "published": c.published, "tls_warn_days": c.tls_warn_days,
         "ignore_tls_errors": c.ignore_tls_errors, "tls_expires_at": c.tls_expires_at.map(rfc3339),
-        "webhook_url": c.webhook_url, "state": c.state, "last_checked_at": c.last_checked_at.map(rfc3339),
+        "webhook_url": c.webhook_url, "json_path": c.json_path, "json_expected": c.json_expected, "state": c.state, "last_checked_at": c.last_checked_at.map(rfc3339),
         "last_latency_ms": c.last_latency_ms, "last_message": c.last_message.as_ref().map(|m| lang.msg(m)),
         "created_at": rfc3339(c.created_at),
     })

@@ -39,6 +39,9 @@ pub struct Check {
     pub tls_expires_at: Option<i64>,
     /// Where its alerts are posted as JSON, besides the notifications.
     pub webhook_url: Option<String>,
+    /// A JSONPath the body must match (HTTP), equal to `json_expected` if set.
+    pub json_path: Option<String>,
+    pub json_expected: Option<String>,
     #[serde(skip)]
     pub may_reach_private: bool,
     /// `pending` (no verdict yet), `up` or `down`.
@@ -59,7 +62,7 @@ pub struct Check {
 const COLUMNS: &str = "id, org_id, name, kind, url, method, host, port, expected_status, keyword, max_latency_ms,
     interval_s, timeout_s, retries, recover_after, paused, may_reach_private, state, fails, passes, next_run_at,
     last_checked_at, last_latency_ms, last_message, created_at, published, tls_warn_days, ignore_tls_errors,
-    tls_expires_at, webhook_url";
+    tls_expires_at, webhook_url, json_path, json_expected";
 
 /// A stored message (JSON of a [`Message`]) read back.
 pub fn message_of(text: Option<String>) -> Option<Message> {
@@ -98,6 +101,8 @@ fn check_at(r: &Row<'_>) -> rusqlite::Result<Check> {
         ignore_tls_errors: r.get(27)?,
         tls_expires_at: r.get(28)?,
         webhook_url: r.get(29)?,
+        json_path: r.get(30)?,
+        json_expected: r.get(31)?,
     })
 }
 
@@ -124,6 +129,8 @@ pub struct CheckInput {
     pub tls_warn_days: Option<i64>,
     pub ignore_tls_errors: Option<bool>,
     pub webhook_url: Option<String>,
+    pub json_path: Option<String>,
+    pub json_expected: Option<String>,
 }
 
 /// A check's settings, checked.
@@ -147,6 +154,8 @@ pub struct CheckSpec {
     pub tls_warn_days: i64,
     pub ignore_tls_errors: bool,
     pub webhook_url: Option<String>,
+    pub json_path: Option<String>,
+    pub json_expected: Option<String>,
 }
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -178,6 +187,8 @@ impl CheckInput {
             tls_warn_days: Some(c.tls_warn_days),
             ignore_tls_errors: Some(c.ignore_tls_errors),
             webhook_url: c.webhook_url.clone(),
+            json_path: c.json_path.clone(),
+            json_expected: c.json_expected.clone(),
         }
     }
 
@@ -202,6 +213,8 @@ impl CheckInput {
             tls_warn_days: patch.tls_warn_days.or(self.tls_warn_days),
             ignore_tls_errors: patch.ignore_tls_errors.or(self.ignore_tls_errors),
             webhook_url: patch.webhook_url.or(self.webhook_url),
+            json_path: patch.json_path.or(self.json_path),
+            json_expected: patch.json_expected.or(self.json_expected),
         }
     }
 
@@ -303,6 +316,20 @@ impl CheckInput {
             "monitoring.error.tls_warn_days",
         );
         let webhook_url = webhook(&self.webhook_url, private_ok, &mut c);
+        let json_path = text(&self.json_path);
+        c.check(
+            json_path
+                .as_deref()
+                .is_none_or(|p| p.len() <= 500 && serde_json_path::JsonPath::parse(p).is_ok()),
+            "json_path",
+            "monitoring.error.json_path",
+        );
+        let json_expected = text(&self.json_expected).filter(|_| json_path.is_some());
+        c.check(
+            json_expected.as_ref().is_none_or(|v| v.len() <= 200),
+            "json_expected",
+            "monitoring.error.json_expected",
+        );
         c.into_result()?;
         Ok(CheckSpec {
             name,
@@ -323,6 +350,8 @@ impl CheckInput {
             tls_warn_days,
             ignore_tls_errors: self.ignore_tls_errors.unwrap_or(false),
             webhook_url,
+            json_path,
+            json_expected,
         })
     }
 }
@@ -413,13 +442,15 @@ pub fn create(
     tx.execute(
         "INSERT INTO monitoring_checks (id, org_id, name, kind, url, method, host, port, push_token_hash, expected_status,
            keyword, max_latency_ms, interval_s, timeout_s, retries, recover_after, paused, may_reach_private, next_run_at, created_at,
-           published, tls_warn_days, ignore_tls_errors, webhook_url)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+           published, tls_warn_days, ignore_tls_errors, webhook_url, json_path, json_expected)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+           ?25, ?26)",
         rusqlite::params![
             id.as_str(), org_id, spec.name, spec.kind, spec.url, spec.method, spec.host, spec.port,
             token.as_deref().map(hash_token), spec.expected_status, spec.keyword, spec.max_latency_ms,
             spec.interval_s, spec.timeout_s, spec.retries, spec.recover_after, spec.paused, may_reach_private, first, now,
-            spec.published, spec.tls_warn_days, spec.ignore_tls_errors, spec.webhook_url
+            spec.published, spec.tls_warn_days, spec.ignore_tls_errors, spec.webhook_url, spec.json_path,
+            spec.json_expected
         ],
     )?;
     crate::audit::record(
@@ -444,6 +475,7 @@ pub fn update(tx: &Tx, org_id: &str, id: &CheckId, spec: &CheckSpec) -> Result<C
         "UPDATE monitoring_checks SET name = ?3, url = ?4, method = ?5, host = ?6, port = ?7, expected_status = ?8,
            keyword = ?9, max_latency_ms = ?10, interval_s = ?11, timeout_s = ?12, retries = ?13, recover_after = ?14,
            paused = ?15, published = ?18, tls_warn_days = ?19, ignore_tls_errors = ?20, webhook_url = ?21,
+           json_path = ?22, json_expected = ?23,
            tls_expires_at = CASE WHEN ?17 THEN NULL ELSE tls_expires_at END, next_run_at = min(next_run_at, ?16 + ?11),
            state = CASE WHEN ?17 THEN 'pending' ELSE state END,
            fails = CASE WHEN ?17 THEN 0 ELSE fails END, passes = CASE WHEN ?17 THEN 0 ELSE passes END
@@ -469,7 +501,9 @@ pub fn update(tx: &Tx, org_id: &str, id: &CheckId, spec: &CheckSpec) -> Result<C
             spec.published,
             spec.tls_warn_days,
             spec.ignore_tls_errors,
-            spec.webhook_url
+            spec.webhook_url,
+            spec.json_path,
+            spec.json_expected
         ],
     )?;
     crate::audit::record(

@@ -216,6 +216,7 @@ fn form_values(input: &CheckInput) -> FormState {
         n(input.tls_warn_days),
     );
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (json_path, json_expected) = (s(&input.json_path), s(&input.json_expected));
     let (name, kind, url, method, host, keyword, webhook) = (
         s(&input.name),
         s(&input.kind),
@@ -241,6 +242,8 @@ fn form_values(input: &CheckInput) -> FormState {
         ("max_latency_ms", &max),
         ("tls_warn_days", &tls_days),
         ("webhook_url", &webhook),
+        ("json_path", &json_path),
+        ("json_expected", &json_expected),
         (
             "ignore_tls_errors",
             if input.ignore_tls_errors == Some(true) {

@@ -295,8 +295,8 @@ async fn judge_http(check: &Check, response: reqwest::Response, started: Instant
         Some(expected) => status == expected,
         None => (200..400).contains(&status),
     };
-    let mut body_ok = true;
-    if let Some(keyword) = check.keyword.as_deref().filter(|_| status_ok) {
+    let mut body_problem = None;
+    if status_ok && (check.keyword.is_some() || check.json_path.is_some()) {
         let mut seen = Vec::new();
         let mut response = response;
         loop {
@@ -312,7 +312,7 @@ async fn judge_http(check: &Check, response: reqwest::Response, started: Instant
                 }
             }
         }
-        body_ok = String::from_utf8_lossy(&seen).contains(keyword);
+        body_problem = body_expectations(check, &seen);
     }
     let ms = started.elapsed().as_millis() as i64;
     if !status_ok {
@@ -322,13 +322,8 @@ async fn judge_http(check: &Check, response: reqwest::Response, started: Instant
             Some(status),
         );
     }
-    if !body_ok {
-        let keyword = check.keyword.clone().unwrap_or_default();
-        return failed(
-            Message::new("monitoring.result.keyword").with("keyword", keyword),
-            Some(ms),
-            Some(status),
-        );
+    if let Some(problem) = body_problem {
+        return failed(problem, Some(ms), Some(status));
     }
     slow_or_fine(
         check,
@@ -336,4 +331,35 @@ async fn judge_http(check: &Check, response: reqwest::Response, started: Instant
         Some(status),
         Message::new("monitoring.result.http").with("status", status),
     )
+}
+
+/// What is wrong with a body for `check`'s keyword and JSONPath
+/// expectation, if anything.
+fn body_expectations(check: &Check, body: &[u8]) -> Option<Message> {
+    if let Some(keyword) = &check.keyword
+        && !String::from_utf8_lossy(body).contains(keyword.as_str())
+    {
+        return Some(Message::new("monitoring.result.keyword").with("keyword", keyword));
+    }
+    let path_text = check.json_path.as_deref()?;
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Some(Message::new("monitoring.result.json_invalid"));
+    };
+    let Ok(path) = serde_json_path::JsonPath::parse(path_text) else {
+        return Some(Message::new("monitoring.result.json_missing").with("path", path_text));
+    };
+    let nodes = path.query(&value).all();
+    let Some(first) = nodes.first() else {
+        return Some(Message::new("monitoring.result.json_missing").with("path", path_text));
+    };
+    let shown = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    match &check.json_expected {
+        Some(expected) if !nodes.iter().any(|n| shown(n) == *expected) => Some(
+            Message::new("monitoring.result.json_value")
+                .with("path", path_text)
+                .with("value", shown(first).chars().take(100).collect::<String>())
+                .with("expected", expected),
+        ),
+        _ => None,
+    }
 }

@@ -59,7 +59,12 @@ async fn readyz(
     outbox: &State<Arc<Outbox>>,
     mailer: &State<Arc<Mailer>>,
 ) -> (Status, Json<Readiness>) {
-    let probe = db.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?));
+    // Writable, not only readable: an empty write transaction (the writer's
+    // BEGIN IMMEDIATE takes the write lock, then commits nothing).
+    let probe = db.write(|tx| {
+        tx.changes_no_identity();
+        Ok(tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)
+    });
     let database = match tokio::time::timeout(Duration::from_secs(2), probe).await {
         Ok(Ok(_)) => check(true, String::new),
         Ok(Err(e)) => check(false, || e.to_string()),

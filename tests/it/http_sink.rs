@@ -25,6 +25,8 @@ struct Shared {
     hits: Mutex<Vec<Hit>>,
     /// path → status to answer (201 when absent).
     answers: Mutex<HashMap<String, u16>>,
+    /// path → JSON body a GET answers (else a line of text).
+    json: Mutex<HashMap<String, String>>,
 }
 
 struct Headers(HashMap<String, String>);
@@ -55,10 +57,16 @@ fn receive(path: std::path::PathBuf, headers: Headers, body: Vec<u8>, shared: &S
 }
 
 #[rocket::get("/<path..>")]
-fn page(path: std::path::PathBuf, shared: &State<Arc<Shared>>) -> (Status, &'static str) {
+fn page(path: std::path::PathBuf, shared: &State<Arc<Shared>>) -> (Status, (rocket::http::ContentType, String)) {
     let path = format!("/{}", path.display());
     let status = shared.answers.lock().unwrap().get(&path).copied().unwrap_or(200);
-    (Status::new(status), "all systems go")
+    if let Some(body) = shared.json.lock().unwrap().get(&path) {
+        return (Status::new(status), (rocket::http::ContentType::JSON, body.clone()));
+    }
+    (
+        Status::new(status),
+        (rocket::http::ContentType::Text, "all systems go".into()),
+    )
 }
 
 pub struct HttpSink {
@@ -145,6 +153,15 @@ impl HttpSink {
     /// Answers `status` to requests to `path` from now on.
     pub fn answer(&self, path: &str, status: u16) {
         self.shared.answers.lock().unwrap().insert(path.to_string(), status);
+    }
+
+    /// GETs of `path` answer this JSON from now on.
+    pub fn answer_json(&self, path: &str, body: &str) {
+        self.shared
+            .json
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), body.to_string());
     }
 
     pub fn hits(&self) -> Vec<Hit> {

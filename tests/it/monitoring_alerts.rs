@@ -413,3 +413,61 @@ async fn the_nightly_purge_keeps_what_the_retention_settings_say() {
         "one day kept"
     );
 }
+
+#[tokio::test]
+async fn an_http_check_can_expect_a_value_at_a_json_path() {
+    let app = app_with(None).await;
+    let token = app.api_token("owner@shop.test");
+    let site = HttpSink::start().await;
+    site.answer_json("/status.json", r#"{"status": "ok", "queue": {"depth": 3}}"#);
+    let check = json!({ "name": "API", "kind": "http", "url": site.url("/status.json"), "interval_s": 30,
+                        "retries": 0, "json_path": "$.status", "json_expected": "ok" });
+    let (status, made) = call(
+        &app,
+        &token,
+        reqwest::Method::POST,
+        "/api/v1/monitoring/checks",
+        Some(check),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["json_path"], "$.status");
+    run_checks(&app).await;
+    let id = made["id"].as_str().unwrap();
+    let path = format!("/api/v1/monitoring/checks/{id}");
+    let (_, shown) = call(&app, &token, reqwest::Method::GET, &path, None).await;
+    assert_eq!(shown["state"], "up", "{shown}");
+
+    site.answer_json("/status.json", r#"{"status": "degraded"}"#);
+    app.clock.advance(30);
+    run_checks(&app).await;
+    let (_, shown) = call(&app, &token, reqwest::Method::GET, &path, None).await;
+    assert_eq!(shown["state"], "down");
+    assert_eq!(shown["last_message"], "$.status is degraded, not ok");
+
+    site.answer_json("/status.json", r#"{"status": "degraded", "queue": {"depth": 3}}"#);
+    let patch = json!({ "json_path": "$.queue.depth", "json_expected": "" });
+    let (status, _) = call(&app, &token, reqwest::Method::PATCH, &path, Some(patch)).await;
+    assert_eq!(status, 200);
+    app.clock.advance(30);
+    run_checks(&app).await;
+    let (_, shown) = call(&app, &token, reqwest::Method::GET, &path, None).await;
+    assert_eq!(shown["state"], "up", "the path finds something, whatever its value");
+    assert_eq!(shown["json_expected"], serde_json::Value::Null);
+
+    site.answer_json("/status.json", "not json");
+    app.clock.advance(30);
+    run_checks(&app).await;
+    assert!(last_message(&app, "API").await.contains("json_invalid"));
+
+    let (status, bad) = call(
+        &app,
+        &token,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({ "json_path": "status[" })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(bad.to_string().contains("json_path"), "{bad}");
+}
