@@ -3,6 +3,7 @@
 
 use super::categories::CategoryInput;
 use super::conversation;
+use super::kb;
 use super::tickets::{self, Ticket, TicketChange, TicketInput};
 use super::{Status, TicketId};
 use crate::db::time::rfc3339;
@@ -181,6 +182,101 @@ async fn add_category(member: Member, body: ApiJson<CategoryInput>, app: App<'_>
     Ok(created(json!(category)))
 }
 
+fn article_json(a: &kb::Article) -> Value {
+    json!({ "id": a.id, "title": a.title, "slug": a.slug, "body": a.body, "category_id": a.category_id,
+            "lang": a.lang, "status": a.status, "visibility": a.visibility, "views": a.views,
+            "helpful": { "yes": a.helpful_yes, "no": a.helpful_no },
+            "created_at": rfc3339(a.created_at), "updated_at": rfc3339(a.updated_at) })
+}
+
+#[rocket::get("/api/v1/support/kb/articles")]
+async fn articles(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
+    member.require(Area::Support, Level::View)?;
+    let org_id = member.org.id.to_string();
+    let rows = app.db.read(move |c| kb::list(c, &org_id, None, None)).await?;
+    Ok(Json(
+        json!({ "data": rows.iter().map(article_json).collect::<Vec<_>>(), "next_cursor": null }),
+    ))
+}
+
+#[rocket::post("/api/v1/support/kb/articles", data = "<body>")]
+async fn add_article(
+    member: Member,
+    body: ApiJson<kb::ArticleInput>,
+    app: App<'_>,
+) -> Result<Created<Value>, AppError> {
+    member.require(Area::Support, Level::Edit)?;
+    let spec = body.0.parse().map_err(AppError::Invalid)?;
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.to_string());
+    let article = app.write(audit, move |tx| kb::create(tx, &org_id, &spec)).await?;
+    Ok(created(article_json(&article)))
+}
+
+#[rocket::get("/api/v1/support/kb/articles/<id>")]
+async fn article(member: Member, id: kb::ArticleId, app: App<'_>) -> Result<Json<Value>, AppError> {
+    member.require(Area::Support, Level::View)?;
+    let org_id = member.org.id.to_string();
+    let found = app
+        .db
+        .read(move |c| kb::get(c, &org_id, &id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(article_json(&found)))
+}
+
+#[rocket::patch("/api/v1/support/kb/articles/<id>", data = "<body>")]
+async fn edit_article(
+    member: Member,
+    id: kb::ArticleId,
+    body: ApiJson<kb::ArticleInput>,
+    app: App<'_>,
+) -> Result<Json<Value>, AppError> {
+    member.require(Area::Support, Level::Edit)?;
+    let (audit, org_id, patch) = (member.audit(app.now()), member.org.id.to_string(), body.0);
+    let article = app
+        .write(audit, move |tx| {
+            let before = kb::get(tx, &org_id, &id)?.ok_or(AppError::NotFound)?;
+            let spec = kb::ArticleInput::of(&before)
+                .overlaid(patch)
+                .parse()
+                .map_err(AppError::Invalid)?;
+            kb::update(tx, &org_id, &id, &spec)
+        })
+        .await?;
+    Ok(Json(article_json(&article)))
+}
+
+#[rocket::delete("/api/v1/support/kb/articles/<id>")]
+async fn delete_article(member: Member, id: kb::ArticleId, app: App<'_>) -> Result<rocket::http::Status, AppError> {
+    member.require(Area::Support, Level::Edit)?;
+    let (audit, org_id) = (member.audit(app.now()), member.org.id.to_string());
+    app.write(audit, move |tx| kb::delete(tx, &org_id, &id)).await?;
+    Ok(rocket::http::Status::NoContent)
+}
+
+#[rocket::get("/api/v1/support/kb/search?<q>&<lang>")]
+async fn kb_search(member: Member, q: String, lang: Option<String>, app: App<'_>) -> Result<Json<Value>, AppError> {
+    member.require(Area::Support, Level::View)?;
+    let lang = lang.filter(|l| !l.is_empty());
+    if lang.as_deref().is_some_and(|l| l != "en" && l != "fr") {
+        return Err(AppError::invalid("lang", "support.error.lang"));
+    }
+    let org_id = member.org.id.to_string();
+    let hits = app
+        .db
+        .read(move |c| kb::search(c, &org_id, &q, lang.as_deref(), kb::Audience::Members, 50))
+        .await?;
+    let data: Vec<Value> = hits
+        .iter()
+        .map(|h| {
+            let mut a = article_json(&h.article);
+            a["snippet"] = kb::snippet_html(&h.snippet).into();
+            a
+        })
+        .collect();
+    Ok(Json(json!({ "data": data, "next_cursor": null })))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         list,
@@ -190,6 +286,12 @@ pub fn routes() -> Vec<rocket::Route> {
         messages,
         post_message,
         categories,
-        add_category
+        add_category,
+        articles,
+        add_article,
+        article,
+        edit_article,
+        delete_article,
+        kb_search
     ]
 }

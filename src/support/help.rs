@@ -1,5 +1,5 @@
-//! The requester's side, public and without an account: the help centre
-//! of an organisation (`/help/{org_slug}`), its form to open a request
+//! The requester's side, public and without an account: the help
+//! centre's form to open a request
 //! (`/help/{org_slug}/new`: rate-limited per IP, with a field people never
 //! see that only bots fill in), and the private page of a request
 //! (`/help/{org_slug}/tickets/{token}`: the conversation without the
@@ -32,19 +32,6 @@ async fn org(app: &App<'_>, slug: &str) -> Result<Org, AppError> {
                 .ok_or(AppError::NotFound)
         })
         .await
-}
-
-#[derive(Template)]
-#[template(path = "support/help.html")]
-pub struct HelpPage {
-    ctx: PageCtx,
-    org: Org,
-}
-
-#[rocket::get("/help/<slug>")]
-async fn home(ctx: PageCtx, slug: &str, app: App<'_>) -> Result<Html<HelpPage>, AppError> {
-    let org = org(&app, slug).await?;
-    Ok(Html(HelpPage { ctx, org }))
 }
 
 #[derive(Template)]
@@ -283,5 +270,5 @@ async fn write_again(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![home, new, open, request, write_again]
+    rocket::routes![new, open, request, write_again]
 }

@@ -17,6 +17,8 @@ pub mod categories;
 pub mod conversation;
 mod help;
 pub mod kb;
+mod kb_help;
+mod kb_pages;
 mod pages;
 pub mod sla;
 mod sla_pages;
@@ -143,6 +145,8 @@ pub fn jobs(base_url: reqwest::Url) -> Vec<crate::jobs::JobDef> {
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = pages::routes();
     all.extend(help::routes());
+    all.extend(kb_help::routes());
+    all.extend(kb_pages::routes());
     all.extend(sla_pages::routes());
     all.extend(api::routes());
     all

@@ -202,3 +202,39 @@ if (menu && window.matchMedia("(min-width: 761px)").matches) menu.open = true;
   });
   window.addEventListener("pagehide", () => source.close());
 })();
+
+// Help centre: while a customer types the subject of a new request, the
+// articles that may answer it are offered under the field (the form works
+// the same without them).
+(() => {
+  const box = document.querySelector("[data-suggest]");
+  const field = box && document.getElementById(box.getAttribute("data-suggest-for"));
+  if (!field || !window.fetch) return;
+  let timer = null;
+  let last = "";
+  field.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = field.value.trim();
+      if (q === last) return;
+      last = q;
+      if (q.length < 3) { box.replaceChildren(); return; }
+      const response = await fetch(box.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q));
+      if (!response.ok) return;
+      const found = (await response.json()).data || [];
+      if (!found.length) { box.replaceChildren(); return; }
+      const title = document.createElement("p");
+      title.textContent = box.getAttribute("data-suggest-title");
+      const list = document.createElement("ul");
+      for (const item of found) {
+        const li = document.createElement("li");
+        const a = document.createElement("a");
+        a.href = item.url;
+        a.textContent = item.title;
+        li.append(a);
+        list.append(li);
+      }
+      box.replaceChildren(title, list);
+    }, 250);
+  });
+})();

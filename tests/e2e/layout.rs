@@ -32,6 +32,8 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/monitoring/system",
     "/dashboard/monitoring/logs",
     "/dashboard/support",
+    "/dashboard/support/kb",
+    "/dashboard/support/settings",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",
@@ -50,6 +52,7 @@ pub struct Rows {
     pub check: String,
     pub ticket: String,
     pub ticket_token: String,
+    pub article: String,
 }
 
 /// The pages of [`SIGNED_IN`] and those that name a row: the question
@@ -64,6 +67,10 @@ pub fn signed_in_pages(rows: &Rows) -> Vec<String> {
     all.push("/help/atelier".into());
     all.push("/help/atelier/new".into());
     all.push(format!("/help/atelier/tickets/{}", rows.ticket_token));
+    all.push(format!("/dashboard/support/kb/{}", rows.article));
+    all.push("/help/atelier?q=engrav".into());
+    all.push("/help/atelier/articles/engraving-personalised-jewellery-what-to-expect".into());
+    all.push("/help/atelier/categories/engraving-and-personalisation".into());
     all
 }
 
@@ -149,11 +156,40 @@ pub async fn populate(app: &TestApp) -> Rows {
         let res = app.submit(&page, &action, &[("body", body), ("kind", kind)]).await;
         assert_eq!(res.status(), 303);
     }
+    let token = app.api_token("owner@shop.test");
+    let call = |path: &str, body: serde_json::Value| {
+        reqwest::Client::new()
+            .post(app.url(path))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let category: serde_json::Value = call(
+        "/api/v1/support/categories",
+        serde_json::json!({ "name": "Engraving and personalisation" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let article: serde_json::Value = call(
+        "/api/v1/support/kb/articles",
+        serde_json::json!({ "title": "Engraving personalised jewellery: what to expect", "status": "published",
+            "category_id": category["id"],
+            "body": "## Before you order\n\nEngraving takes **two working days**. See [our shop](https://shop.example/engraving-with-a-very-long-address-that-must-wrap).\n\n| Metal | Depth |\n|---|---|\n| Silver | 0.1 mm |" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     Rows {
         member,
         check,
         ticket,
         ticket_token,
+        article: article["id"].as_str().unwrap().to_string(),
     }
 }
 
@@ -196,7 +232,7 @@ async fn layout_problems(browser: &Browser, phone: bool) -> Vec<String> {
 }
 
 /// Chooses the language with the header's own form.
-async fn choose_language(browser: &Browser, home: &str, lang: &str) {
+pub async fn choose_language(browser: &Browser, home: &str, lang: &str) {
     browser.client.goto(home).await.unwrap();
     browser
         .client

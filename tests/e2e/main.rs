@@ -17,3 +17,4 @@ mod live;
 mod monitoring;
 mod push;
 mod site;
+mod support;

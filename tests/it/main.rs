@@ -25,6 +25,7 @@ mod profile;
 mod push;
 mod security;
 mod support;
+mod support_kb;
 mod team;
 mod team_api;
 mod tls_server;
