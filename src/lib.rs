@@ -196,7 +196,11 @@ pub const FIRST_STEPS: &[&web::shell::FirstStep] = &[&orgs::STEP_TEAM, &orgs::ST
 /// Every feature's part of `luneo demo`, run in this order after the demo
 /// org and its people exist.
 pub fn demo_steps() -> Vec<demo::DemoStep> {
-    vec![notifications::demo_step(), monitoring::demo_step()]
+    vec![
+        notifications::demo_step(),
+        monitoring::demo_step(),
+        support::demo_step(),
+    ]
 }
 
 /// Assembles Luneo with the default [`Options`].

@@ -221,9 +221,13 @@ impl Db {
     ) -> Result<T, AppError> {
         let mut conn = self.0.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = Tx::new(conn.transaction_with_behavior(TransactionBehavior::Immediate)?, origin);
+        // Holding the write lock, nobody else writes until the commit: a WAL
+        // that changed since this process last looked is another process's
+        // write, which the state recorded after the commit would hide.
+        let foreign = self.wal_state() != *self.0.wal_after_own_commit.lock().unwrap_or_else(|p| p.into_inner());
         let out = f(&tx)?;
         let (after, bookkeeping) = tx.commit()?;
-        if !bookkeeping {
+        if !bookkeeping || foreign {
             self.0.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         *self.0.wal_after_own_commit.lock().unwrap_or_else(|p| p.into_inner()) = self.wal_state();
@@ -407,5 +411,32 @@ mod tests {
             })
             .unwrap();
         assert_eq!(reprepared, 0, "the plan is kept whatever the bound values");
+    }
+
+    #[test]
+    fn another_processs_write_is_noticed_even_when_a_bookkeeping_write_of_ours_comes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("luneo.db");
+        let db = Db::open(&path, 1).unwrap();
+        let bookkeeping = |db: &Db| {
+            db.write_blocking(|tx| {
+                tx.changes_no_identity();
+                tx.execute("UPDATE schema_migrations SET version = version WHERE 0", [])?;
+                Ok(())
+            })
+            .unwrap()
+        };
+        bookkeeping(&db);
+        std::thread::sleep(super::WAL_CHECK_EVERY * 2);
+        let before = db.identity_generation();
+        // Another process (the CLI) writes...
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other
+            .execute_batch("CREATE TABLE cli_wrote (x INTEGER); INSERT INTO cli_wrote VALUES (1);")
+            .unwrap();
+        // ...and this process commits bookkeeping before it looks again.
+        bookkeeping(&db);
+        std::thread::sleep(super::WAL_CHECK_EVERY * 2);
+        assert_ne!(db.identity_generation(), before, "the other process's write is seen");
     }
 }

@@ -156,7 +156,13 @@ async fn post_message(
     let entry = app
         .write(audit, move |tx| {
             let ticket = tickets::get(tx, &org_id, &id)?.ok_or(AppError::NotFound)?;
-            let made = conversation::member_reply(tx, &ticket, &user, &input.body, input.internal, then, &base)?;
+            let made = conversation::member_reply(
+                tx,
+                &ticket,
+                &user,
+                &conversation::Reply::new(&input.body, input.internal, then),
+                &base,
+            )?;
             let entries = conversation::list(tx, &ticket, true)?;
             entries.into_iter().find(|e| e.id == made).ok_or(AppError::NotFound)
         })

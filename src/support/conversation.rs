@@ -131,6 +131,30 @@ pub(super) fn mail_opened(tx: &Tx, ticket: &Ticket, base: &reqwest::Url) -> Resu
     mail::queue(tx, Some(&ticket.org_id), &mail).map(|_| ())
 }
 
+/// What a member writes on a ticket.
+#[derive(Debug, Clone, Copy)]
+pub struct Reply<'a> {
+    pub text: &'a str,
+    /// An internal note (members only), not a reply.
+    pub internal: bool,
+    /// The status the ticket takes after it (the usual one when `None`).
+    pub then: Option<Status>,
+    /// Mail a reply to the requester (the demo's customers have no mailbox).
+    pub mail_requester: bool,
+}
+
+impl<'a> Reply<'a> {
+    /// A reply or a note as a member sends it from a page or the API.
+    pub fn new(text: &'a str, internal: bool, then: Option<Status>) -> Reply<'a> {
+        Reply {
+            text,
+            internal,
+            then,
+            mail_requester: true,
+        }
+    }
+}
+
 /// A member answers `ticket`: a reply (mailed to the requester; the first
 /// one is the ticket's first response; the ticket then waits for the
 /// customer unless `then` says otherwise) or an internal note (kept among
@@ -139,11 +163,15 @@ pub fn member_reply(
     tx: &Tx,
     ticket: &Ticket,
     by: &User,
-    text: &str,
-    internal: bool,
-    then: Option<Status>,
+    reply: &Reply<'_>,
     base: &reqwest::Url,
 ) -> Result<MessageId, AppError> {
+    let Reply {
+        text,
+        internal,
+        then,
+        mail_requester,
+    } = *reply;
     let body = body(text)?;
     if ticket.status() == Status::Closed && !internal {
         return Err(AppError::Conflict("support.error.closed".into()));
@@ -184,6 +212,9 @@ pub fn member_reply(
     let next = then.unwrap_or(Status::PendingCustomer);
     if ticket.status() != Status::Resolved || next != Status::PendingCustomer {
         tickets::set_status(tx, ticket, next, Some(&by.id))?;
+    }
+    if !mail_requester {
+        return Ok(id);
     }
     let lang = ticket.lang();
     let (number, subject, name) = (ticket.reference(), ticket.subject.clone(), requester_label(ticket));

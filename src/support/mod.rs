@@ -15,6 +15,7 @@
 mod api;
 pub mod categories;
 pub mod conversation;
+mod demo;
 mod help;
 pub mod kb;
 mod kb_help;
@@ -128,6 +129,11 @@ impl Priority {
             .find(|p| p.key() == text.trim())
             .ok_or_else(|| AppError::invalid(field, "support.error.priority"))
     }
+}
+
+/// Its part of `luneo demo`.
+pub fn demo_step() -> crate::demo::DemoStep {
+    demo::step()
 }
 
 /// Its scheduled job: every minute, the tickets past a due time are marked

@@ -423,7 +423,13 @@ async fn reply(
     let done = app
         .write(audit, move |tx| {
             let ticket = tickets::get(tx, &org_id, &tid)?.ok_or(AppError::NotFound)?;
-            conversation::member_reply(tx, &ticket, &user, &body, internal, then, &base)
+            conversation::member_reply(
+                tx,
+                &ticket,
+                &user,
+                &conversation::Reply::new(&body, internal, then),
+                &base,
+            )
         })
         .await;
     match done {

@@ -128,6 +128,8 @@ pub struct NewTicket {
     pub requester_email: Option<String>,
     pub requester_name: String,
     pub order_ref: Option<String>,
+    /// Mail the requester their private link (the demo's customers have no mailbox).
+    pub mail_requester: bool,
 }
 
 pub(super) fn text(v: &Option<String>) -> Option<String> {
@@ -187,6 +189,7 @@ impl TicketInput {
             requester_email,
             requester_name,
             order_ref,
+            mail_requester: true,
         })
     }
 }
@@ -291,7 +294,7 @@ pub fn create(
         link: Some(&link),
     };
     notifications::notify(tx, org_id, &recipients, notice, base)?;
-    if ticket.requester_user_id.is_none() {
+    if ticket.requester_user_id.is_none() && new.mail_requester {
         super::conversation::mail_opened(tx, &ticket, base)?;
     }
     Ok(ticket)

@@ -11,7 +11,7 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
     assert!(out.contains("created the org demo owned by demo@luneo.local"), "{out}");
     assert!(!out.contains("shown once"), "the given password is not printed: {out}");
     let members = "SELECT count(*) FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE o.slug = 'demo'";
-    let notices = "SELECT count(*) FROM notifications";
+    let notices = "SELECT count(*) FROM notifications WHERE kind NOT LIKE 'support.%'";
     assert_eq!(app.count(members).await, 6);
     assert_eq!(app.count(notices).await, 3);
     assert_eq!(
@@ -28,6 +28,8 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
     );
     assert!(out.contains("notifications: there already"), "{out}");
     assert!(out.contains("monitoring: there already"), "{out}");
+    assert!(out.contains("support: there already"), "{out}");
+    assert_eq!(app.count("SELECT count(*) FROM support_tickets").await, 12);
     assert_eq!(app.count("SELECT count(*) FROM monitoring_checks").await, 2);
     assert_eq!(app.count(members).await, 6);
     assert_eq!(app.count(notices).await, 3);
@@ -38,7 +40,42 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
         assert!(team.contains(name), "{name} is in the team");
     }
     let inbox: serde_json::Value = app.json_as(&owner, "/api/v1/notifications").await;
-    assert_eq!(inbox["data"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        inbox["data"].as_array().unwrap().len(),
+        3,
+        "the owner opened the demo tickets: they are not news to them"
+    );
+    assert_eq!(
+        app.count("SELECT count(DISTINCT status) FROM support_tickets").await,
+        5,
+        "tickets in every status"
+    );
+    assert!(
+        app.count("SELECT count(*) FROM support_messages WHERE internal = 1")
+            .await
+            >= 8
+    );
+    let support = app.page_as(&owner, "/dashboard/support?status=all").await;
+    assert!(support.contains("#1 Where is my engraved mug?") && support.contains("Wrong date on my bracelet"));
+    let help = client()
+        .get(app.url("/help/demo?q=retu"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(help.contains("Returns and refunds"), "{help}");
+    let aide = client()
+        .get(app.url("/help/demo?q=retour"))
+        .header("Accept-Language", "fr")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(aide.contains("Retours et remboursements"), "{aide}");
     let audit = app.page_as(&owner, "/dashboard/team/audit").await;
     assert!(audit.contains("<code>org.created</code>") && audit.contains("<code>member.added</code>"));
     let res = owner.get(app.url("/admin/jobs")).send().await.unwrap();
