@@ -178,7 +178,8 @@ fn main() {
 
     let (search50, search99) = time(|i| {
         let mut rng = Lcg(i as u64 + 1);
-        let q = format!("{} {}", &rng.word()[..4], &rng.word()[..3]);
+        let (a, b) = (rng.word(), rng.word());
+        let q = format!("{} {}", &a[..a.len().min(4)], &b[..b.len().min(3)]);
         let o = org.clone();
         let hits = db
             .read_blocking(move |c| kb::search(c, &o, &q, Some("en"), Audience::Public, 20))

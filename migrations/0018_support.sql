@@ -136,3 +136,19 @@ CREATE TRIGGER support_kb_articles_au AFTER UPDATE OF title, body ON support_kb_
     INSERT INTO support_kb_search (support_kb_search, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
     INSERT INTO support_kb_search (rowid, title, body) VALUES (new.rowid, new.title, new.body);
 END;
+
+-- Mail in: each organisation's secret for its inbound address, and the
+-- Message-IDs already taken in (the same mail posted twice lands once).
+CREATE TABLE support_inbound (
+    org_id     TEXT PRIMARY KEY REFERENCES orgs (id) ON DELETE CASCADE,
+    secret     TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE support_mail_seen (
+    org_id     TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL,
+    -- The ticket it went to (none: an auto-reply or a bounce, dropped).
+    ticket_id  TEXT REFERENCES support_tickets (id) ON DELETE CASCADE,
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (org_id, message_id)
+) STRICT, WITHOUT ROWID;

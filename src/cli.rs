@@ -72,6 +72,24 @@ pub enum Command {
         #[command(subcommand)]
         action: VapidAction,
     },
+    /// The support desk
+    Support {
+        #[command(subcommand)]
+        action: SupportAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SupportAction {
+    /// Take a raw mail (RFC 5322, as an MTA saves it) into the support desk of
+    /// ORG: a reply lands on its ticket, anything else opens one
+    ImportMail {
+        /// The .eml file
+        file: std::path::PathBuf,
+        /// The organisation's slug
+        #[arg(long)]
+        org: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -267,6 +285,9 @@ pub fn run(cli: Cli) -> i32 {
             action: TokenAction::Create { email, org, name },
         } => crate::cli_accounts::token_create(&config, &email, org.as_deref(), &name),
         Command::Demo => demo_cmd(&config),
+        Command::Support {
+            action: SupportAction::ImportMail { file, org },
+        } => import_mail(&config, &file, &org),
         Command::Vapid { .. } => Ok(()),
     };
     match result {
@@ -461,6 +482,31 @@ fn outbox_cmd(config: &Config, action: OutboxAction) -> Result<(), String> {
 }
 
 /// `luneo demo`.
+fn import_mail(config: &Config, file: &std::path::Path, org: &str) -> Result<(), String> {
+    let raw = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let db = open_db(config)?;
+    let slug = org.to_string();
+    let org_id = db
+        .read_blocking(move |c| crate::orgs::find_org(c, &slug))
+        .map_err(|e| e.to_string())?
+        .filter(|o| o.slug == org)
+        .ok_or_else(|| format!("no organisation {org:?}"))?
+        .id
+        .to_string();
+    let base = config.base_url.clone();
+    let landed = db
+        .write_blocking(move |tx| crate::support::inbound::take(tx, &org_id, &raw, &base))
+        .map_err(crate::cli_accounts::message)?;
+    use crate::support::inbound::Landed;
+    match landed {
+        Landed::Opened { number, .. } => println!("opened ticket #{number}"),
+        Landed::Added { number, .. } => println!("added to ticket #{number}"),
+        Landed::Duplicate => println!("taken in before (same Message-ID): nothing changed"),
+        Landed::Ignored => println!("an auto-reply or a bounce: dropped"),
+    }
+    Ok(())
+}
+
 fn demo_cmd(config: &Config) -> Result<(), String> {
     let db = open_db(config)?;
     let password = std::env::var("LUNEO_PASSWORD").ok().filter(|p| !p.is_empty());

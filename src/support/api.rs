@@ -283,6 +283,48 @@ async fn kb_search(member: Member, q: String, lang: Option<String>, app: App<'_>
     Ok(Json(json!({ "data": data, "next_cursor": null })))
 }
 
+/// The inbound secret of a mail post: `Authorization: Bearer …` or `?key=`.
+pub struct InboundKey(Option<String>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for InboundKey {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        let bearer = req
+            .headers()
+            .get_one("Authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::to_string);
+        let query = req.query_value::<String>("key").and_then(Result::ok);
+        rocket::request::Outcome::Success(InboundKey(bearer.or(query)))
+    }
+}
+
+/// A raw RFC 5322 message, posted by an MTA pipe or a forwarding service.
+#[rocket::post("/api/v1/support/inbound", data = "<raw>")]
+async fn inbound(key: InboundKey, raw: rocket::Data<'_>, app: App<'_>) -> Result<Json<Value>, AppError> {
+    let secret = key.0.ok_or(AppError::Unauthenticated)?;
+    let org_id = app
+        .db
+        .read(move |c| super::inbound::org_of_secret(c, &secret))
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let bytes = raw
+        .open(app.config.limit_upload)
+        .into_bytes()
+        .await
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    if !bytes.is_complete() {
+        return Err(AppError::TooLarge);
+    }
+    let (raw, base) = (bytes.into_inner(), app.base_url().clone());
+    let origin = crate::db::AuditCtx::system(Some(&org_id), app.now());
+    let landed = app
+        .write(origin, move |tx| super::inbound::take(tx, &org_id, &raw, &base))
+        .await?;
+    Ok(Json(json!(landed)))
+}
+
 pub fn routes() -> Vec<rocket::Route> {
     rocket::routes![
         list,
@@ -298,6 +340,7 @@ pub fn routes() -> Vec<rocket::Route> {
         article,
         edit_article,
         delete_article,
-        kb_search
+        kb_search,
+        inbound
     ]
 }

@@ -244,15 +244,23 @@ pub fn member_reply(
 /// The requester writes again through their private link: the ticket is
 /// open again if it waited for them or was resolved (never once closed);
 /// its assignee (or the team) is told.
-pub fn requester_reply(tx: &Tx, ticket: &Ticket, text: &str, base: &reqwest::Url) -> Result<MessageId, AppError> {
+/// `mail_id` is the Message-ID it came with by mail (none through the link).
+pub fn requester_reply(
+    tx: &Tx,
+    ticket: &Ticket,
+    text: &str,
+    mail_id: Option<&str>,
+    base: &reqwest::Url,
+) -> Result<MessageId, AppError> {
     let body = body(text)?;
     if ticket.status() == Status::Closed {
         return Err(AppError::Conflict("support.error.closed".into()));
     }
     let (id, now) = (MessageId::generate(), tx.now());
     tx.execute(
-        "INSERT INTO support_messages (id, ticket_id, author, body, created_at) VALUES (?1, ?2, 'requester', ?3, ?4)",
-        rusqlite::params![id.as_str(), ticket.id.as_str(), body, now],
+        "INSERT INTO support_messages (id, ticket_id, author, body, mail_id, created_at)
+         VALUES (?1, ?2, 'requester', ?3, ?4, ?5)",
+        rusqlite::params![id.as_str(), ticket.id.as_str(), body, mail_id, now],
     )?;
     tx.execute(
         "UPDATE support_tickets SET updated_at = ?2 WHERE id = ?1",

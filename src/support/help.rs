@@ -252,7 +252,7 @@ async fn write_again(
     let done = app
         .write(origin, move |tx| {
             let ticket = tickets::by_token(tx, &org_id, &token_owned)?.ok_or(AppError::NotFound)?;
-            conversation::requester_reply(tx, &ticket, &body, &base)
+            conversation::requester_reply(tx, &ticket, &body, None, &base)
         })
         .await;
     match done {

@@ -17,6 +17,7 @@ pub mod categories;
 pub mod conversation;
 mod demo;
 mod help;
+pub mod inbound;
 pub mod kb;
 mod kb_help;
 mod kb_pages;

@@ -33,6 +33,9 @@ pub struct SettingsPage {
     form: FormState,
     days: Vec<u32>,
     time_zone: String,
+    /// Where mail for the support desk is posted, and its secret.
+    inbound_url: String,
+    inbound_secret: String,
 }
 
 fn hours(minutes: i64) -> String {
@@ -63,16 +66,29 @@ fn values(p: &Policy) -> FormState {
     ])
 }
 
+fn inbound_url(app: &App<'_>) -> String {
+    format!(
+        "{}/api/v1/support/inbound",
+        app.base_url().as_str().trim_end_matches('/')
+    )
+}
+
 #[rocket::get("/dashboard/support/settings")]
 async fn show(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<SettingsPage>, AppError> {
     member.require(Area::Support, Level::Manage)?;
-    let org_id = member.org.id.to_string();
-    let policy = app.db.read(move |c| sla::policy(c, &org_id)).await?;
+    let (org_id, audit) = (member.org.id.to_string(), member.audit(app.now()));
+    let (policy, inbound_secret) = app
+        .write(audit, move |tx| {
+            Ok((sla::policy(tx, &org_id)?, super::inbound::secret(tx, &org_id)?))
+        })
+        .await?;
     Ok(Html(SettingsPage {
         shell: Shell::new(&member, "support"),
         form: values(&policy),
         days: policy.work_days.chars().filter_map(|c| c.to_digit(10)).collect(),
         time_zone: member.org.time_zone.clone(),
+        inbound_url: inbound_url(&app),
+        inbound_secret,
         ctx,
     }))
 }
@@ -103,11 +119,17 @@ async fn save(
                 ("resolve_urgent", n(input.resolve_urgent)),
             ];
             let pairs: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let org_id = member.org.id.to_string();
+            let inbound_secret = app
+                .write(member.audit(app.now()), move |tx| super::inbound::secret(tx, &org_id))
+                .await?;
             let page = SettingsPage {
                 shell: Shell::new(&member, "support"),
                 form: FormState::with_values(&pairs).with_errors(errors),
                 days: input.work_days.clone(),
                 time_zone: member.org.time_zone.clone(),
+                inbound_url: inbound_url(&app),
+                inbound_secret,
                 ctx,
             };
             return Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))));

@@ -26,6 +26,7 @@ mod push;
 mod security;
 mod support;
 mod support_kb;
+mod support_mail;
 mod team;
 mod team_api;
 mod tls_server;
