@@ -1,6 +1,7 @@
 //! Support figures for docs/BENCHMARKS.md, run by `tools/bench`: the help
-//! centre's search over 100,000 generated articles (FTS5, every word a
-//! prefix, ranked, with snippets) and the ticket list with filters over
+//! centre's search over 100,000 generated articles (a 20,000-word
+//! vocabulary drawn as natural text is, Zipf; FTS5, every word a prefix,
+//! ranked, with snippets) and the ticket list with filters over
 //! 100,000 generated tickets, each the domain call the pages make, timed
 //! over many queries (p50 and p99). A raw SQLite primary-key read loop in
 //! the same run gives the machine's speed of the moment.
@@ -72,6 +73,13 @@ const WORDS: &[&str] = &[
     "hoodie",
 ];
 
+/// Syllables of the made-up words that give the corpus a real vocabulary.
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "pe", "da", "gu", "ri", "ba", "fe", "zo", "lu", "mo", "xi",
+];
+/// Distinct words in the corpus.
+const VOCABULARY: usize = 20_000;
+
 /// A small deterministic generator (no crate needed for a benchmark's words).
 struct Lcg(u64);
 
@@ -83,12 +91,28 @@ impl Lcg {
             .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) as usize
     }
-    fn word(&mut self) -> &'static str {
-        WORDS[self.next() % WORDS.len()]
+    /// A word rank drawn about as natural text does (Zipf: rank r ∝ 1/r).
+    fn rank(&mut self) -> usize {
+        let u = (self.next() % 1_000_000) as f64 / 1_000_000.0;
+        ((VOCABULARY as f64).powf(u) as usize).clamp(1, VOCABULARY) - 1
     }
     fn sentence(&mut self, n: usize) -> String {
-        (0..n).map(|_| self.word()).collect::<Vec<_>>().join(" ")
+        (0..n).map(|_| word(self.rank())).collect::<Vec<_>>().join(" ")
     }
+}
+
+/// The word of `rank`: the shop's own words first, then made-up ones.
+fn word(rank: usize) -> String {
+    if rank < WORDS.len() {
+        return WORDS[rank].to_string();
+    }
+    let mut n = rank;
+    let mut w = String::new();
+    for _ in 0..4 {
+        w.push_str(SYLLABLES[n % SYLLABLES.len()]);
+        n /= SYLLABLES.len();
+    }
+    w
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -177,9 +201,9 @@ fn main() {
     let seeded = started.elapsed().as_secs_f64();
 
     let (search50, search99) = time(|i| {
-        let mut rng = Lcg(i as u64 + 1);
-        let (a, b) = (rng.word(), rng.word());
-        let q = format!("{} {}", &a[..a.len().min(4)], &b[..b.len().min(3)]);
+        // A shop word and a rarer one, each typed in part: "deliv kamil".
+        let (a, b) = (WORDS[i % WORDS.len()].to_string(), word(100 + (i * 37) % 2_000));
+        let q = format!("{} {}", &a[..a.len().min(5)], &b[..b.len().min(5)]);
         let o = org.clone();
         let hits = db
             .read_blocking(move |c| kb::search(c, &o, &q, Some("en"), Audience::Public, 20))
@@ -200,7 +224,7 @@ fn main() {
     });
     let (word50, word99) = time(|i| {
         let filter = TicketFilter {
-            q: Some(WORDS[i % WORDS.len()].to_string()),
+            q: Some(word(100 + i % 500)),
             ..TicketFilter::default()
         };
         let o = org.clone();

@@ -49,9 +49,14 @@ CREATE TABLE support_tickets (
     resolution_due_at       INTEGER,
     first_response_breached INTEGER NOT NULL DEFAULT 0,
     resolution_breached     INTEGER NOT NULL DEFAULT 0,
+    -- Most urgent first: 0 urgent … 3 low (what "sort by priority" orders by).
+    priority_rank     INTEGER GENERATED ALWAYS AS
+                      (CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END) VIRTUAL,
     UNIQUE (org_id, number)
 ) STRICT;
 CREATE INDEX support_tickets_list ON support_tickets (org_id, status, updated_at);
+CREATE INDEX support_tickets_recent ON support_tickets (org_id, updated_at);
+CREATE INDEX support_tickets_urgent ON support_tickets (org_id, status, priority_rank, updated_at);
 CREATE INDEX support_tickets_assignee ON support_tickets (org_id, assignee_id, status);
 
 CREATE TABLE support_messages (

@@ -346,50 +346,57 @@ pub struct TicketFilter {
 
 /// The tickets of `org_id` matching `f`, at most `limit`.
 pub fn list(conn: &Connection, org_id: &str, f: &TicketFilter, limit: i64) -> Result<Vec<Ticket>, AppError> {
-    let number =
-        f.q.as_deref()
-            .and_then(|q| q.trim().trim_start_matches('#').parse::<i64>().ok());
-    let like =
-        f.q.as_ref()
-            .map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-    let (assigned_any, assigned_none, assigned_to) = match &f.assigned {
-        Assigned::Anyone => (true, false, None),
-        Assigned::Nobody => (false, true, None),
-        Assigned::To(id) => (false, false, Some(id.as_str())),
-    };
-    let order = match f.sort.as_deref() {
-        Some("created") => "t.created_at DESC",
-        Some("priority") => {
-            "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, t.updated_at DESC"
+    use rusqlite::types::Value;
+    // Only the filters asked for are in the statement, so each shape keeps
+    // its own plan and the indexes on (org, status, …) serve it; the few
+    // shapes there are stay in the statement cache.
+    let mut sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE t.org_id = ?");
+    let mut args: Vec<Value> = vec![org_id.to_string().into()];
+    match f.status {
+        Some(status) => {
+            sql.push_str(" AND t.status = ?");
+            args.push(status.key().to_string().into());
         }
-        _ => "t.updated_at DESC",
-    };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM {FROM}
-         WHERE t.org_id = ?1
-           AND (?2 IS NULL OR t.status = ?2) AND (?2 IS NOT NULL OR ?3 = 0 OR t.status NOT IN ('resolved', 'closed'))
-           AND (?4 IS NULL OR t.priority = ?4) AND (?5 IS NULL OR t.category_id = ?5)
-           AND (?6 OR (?7 AND t.assignee_id IS NULL) OR t.assignee_id = ?8)
-           AND (?9 IS NULL OR t.number = ?10 OR t.subject LIKE ?9 ESCAPE '\\' OR t.description LIKE ?9 ESCAPE '\\'
-                OR t.requester_email LIKE ?9 ESCAPE '\\')
-         ORDER BY {order}, t.number DESC LIMIT ?11"
-    ))?;
-    let rows = stmt.query_map(
-        rusqlite::params![
-            org_id,
-            f.status.map(Status::key),
-            f.open_only,
-            f.priority.map(Priority::key),
-            f.category,
-            assigned_any,
-            assigned_none,
-            assigned_to,
-            like,
-            number,
-            limit
-        ],
-        ticket_at,
-    )?;
+        None if f.open_only => sql.push_str(" AND t.status IN ('open', 'pending_customer', 'in_progress')"),
+        None => {}
+    }
+    if let Some(p) = f.priority {
+        sql.push_str(" AND t.priority = ?");
+        args.push(p.key().to_string().into());
+    }
+    if let Some(c) = &f.category {
+        sql.push_str(" AND t.category_id = ?");
+        args.push(c.clone().into());
+    }
+    match &f.assigned {
+        Assigned::Anyone => {}
+        Assigned::Nobody => sql.push_str(" AND t.assignee_id IS NULL"),
+        Assigned::To(id) => {
+            sql.push_str(" AND t.assignee_id = ?");
+            args.push(id.clone().into());
+        }
+    }
+    if let Some(q) = &f.q {
+        let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let number = q.trim().trim_start_matches('#').parse::<i64>().ok();
+        sql.push_str(
+            " AND (t.number = ? OR t.subject LIKE ? ESCAPE '\\' OR t.description LIKE ? ESCAPE '\\'
+                  OR t.requester_email LIKE ? ESCAPE '\\')",
+        );
+        args.push(number.map_or(Value::Null, Value::Integer));
+        for _ in 0..3 {
+            args.push(like.clone().into());
+        }
+    }
+    sql.push_str(match f.sort.as_deref() {
+        Some("created") => " ORDER BY t.created_at DESC",
+        Some("priority") => " ORDER BY t.priority_rank, t.updated_at DESC",
+        _ => " ORDER BY t.updated_at DESC",
+    });
+    sql.push_str(", t.number DESC LIMIT ?");
+    args.push(limit.into());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), ticket_at)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
