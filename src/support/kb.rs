@@ -395,21 +395,37 @@ pub fn search(
         return Ok(vec![]);
     };
     let members = matches!(audience, Audience::Members);
+    // The full-text index leads (CROSS JOIN keeps it the outer loop: the
+    // articles are then looked up by rowid, never scanned), the ranking
+    // happens over the matches, and only the hits shown get a snippet.
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS}, snippet(support_kb_search, 1, char(57344), char(57345), '…', 16)
-         FROM support_kb_search s JOIN support_kb_articles a ON a.rowid = s.rowid
+        "SELECT {COLUMNS}, s.rowid
+         FROM support_kb_search s CROSS JOIN support_kb_articles a ON a.rowid = s.rowid
          LEFT JOIN support_categories c ON c.id = a.category_id
          WHERE support_kb_search MATCH ?1 AND a.org_id = ?2 AND (?3 IS NULL OR a.lang = ?3)
            AND (?4 OR (a.status = 'published' AND a.visibility = 'public'))
          ORDER BY bm25(support_kb_search, 8.0, 1.0) LIMIT ?5"
     ))?;
     let rows = stmt.query_map(rusqlite::params![query, org_id, lang, members, limit], |r| {
-        Ok(Hit {
-            article: article_at(r)?,
-            snippet: r.get(15)?,
-        })
+        Ok((article_at(r)?, r.get::<_, i64>(15)?))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let found: Vec<(Article, i64)> = rows.collect::<Result<_, _>>()?;
+    let mut snippet = conn.prepare_cached(
+        "SELECT snippet(support_kb_search, 1, char(57344), char(57345), '…', 16)
+         FROM support_kb_search WHERE support_kb_search MATCH ?1 AND rowid = ?2",
+    )?;
+    found
+        .into_iter()
+        .map(|(article, rowid)| {
+            let text: Option<String> = snippet
+                .query_row(rusqlite::params![query, rowid], |r| r.get(0))
+                .optional()?;
+            Ok(Hit {
+                article,
+                snippet: text.unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// A snippet as HTML: the text escaped, the matched words in `<mark>`.
