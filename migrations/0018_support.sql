@@ -131,6 +131,9 @@ CREATE VIRTUAL TABLE support_kb_search USING fts5(
     title, body, content = 'support_kb_articles', content_rowid = 'rowid',
     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
 );
+-- Ranking: BM25 with the title weighing eight times the body; `ORDER BY
+-- rank` lets FTS5 sort the matches itself.
+INSERT INTO support_kb_search (support_kb_search, rank) VALUES ('rank', 'bm25(8.0, 1.0)');
 CREATE TRIGGER support_kb_articles_ai AFTER INSERT ON support_kb_articles BEGIN
     INSERT INTO support_kb_search (rowid, title, body) VALUES (new.rowid, new.title, new.body);
 END;

@@ -404,7 +404,7 @@ pub fn search(
          LEFT JOIN support_categories c ON c.id = a.category_id
          WHERE support_kb_search MATCH ?1 AND a.org_id = ?2 AND (?3 IS NULL OR a.lang = ?3)
            AND (?4 OR (a.status = 'published' AND a.visibility = 'public'))
-         ORDER BY bm25(support_kb_search, 8.0, 1.0) LIMIT ?5"
+         ORDER BY s.rank LIMIT ?5"
     ))?;
     let rows = stmt.query_map(rusqlite::params![query, org_id, lang, members, limit], |r| {
         Ok((article_at(r)?, r.get::<_, i64>(15)?))
