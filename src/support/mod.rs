@@ -21,6 +21,7 @@ pub mod inbound;
 pub mod kb;
 mod kb_help;
 mod kb_pages;
+pub mod overview;
 mod pages;
 pub mod sla;
 mod sla_pages;

@@ -124,6 +124,9 @@ pub struct ListPage {
     form: FormState,
     category_form: FormState,
     help_url: String,
+    figures: super::overview::Overview,
+    /// The figures' times in words ("2 h 05 min"): first response and resolution, median and p90.
+    times: [Option<String>; 4],
 }
 
 async fn list_page(
@@ -135,17 +138,25 @@ async fn list_page(
     category_form: FormState,
 ) -> Result<ListPage, AppError> {
     member.require(Area::Support, Level::View)?;
-    let (org_id, filter) = (member.org.id.to_string(), q.filter(member));
-    let (rows, categories, agents) = app
+    let (org_id, filter, now) = (member.org.id.to_string(), q.filter(member), app.now());
+    let (rows, categories, agents, figures) = app
         .db
         .read(move |c| {
             Ok((
                 tickets::list(c, &org_id, &filter, 200)?,
                 super::categories::list(c, &org_id)?,
                 agents(c, &org_id)?,
+                super::overview::figures(c, &org_id, now)?,
             ))
         })
         .await?;
+    let words = |s: Option<i64>| s.map(|s| ctx.msg(&crate::web::when::duration_words(s)));
+    let times = [
+        words(figures.first_response.map(|t| t.0)),
+        words(figures.first_response.map(|t| t.1)),
+        words(figures.resolution.map(|t| t.0)),
+        words(figures.resolution.map(|t| t.1)),
+    ];
     let clock = member.clockface(ctx.lang, app.now());
     Ok(ListPage {
         shell: Shell::new(member, "support"),
@@ -165,6 +176,8 @@ async fn list_page(
         form,
         category_form,
         help_url: format!("/help/{}", member.org.slug),
+        figures,
+        times,
         q,
         ctx,
     })

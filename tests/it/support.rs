@@ -558,3 +558,54 @@ async fn due_times_follow_the_business_hours_and_a_late_ticket_is_marked_and_tol
     let (_, list) = app.page("/dashboard/support").await;
     assert!(list.contains(">Late<"));
 }
+
+#[tokio::test]
+async fn the_overview_counts_open_tickets_and_times_the_first_responses() {
+    let smtp = SmtpServer::start();
+    let app = app_with(&smtp).await;
+    let token = app.api_token("owner@shop.test");
+    let post = |path: String, body: Value| api(&app, &token, reqwest::Method::POST, &path).json(&body).send();
+    let shipping: Value = post("/api/v1/support/categories".into(), json!({ "name": "Shipping" }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ids = vec![];
+    for (subject, priority) in [("Late parcel", "high"), ("Lost parcel", "urgent")] {
+        let t: Value = post(
+            "/api/v1/support/tickets".into(),
+            json!({ "subject": subject, "description": "Where is it?", "priority": priority,
+                    "category_id": shipping["id"], "requester_email": "ana@example.test" }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        ids.push(t["id"].as_str().unwrap().to_string());
+    }
+    let (_, before) = app.page("/dashboard/support").await;
+    assert!(before.contains("At a glance"), "{before}");
+    assert!(
+        before.contains("href=\"/dashboard/support?assigned=nobody\">2</a>"),
+        "{before}"
+    );
+    assert!(before.contains("href=\"/dashboard/support?priority=urgent\">1</a>"));
+
+    app.clock.advance(3_600);
+    let res = post(
+        format!("/api/v1/support/tickets/{}/messages", ids[0]),
+        json!({ "body": "On its way." }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let (_, after) = app.page("/dashboard/support").await;
+    assert!(after.contains("1 h 00 min median, 1 h 00 min for 9 in 10"), "{after}");
+    assert!(after.contains("Shipping (2)"));
+    assert!(
+        after.contains("href=\"/dashboard/support?status=pending_customer\">1</a>"),
+        "the answered ticket waits for the customer"
+    );
+}
