@@ -487,9 +487,8 @@ fn import_mail(config: &Config, file: &std::path::Path, org: &str) -> Result<(),
     let db = open_db(config)?;
     let slug = org.to_string();
     let org_id = db
-        .read_blocking(move |c| crate::orgs::find_org(c, &slug))
+        .read_blocking(move |c| crate::orgs::by_slug(c, &slug))
         .map_err(|e| e.to_string())?
-        .filter(|o| o.slug == org)
         .ok_or_else(|| format!("no organisation {org:?}"))?
         .id
         .to_string();

@@ -288,6 +288,15 @@ impl Db {
     }
 }
 
+/// A `LIKE … ESCAPE '\\'` pattern that finds `text` anywhere, its own `%`,
+/// `_` and `\\` taken literally.
+pub fn like_anywhere(text: &str) -> String {
+    format!(
+        "%{}%",
+        text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    )
+}
+
 /// Exclusive lock on `DATA_DIR/luneo.lock`, held by a running server so that
 /// a second server or a restore cannot use the same data directory.
 pub struct DataDirLock {

@@ -236,9 +236,7 @@ pub struct StoredLine {
 
 /// The lines matching `f`, newest (or slowest) first, at most `limit`.
 pub fn search(conn: &Connection, f: &LogFilter, limit: i64) -> Result<Vec<StoredLine>, AppError> {
-    let like =
-        f.q.as_ref()
-            .map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let like = f.q.as_ref().map(|q| crate::db::like_anywhere(q));
     let order = if f.slowest { "duration_ms DESC" } else { "id DESC" };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, at, level, kind, request_id, method, route, path, status, duration_ms, user_id, org_id, ip, message

@@ -78,9 +78,7 @@ async fn status(ctx: PageCtx, slug: &str, app: App<'_>) -> Result<Html<StatusPag
     let (org, rows, incidents, windows) = app
         .db
         .read(move |c| {
-            let org = crate::orgs::find_org(c, &slug)?
-                .filter(|o| o.slug == slug)
-                .ok_or(AppError::NotFound)?;
+            let org = crate::orgs::by_slug(c, &slug)?.ok_or(AppError::NotFound)?;
             let published: Vec<Check> = checks::list(c, &org.id)?.into_iter().filter(|c| c.published).collect();
             if published.is_empty() {
                 return Err(AppError::NotFound);

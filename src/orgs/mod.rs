@@ -280,6 +280,11 @@ pub fn org(conn: &Connection, id: &str) -> Result<Option<Org>, AppError> {
 }
 
 /// The org whose slug or name is `key`.
+/// The organisation at `slug` (its public pages' addresses: `/status/{slug}`, `/help/{slug}`).
+pub fn by_slug(conn: &Connection, slug: &str) -> Result<Option<Org>, AppError> {
+    Ok(find_org(conn, slug)?.filter(|o| o.slug == slug))
+}
+
 pub fn find_org(conn: &Connection, key: &str) -> Result<Option<Org>, AppError> {
     Ok(conn
         .query_row(

@@ -7,12 +7,11 @@
 
 use super::tickets::{self, Ticket};
 use super::{MessageId, Status};
-use crate::auth::{User, UserId};
+use crate::auth::User;
 use crate::db::Tx;
 use crate::error::AppError;
 use crate::mail::{self, Action, Thread};
 use crate::notifications::{self, Notice};
-use crate::orgs::perms::{Area, Level, Perm};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -43,7 +42,7 @@ pub fn list(conn: &Connection, ticket: &Ticket, with_notes: bool) -> Result<Vec<
         Ok(Entry {
             id: MessageId::from_text(r.get::<_, String>(0)?),
             author_name: if author == "requester" {
-                requester_label(ticket)
+                ticket.requester_label()
             } else {
                 name
             },
@@ -54,14 +53,6 @@ pub fn list(conn: &Connection, ticket: &Ticket, with_notes: bool) -> Result<Vec<
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn requester_label(ticket: &Ticket) -> String {
-    if ticket.requester_name.is_empty() {
-        ticket.requester_email.clone()
-    } else {
-        ticket.requester_name.clone()
-    }
 }
 
 /// The text of a message, checked: 1 to 20 000 characters.
@@ -105,7 +96,7 @@ fn thread(conn: &Connection, ticket: &Ticket, own: &str) -> Result<Thread, AppEr
 pub(super) fn mail_opened(tx: &Tx, ticket: &Ticket, base: &reqwest::Url) -> Result<(), AppError> {
     let lang = ticket.lang();
     let link = private_link(tx, ticket, base)?;
-    let (number, subject, name) = (ticket.reference(), ticket.subject.clone(), requester_label(ticket));
+    let (number, subject, name) = (ticket.reference(), ticket.subject.clone(), ticket.requester_label());
     let args = [
         ("number", number.as_str()),
         ("subject", subject.as_str()),
@@ -217,7 +208,7 @@ pub fn member_reply(
         return Ok(id);
     }
     let lang = ticket.lang();
-    let (number, subject, name) = (ticket.reference(), ticket.subject.clone(), requester_label(ticket));
+    let (number, subject, name) = (ticket.reference(), ticket.subject.clone(), ticket.requester_label());
     let args = [
         ("number", number.as_str()),
         ("subject", subject.as_str()),
@@ -276,15 +267,12 @@ pub fn requester_reply(
         Some(("ticket", &ticket.id)),
         serde_json::json!({ "number": ticket.number }),
     )?;
-    let recipients: Vec<UserId> = match &ticket.assignee_id {
-        Some(a) => vec![UserId::from_text(a.clone())],
-        None => crate::orgs::team::members_who_can(tx, &ticket.org_id, Perm(Area::Support, Level::Edit))?,
-    };
+    let recipients = tickets::answerers(tx, ticket)?;
     let link = format!("/dashboard/support/tickets/{}", ticket.id);
     let notice = Notice {
         kind: &notifications::SUPPORT_TICKET_REPLIED,
         data: serde_json::json!({ "number": ticket.reference(), "subject": ticket.subject,
-            "requester": requester_label(ticket) }),
+            "requester": ticket.requester_label() }),
         link: Some(&link),
     };
     notifications::notify(tx, &ticket.org_id, &recipients, notice, base)?;

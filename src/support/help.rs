@@ -23,14 +23,11 @@ use rocket::http::Status as HttpStatus;
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
 
-async fn org(app: &App<'_>, slug: &str) -> Result<Org, AppError> {
+/// The organisation of a help centre's address; 404 when there is none.
+pub(super) async fn org(app: &App<'_>, slug: &str) -> Result<Org, AppError> {
     let slug = slug.to_string();
     app.db
-        .read(move |c| {
-            crate::orgs::find_org(c, &slug)?
-                .filter(|o| o.slug == slug)
-                .ok_or(AppError::NotFound)
-        })
+        .read(move |c| crate::orgs::by_slug(c, &slug)?.ok_or(AppError::NotFound))
         .await
 }
 

@@ -7,6 +7,7 @@
 //! (`/help/{org_slug}/suggest?q=`, JSON).
 
 use super::categories::{self, Category};
+use super::help::org;
 use super::kb::{self, Article, Audience};
 use crate::error::AppError;
 use crate::orgs::Org;
@@ -17,17 +18,6 @@ use rocket::form::Form;
 use rocket::response::{Flash, Redirect};
 use rocket::serde::json::Json;
 use serde_json::{Value, json};
-
-async fn org(app: &App<'_>, slug: &str) -> Result<Org, AppError> {
-    let slug = slug.to_string();
-    app.db
-        .read(move |c| {
-            crate::orgs::find_org(c, &slug)?
-                .filter(|o| o.slug == slug)
-                .ok_or(AppError::NotFound)
-        })
-        .await
-}
 
 /// A search result as the page shows it.
 pub struct Found {

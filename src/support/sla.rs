@@ -7,11 +7,9 @@
 
 use super::Priority;
 use super::tickets::Ticket;
-use crate::auth::UserId;
 use crate::db::Tx;
 use crate::error::{AppError, FieldError};
 use crate::notifications::{self, Notice};
-use crate::orgs::perms::{Area, Level, Perm};
 use crate::web::forms::Checks;
 use chrono::{Datelike, Duration, NaiveTime, TimeZone};
 use rusqlite::{Connection, OptionalExtension};
@@ -293,10 +291,7 @@ pub fn check_breaches(tx: &Tx, base: &reqwest::Url) -> Result<usize, AppError> {
         let Some(ticket) = super::tickets::get(tx, org, id)? else {
             continue;
         };
-        let recipients: Vec<UserId> = match &ticket.assignee_id {
-            Some(a) => vec![UserId::from_text(a.clone())],
-            None => crate::orgs::team::members_who_can(tx, org, Perm(Area::Support, Level::Edit))?,
-        };
+        let recipients = super::tickets::answerers(tx, &ticket)?;
         let link = format!("/dashboard/support/tickets/{id}");
         let notice = Notice {
             kind: &notifications::SUPPORT_SLA_BREACHED,

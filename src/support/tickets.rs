@@ -102,6 +102,15 @@ impl Ticket {
     pub fn reference(&self) -> String {
         format!("#{}", self.number)
     }
+
+    /// The requester as people read them: their name, else their address.
+    pub fn requester_label(&self) -> String {
+        if self.requester_name.is_empty() {
+            self.requester_email.clone()
+        } else {
+            self.requester_name.clone()
+        }
+    }
 }
 
 /// What a form or the API sends to open a ticket.
@@ -278,16 +287,13 @@ pub fn create(
         Opener::Member(user) => Some(user.id.to_string()),
         Opener::Customer(_) => None,
     };
-    let recipients: Vec<UserId> = match &ticket.assignee_id {
-        Some(a) => vec![UserId::from_text(a.clone())],
-        None => crate::orgs::team::members_who_can(tx, org_id, Perm(Area::Support, Level::Edit))?,
-    }
-    .into_iter()
-    .filter(|u| Some(u.to_string()) != opened_by)
-    .collect();
+    let recipients: Vec<UserId> = answerers(tx, &ticket)?
+        .into_iter()
+        .filter(|u| Some(u.to_string()) != opened_by)
+        .collect();
     let link = format!("/dashboard/support/tickets/{id}");
     let data = serde_json::json!({ "number": ticket.reference(), "subject": ticket.subject,
-        "requester": if ticket.requester_name.is_empty() { &ticket.requester_email } else { &ticket.requester_name } });
+        "requester": ticket.requester_label() });
     let notice = Notice {
         kind: &notifications::SUPPORT_TICKET_CREATED,
         data,
@@ -298,6 +304,15 @@ pub fn create(
         super::conversation::mail_opened(tx, &ticket, base)?;
     }
     Ok(ticket)
+}
+
+/// Who is told about `ticket`: its assignee, else every member who may
+/// work on support.
+pub fn answerers(conn: &Connection, ticket: &Ticket) -> Result<Vec<UserId>, AppError> {
+    match &ticket.assignee_id {
+        Some(a) => Ok(vec![UserId::from_text(a.clone())]),
+        None => crate::orgs::team::members_who_can(conn, &ticket.org_id, Perm(Area::Support, Level::Edit)),
+    }
 }
 
 /// One ticket of `org_id` (another org's is not found).
@@ -377,7 +392,7 @@ pub fn list(conn: &Connection, org_id: &str, f: &TicketFilter, limit: i64) -> Re
         }
     }
     if let Some(q) = &f.q {
-        let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let like = crate::db::like_anywhere(q);
         let number = q.trim().trim_start_matches('#').parse::<i64>().ok();
         sql.push_str(
             " AND (t.number = ? OR t.subject LIKE ? ESCAPE '\\' OR t.description LIKE ? ESCAPE '\\'
