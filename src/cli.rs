@@ -481,7 +481,8 @@ fn outbox_cmd(config: &Config, action: OutboxAction) -> Result<(), String> {
     }
 }
 
-/// `luneo demo`.
+/// `luneo support import-mail FILE --org SLUG`: one raw mail into an
+/// org's support desk, with its files.
 fn import_mail(config: &Config, file: &std::path::Path, org: &str) -> Result<(), String> {
     let raw = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let db = open_db(config)?;
@@ -493,8 +494,10 @@ fn import_mail(config: &Config, file: &std::path::Path, org: &str) -> Result<(),
         .id
         .to_string();
     let base = config.base_url.clone();
+    let files = crate::support::attachments::store(config, crate::support::inbound::files_of(&raw))
+        .map_err(crate::cli_accounts::message)?;
     let landed = db
-        .write_blocking(move |tx| crate::support::inbound::take(tx, &org_id, &raw, &base))
+        .write_blocking(move |tx| crate::support::inbound::take(tx, &org_id, &raw, &files, &base))
         .map_err(crate::cli_accounts::message)?;
     use crate::support::inbound::Landed;
     match landed {

@@ -39,6 +39,31 @@ pub fn store(config: &Config, bytes: &[u8]) -> Result<String, AppError> {
     Ok(hash)
 }
 
+/// The bytes of an uploaded file, or `None` when it is larger than `max`
+/// (then nothing is read).
+pub async fn read_upload(file: &rocket::fs::TempFile<'_>, max: usize) -> Result<Option<Vec<u8>>, AppError> {
+    use rocket::tokio::io::AsyncReadExt;
+    if file.len() as usize > max {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(file.len() as usize);
+    let mut reader = file
+        .open()
+        .await
+        .map_err(|e| AppError::internal(format!("upload: {e}")))?;
+    reader
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| AppError::internal(format!("upload: {e}")))?;
+    Ok(Some(bytes))
+}
+
+/// The bytes of the stored file `hash`.
+pub async fn read(config: &Config, hash: &str) -> Result<Vec<u8>, AppError> {
+    let path = path_of(config, hash).ok_or(AppError::NotFound)?;
+    tokio::fs::read(&path).await.map_err(|_| AppError::NotFound)
+}
+
 #[derive(rocket::Responder)]
 struct StoredFile {
     body: Vec<u8>,
@@ -49,8 +74,7 @@ struct StoredFile {
 
 #[rocket::get("/files/<hash>")]
 async fn serve(hash: &str, config: &State<Config>) -> Result<StoredFile, AppError> {
-    let path = path_of(config, hash).ok_or(AppError::NotFound)?;
-    let body = tokio::fs::read(&path).await.map_err(|_| AppError::NotFound)?;
+    let body = read(config, hash).await?;
     let mime = sniff(&body)
         .filter(|m| IMAGE_TYPES.contains(m))
         .ok_or(AppError::NotFound)?;

@@ -189,19 +189,10 @@ async fn upload_logo(
     form: Form<LogoForm<'_>>,
     app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<SettingsPage>>>, AppError> {
-    use rocket::tokio::io::AsyncReadExt;
     member.require(Area::Settings, Level::Manage)?;
-    let mut bytes = vec![];
-    if form.logo.len() as usize <= LOGO_MAX_BYTES {
-        let mut file = form
-            .logo
-            .open()
-            .await
-            .map_err(|e| AppError::internal(format!("upload: {e}")))?;
-        file.read_to_end(&mut bytes)
-            .await
-            .map_err(|e| AppError::internal(format!("upload: {e}")))?;
-    }
+    let bytes = crate::files::read_upload(&form.logo, LOGO_MAX_BYTES)
+        .await?
+        .unwrap_or_default();
     let problem = if form.logo.len() == 0 {
         Some("settings.error.logo_missing")
     } else if bytes.is_empty() {

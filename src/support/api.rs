@@ -1,6 +1,8 @@
 //! JSON API of the support desk: tickets (`/api/v1/support/tickets`),
-//! their messages (replies and internal notes) and the categories.
+//! their messages (replies and internal notes), their attached files and
+//! the categories.
 
+use super::attachments::{self, Attachment, AttachmentId};
 use super::categories::CategoryInput;
 use super::conversation;
 use super::kb;
@@ -61,15 +63,17 @@ async fn create(member: Member, body: ApiJson<TicketInput>, app: App<'_>) -> Res
 async fn show(member: Member, id: TicketId, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Support, Level::View)?;
     let org_id = member.org.id.to_string();
-    let (ticket, events) = app
+    let (ticket, events, files) = app
         .db
         .read(move |c| {
             let ticket = tickets::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
             let events = tickets::events(c, &ticket.id)?;
-            Ok((ticket, events))
+            let files = attachments::of_ticket(c, &ticket.id, true)?;
+            Ok((ticket, events, files))
         })
         .await?;
     let mut out = ticket_json(&ticket);
+    out["attachments"] = files.iter().map(attachment_json).collect();
     out["timeline"] = events
         .iter()
         .map(|e| json!({ "at": rfc3339(e.at), "by": e.by, "field": e.field, "from": e.old_value, "to": e.new_value }))
@@ -100,25 +104,38 @@ async fn update(
     Ok(Json(ticket_json(&ticket)))
 }
 
-fn entry_json(e: &conversation::Entry) -> Value {
+fn entry_json(e: &conversation::Entry, files: &[Attachment]) -> Value {
+    let files: Vec<Value> = attachments::on(files, Some(&e.id))
+        .into_iter()
+        .map(attachment_json)
+        .collect();
     json!({ "id": e.id, "author": e.author, "author_name": e.author_name, "body": e.body, "internal": e.internal,
-            "created_at": rfc3339(e.created_at) })
+            "created_at": rfc3339(e.created_at), "attachments": files })
+}
+
+/// A file as the API shows it (`url` downloads it).
+fn attachment_json(a: &Attachment) -> Value {
+    json!({ "id": a.id, "message_id": a.message_id, "name": a.name, "content_type": a.mime, "size": a.size,
+            "internal": a.internal, "url": format!("/api/v1/support/attachments/{}", a.id),
+            "created_at": rfc3339(a.created_at) })
 }
 
 #[rocket::get("/api/v1/support/tickets/<id>/messages")]
 async fn messages(member: Member, id: TicketId, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Support, Level::View)?;
     let org_id = member.org.id.to_string();
-    let entries = app
+    let (entries, files) = app
         .db
         .read(move |c| {
             let ticket = tickets::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
-            conversation::list(c, &ticket, true)
+            Ok((
+                conversation::list(c, &ticket, true)?,
+                attachments::of_ticket(c, &ticket.id, true)?,
+            ))
         })
         .await?;
-    Ok(Json(
-        json!({ "data": entries.iter().map(entry_json).collect::<Vec<_>>(), "next_cursor": null }),
-    ))
+    let data: Vec<Value> = entries.iter().map(|e| entry_json(e, &files)).collect();
+    Ok(Json(json!({ "data": data, "next_cursor": null })))
 }
 
 /// A reply (`internal` false: mailed to the requester) or an internal note.
@@ -167,7 +184,70 @@ async fn post_message(
             entries.into_iter().find(|e| e.id == made).ok_or(AppError::NotFound)
         })
         .await?;
-    Ok(created(entry_json(&entry)))
+    Ok(created(entry_json(&entry, &[])))
+}
+
+/// Files posted to a ticket: `file` (once or more), and `message_id` to
+/// attach them to one of its messages (else to the ticket itself).
+#[derive(rocket::FromForm)]
+struct FilesUpload<'r> {
+    #[field(default = Vec::new())]
+    file: Vec<rocket::fs::TempFile<'r>>,
+    message_id: Option<String>,
+}
+
+#[rocket::post("/api/v1/support/tickets/<id>/attachments", data = "<form>")]
+async fn attach(
+    member: Member,
+    id: TicketId,
+    form: rocket::form::Form<FilesUpload<'_>>,
+    app: App<'_>,
+) -> Result<Created<Value>, AppError> {
+    member.require(Area::Support, Level::Edit)?;
+    if form.file.iter().all(|f| f.len() == 0) {
+        return Err(AppError::invalid("file", "support.error.file_missing"));
+    }
+    let files = attachments::receive(app.config, "file", &form.file).await?;
+    let (audit, org_id, message) = (
+        member.audit(app.now()),
+        member.org.id.to_string(),
+        form.message_id.clone().filter(|m| !m.trim().is_empty()),
+    );
+    let made = app
+        .write(audit, move |tx| {
+            let ticket = tickets::get(tx, &org_id, &id)?.ok_or(AppError::NotFound)?;
+            let message = match message {
+                None => None,
+                Some(m) => Some(
+                    conversation::of_ticket(tx, &ticket, &m)?
+                        .ok_or_else(|| AppError::invalid("message_id", "support.error.message"))?,
+                ),
+            };
+            let ids = attachments::attach(tx, &ticket.id, message.as_ref(), &files)?;
+            crate::audit::record(
+                tx,
+                "support.files_attached",
+                Some(("ticket", &ticket.id)),
+                json!({ "number": ticket.number, "files": ids.len() }),
+            )?;
+            let all = attachments::of_ticket(tx, &ticket.id, true)?;
+            Ok(all.into_iter().filter(|a| ids.contains(&a.id)).collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(created(
+        json!({ "data": made.iter().map(attachment_json).collect::<Vec<_>>() }),
+    ))
+}
+
+#[rocket::get("/api/v1/support/attachments/<id>")]
+async fn attachment(member: Member, id: AttachmentId, app: App<'_>) -> Result<attachments::Download, AppError> {
+    member.require(Area::Support, Level::View)?;
+    let org_id = member.org.id.to_string();
+    let file = app
+        .db
+        .read(move |c| attachments::of_org(c, &org_id, &id)?.ok_or(AppError::NotFound))
+        .await?;
+    attachments::Download::of(app.config, &file).await
 }
 
 #[rocket::get("/api/v1/support/categories")]
@@ -317,10 +397,17 @@ async fn inbound(key: InboundKey, raw: rocket::Data<'_>, app: App<'_>) -> Result
     if !bytes.is_complete() {
         return Err(AppError::TooLarge);
     }
-    let (raw, base) = (bytes.into_inner(), app.base_url().clone());
+    let (raw, base, config) = (bytes.into_inner(), app.base_url().clone(), app.config.clone());
+    let (raw, files) = tokio::task::spawn_blocking(move || {
+        let files = attachments::store(&config, super::inbound::files_of(&raw));
+        (raw, files)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("storing files: {e}")))?;
+    let files = files?;
     let origin = crate::db::AuditCtx::system(Some(&org_id), app.now());
     let landed = app
-        .write(origin, move |tx| super::inbound::take(tx, &org_id, &raw, &base))
+        .write(origin, move |tx| super::inbound::take(tx, &org_id, &raw, &files, &base))
         .await?;
     Ok(Json(json!(landed)))
 }
@@ -333,6 +420,8 @@ pub fn routes() -> Vec<rocket::Route> {
         update,
         messages,
         post_message,
+        attach,
+        attachment,
         categories,
         add_category,
         articles,

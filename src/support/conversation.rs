@@ -55,6 +55,19 @@ pub fn list(conn: &Connection, ticket: &Ticket, with_notes: bool) -> Result<Vec<
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The message `id` of `ticket`, if it is one of its.
+pub fn of_ticket(conn: &Connection, ticket: &Ticket, id: &str) -> Result<Option<MessageId>, AppError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT id FROM support_messages WHERE id = ?1 AND ticket_id = ?2",
+            [id, ticket.id.as_str()],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .map(MessageId::from_text))
+}
+
 /// The text of a message, checked: 1 to 20 000 characters.
 pub fn body(text: &str) -> Result<String, AppError> {
     let body = text.trim();

@@ -5,6 +5,7 @@
 //! (`/help/{org_slug}/tickets/{token}`: the conversation without the
 //! team's internal notes, and a form to write again).
 
+use super::attachments::{self, Attachment, AttachmentId};
 use super::categories::Category;
 use super::conversation::{self, Entry};
 use super::tickets::{self, Ticket, TicketInput};
@@ -19,6 +20,7 @@ use crate::web::when::{Clockface, When};
 use askama::Template;
 use rocket::Either;
 use rocket::form::Form;
+use rocket::fs::TempFile;
 use rocket::http::Status as HttpStatus;
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
@@ -58,8 +60,8 @@ async fn new(ctx: PageCtx, slug: &str, app: App<'_>) -> Result<Html<NewPage>, Ap
 }
 
 /// What the public form sends.
-#[derive(Debug, Clone, rocket::FromForm)]
-pub struct HelpForm {
+#[derive(Debug, rocket::FromForm)]
+pub struct HelpForm<'r> {
     pub name: String,
     pub email: String,
     pub subject: String,
@@ -69,6 +71,8 @@ pub struct HelpForm {
     /// Hidden from people (and from assistive technology): only a bot types here.
     #[field(default = String::new())]
     pub website: String,
+    #[field(default = Vec::new())]
+    pub files: Vec<TempFile<'r>>,
 }
 
 #[derive(Template)]
@@ -83,7 +87,7 @@ pub struct SentPage {
 async fn open(
     ctx: PageCtx,
     slug: &str,
-    form: Form<HelpForm>,
+    form: Form<HelpForm<'_>>,
     client: ClientInfo,
     app: App<'_>,
 ) -> Result<Either<Html<SentPage>, Custom<Html<NewPage>>>, AppError> {
@@ -140,6 +144,14 @@ async fn open(
         // A bot: it is told what a person would be told, and nothing is kept.
         return Ok(Either::Left(Html(SentPage { ctx, org, email })));
     }
+    let files = match attachments::receive(app.config, "files", &form.files).await {
+        Ok(files) => files,
+        Err(AppError::Invalid(errors)) => {
+            let page = new_page(ctx, &app, slug, values().with_errors(errors)).await?;
+            return Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))));
+        }
+        Err(e) => return Err(e),
+    };
     let (org_id, lang, base) = (org.id.to_string(), ctx.lang, app.base_url().clone());
     let origin = crate::db::AuditCtx {
         org_id: Some(org_id.clone()),
@@ -147,7 +159,8 @@ async fn open(
     };
     let made = app
         .write(origin, move |tx| {
-            tickets::create(tx, &org_id, &new, tickets::Opener::Customer(lang), &base)
+            let ticket = tickets::create(tx, &org_id, &new, tickets::Opener::Customer(lang), &base)?;
+            attachments::attach(tx, &ticket.id, None, &files)
         })
         .await;
     match made {
@@ -163,6 +176,7 @@ async fn open(
 pub struct PublicEntry {
     pub entry: Entry,
     pub at: When,
+    pub files: Vec<Attachment>,
 }
 
 #[derive(Template)]
@@ -173,6 +187,10 @@ pub struct RequestPage {
     ticket: Ticket,
     created: When,
     entries: Vec<PublicEntry>,
+    /// The files sent with the request itself.
+    opening_files: Vec<Attachment>,
+    /// Where its files download from (under the private link).
+    files_base: String,
     form: FormState,
     /// The page's own address (the form posts back to it).
     action: String,
@@ -187,13 +205,14 @@ async fn request_page(
 ) -> Result<RequestPage, AppError> {
     let org = org(app, slug).await?;
     let (org_id, token_owned) = (org.id.to_string(), token.to_string());
-    let (ticket, entries) = app
+    let (ticket, entries, files) = app
         .db
         .read(move |c| {
             let ticket = tickets::by_token(c, &org_id, &token_owned)?.ok_or(AppError::NotFound)?;
-            // The requester never sees the team's internal notes.
+            // The requester never sees the team's internal notes, nor their files.
             let entries = conversation::list(c, &ticket, false)?;
-            Ok((ticket, entries))
+            let files = attachments::of_ticket(c, &ticket.id, false)?;
+            Ok((ticket, entries, files))
         })
         .await?;
     let clock = Clockface::new(&org.time_zone, ctx.lang, app.now());
@@ -203,9 +222,12 @@ async fn request_page(
             .into_iter()
             .map(|e| PublicEntry {
                 at: clock.when(e.created_at),
+                files: attachments::on(&files, Some(&e.id)).into_iter().cloned().collect(),
                 entry: e,
             })
             .collect(),
+        opening_files: attachments::on(&files, None).into_iter().cloned().collect(),
+        files_base: format!("/help/{}/tickets/{token}/attachments", org.slug),
         action: format!("/help/{}/tickets/{token}", org.slug),
         ticket,
         org,
@@ -219,10 +241,12 @@ async fn request(ctx: PageCtx, slug: &str, token: &str, app: App<'_>) -> Result<
     Ok(Html(request_page(ctx, &app, slug, token, FormState::default()).await?))
 }
 
-/// What the requester writes.
-#[derive(Debug, Clone, rocket::FromForm)]
-pub struct RequesterReply {
+/// What the requester writes, with its files.
+#[derive(Debug, rocket::FromForm)]
+pub struct RequesterReply<'r> {
     pub body: String,
+    #[field(default = Vec::new())]
+    pub files: Vec<TempFile<'r>>,
 }
 
 #[rocket::post("/help/<slug>/tickets/<token>", data = "<form>")]
@@ -230,12 +254,21 @@ async fn write_again(
     ctx: PageCtx,
     slug: &str,
     token: &str,
-    form: Form<RequesterReply>,
+    form: Form<RequesterReply<'_>>,
     client: ClientInfo,
     app: App<'_>,
 ) -> Result<Either<Flash<Redirect>, Custom<Html<RequestPage>>>, AppError> {
     let org = org(&app, slug).await?;
     app.limits.check(Limit::SupportReplyPerTicket, token)?;
+    let refused = |errors| FormState::with_values(&[("body", &form.body)]).with_errors(errors);
+    let files = match attachments::receive(app.config, "files", &form.files).await {
+        Ok(files) => files,
+        Err(AppError::Invalid(errors)) => {
+            let page = request_page(ctx, &app, slug, token, refused(errors)).await?;
+            return Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))));
+        }
+        Err(e) => return Err(e),
+    };
     let (org_id, token_owned, body, base) = (
         org.id.to_string(),
         token.to_string(),
@@ -249,7 +282,8 @@ async fn write_again(
     let done = app
         .write(origin, move |tx| {
             let ticket = tickets::by_token(tx, &org_id, &token_owned)?.ok_or(AppError::NotFound)?;
-            conversation::requester_reply(tx, &ticket, &body, None, &base)
+            let made = conversation::requester_reply(tx, &ticket, &body, None, &base)?;
+            attachments::attach(tx, &ticket.id, Some(&made), &files)
         })
         .await;
     match done {
@@ -258,14 +292,33 @@ async fn write_again(
             ctx.t("support.help.sent_again"),
         ))),
         Err(AppError::Invalid(errors)) => {
-            let state = FormState::with_values(&[("body", &form.body)]).with_errors(errors);
-            let page = request_page(ctx, &app, slug, token, state).await?;
+            let page = request_page(ctx, &app, slug, token, refused(errors)).await?;
             Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
         }
         Err(e) => Err(e),
     }
 }
 
+/// A file of a request, for the holder of its private link: never one of
+/// an internal note.
+#[rocket::get("/help/<slug>/tickets/<token>/attachments/<id>")]
+async fn download(slug: &str, token: &str, id: AttachmentId, app: App<'_>) -> Result<attachments::Download, AppError> {
+    let org = org(&app, slug).await?;
+    let (org_id, token) = (org.id.to_string(), token.to_string());
+    let file = app
+        .db
+        .read(move |c| {
+            let ticket = tickets::by_token(c, &org_id, &token)?.ok_or(AppError::NotFound)?;
+            let file = attachments::of_org(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
+            if file.ticket_id != ticket.id || file.internal {
+                return Err(AppError::NotFound);
+            }
+            Ok(file)
+        })
+        .await?;
+    attachments::Download::of(app.config, &file).await
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![new, open, request, write_again]
+    rocket::routes![new, open, request, write_again, download]
 }

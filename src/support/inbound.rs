@@ -7,8 +7,8 @@
 //! the same `Message-ID` twice lands once; auto-replies and bounces are
 //! dropped, so they never reopen a ticket or start a loop.
 
-use super::conversation;
 use super::tickets::{self, Opener, TicketInput};
+use super::{attachments, conversation};
 use crate::db::Tx;
 use crate::db::ids::random_token;
 use crate::error::AppError;
@@ -124,8 +124,46 @@ pub fn trimmed(text: &str) -> String {
     kept.join("\n").trim().to_string()
 }
 
-/// Takes one raw mail into `org_id`'s support desk, in one transaction.
-pub fn take(tx: &Tx, org_id: &str, raw: &[u8], base: &reqwest::Url) -> Result<Landed, AppError> {
+/// The files a mail carries (parts sent as attachments, or named
+/// non-text parts), each checked as an upload would be; those refused
+/// (too large, of a type not accepted) are left out, and at most
+/// [`attachments::MAX_FILES`] are kept.
+pub fn files_of(raw: &[u8]) -> Vec<attachments::Upload> {
+    fn walk(m: &ParsedMail<'_>, found: &mut Vec<attachments::Upload>) {
+        if !m.subparts.is_empty() {
+            return m.subparts.iter().for_each(|p| walk(p, found));
+        }
+        let disposition = m.get_content_disposition();
+        let name = disposition
+            .params
+            .get("filename")
+            .or_else(|| m.ctype.params.get("name"))
+            .cloned();
+        let attached = disposition.disposition == mailparse::DispositionType::Attachment
+            || (name.is_some() && !m.ctype.mimetype.starts_with("text/"));
+        if let (true, Ok(bytes)) = (attached, m.get_body_raw())
+            && let Ok(upload) = attachments::check("file", name.as_deref().unwrap_or_default(), bytes)
+        {
+            found.push(upload);
+        }
+    }
+    let mut found = vec![];
+    if let Ok(mail) = mailparse::parse_mail(raw) {
+        walk(&mail, &mut found);
+    }
+    found.truncate(attachments::MAX_FILES);
+    found
+}
+
+/// Takes one raw mail into `org_id`'s support desk, in one transaction,
+/// with its files (from [`files_of`], stored beforehand).
+pub fn take(
+    tx: &Tx,
+    org_id: &str,
+    raw: &[u8],
+    files: &[attachments::Stored],
+    base: &reqwest::Url,
+) -> Result<Landed, AppError> {
     let mail = mailparse::parse_mail(raw).map_err(|_| AppError::invalid("message", "support.error.mail"))?;
     let from = mail
         .headers
@@ -208,7 +246,8 @@ pub fn take(tx: &Tx, org_id: &str, raw: &[u8], base: &reqwest::Url) -> Result<La
     if let Some(t) =
         ticket.filter(|t| t.status() != super::Status::Closed && t.requester_email.eq_ignore_ascii_case(&address))
     {
-        conversation::requester_reply(tx, &t, &body, Some(&message_id), base)?;
+        let made = conversation::requester_reply(tx, &t, &body, Some(&message_id), base)?;
+        attachments::attach(tx, &t.id, Some(&made), files)?;
         remember(Some(&t.id))?;
         return Ok(Landed::Added {
             ticket_id: t.id.to_string(),
@@ -238,6 +277,7 @@ pub fn take(tx: &Tx, org_id: &str, raw: &[u8], base: &reqwest::Url) -> Result<La
         Opener::Customer(Lang::parse(&lang).unwrap_or_default()),
         base,
     )?;
+    attachments::attach(tx, &made.id, None, files)?;
     remember(Some(&made.id))?;
     Ok(Landed::Opened {
         ticket_id: made.id.to_string(),

@@ -13,6 +13,7 @@
 //! `support_events`, `support_sla`.
 
 mod api;
+pub mod attachments;
 pub mod categories;
 pub mod conversation;
 mod demo;

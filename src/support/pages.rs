@@ -4,6 +4,7 @@
 //! notes, a reply or note form, the ticket's status, priority, assignee
 //! and category, and its timeline).
 
+use super::attachments::{self, Attachment, AttachmentId};
 use super::categories::Category;
 use super::conversation::{self, Entry};
 use super::tickets::{self, Assigned, Ticket, TicketChange, TicketFilter, TicketInput};
@@ -19,6 +20,7 @@ use crate::web::when::When;
 use askama::Template;
 use rocket::Either;
 use rocket::form::Form;
+use rocket::fs::TempFile;
 use rocket::http::Status as HttpStatus;
 use rocket::response::status::Custom;
 use rocket::response::{Flash, Redirect};
@@ -302,6 +304,7 @@ async fn add_category(
 pub struct EntryRow {
     pub entry: Entry,
     pub at: When,
+    pub files: Vec<Attachment>,
 }
 
 pub struct EventRow {
@@ -321,6 +324,10 @@ pub struct TicketPage {
     first_due: Option<When>,
     resolve_due: Option<When>,
     entries: Vec<EntryRow>,
+    /// The files sent with the ticket itself.
+    opening_files: Vec<Attachment>,
+    /// Where its files download from.
+    files_base: &'static str,
     events: Vec<EventRow>,
     categories: Vec<Category>,
     agents: Vec<Agent>,
@@ -339,15 +346,17 @@ async fn ticket_page(
 ) -> Result<TicketPage, AppError> {
     member.require(Area::Support, Level::View)?;
     let (org_id, id) = (member.org.id.to_string(), id.clone());
-    let (ticket, entries, events, categories, agents) = app
+    let (ticket, entries, files, events, categories, agents) = app
         .db
         .read(move |c| {
             let ticket = tickets::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
             let entries = conversation::list(c, &ticket, true)?;
+            let files = attachments::of_ticket(c, &ticket.id, true)?;
             let events = tickets::events(c, &ticket.id)?;
             Ok((
                 ticket,
                 entries,
+                files,
                 events,
                 super::categories::list(c, &org_id)?,
                 agents(c, &org_id)?,
@@ -373,9 +382,12 @@ async fn ticket_page(
             .into_iter()
             .map(|e| EntryRow {
                 at: clock.when(e.created_at),
+                files: attachments::on(&files, Some(&e.id)).into_iter().cloned().collect(),
                 entry: e,
             })
             .collect(),
+        opening_files: attachments::on(&files, None).into_iter().cloned().collect(),
+        files_base: "/dashboard/support/attachments",
         events: events
             .into_iter()
             .map(|e| EventRow {
@@ -398,9 +410,9 @@ async fn show(ctx: PageCtx, member: Member, id: TicketId, app: App<'_>) -> Resul
     Ok(Html(ticket_page(ctx, &member, &app, &id, FormState::default()).await?))
 }
 
-/// A reply or a note typed by a member.
-#[derive(Debug, Clone, rocket::FromForm)]
-pub struct ReplyForm {
+/// A reply or a note typed by a member, with its files.
+#[derive(Debug, rocket::FromForm)]
+pub struct ReplyForm<'r> {
     pub body: String,
     /// `reply` (to the requester) or `note` (members only).
     #[field(default = String::from("reply"))]
@@ -408,6 +420,8 @@ pub struct ReplyForm {
     /// The status the ticket takes after it (empty: the usual one).
     #[field(default = String::new())]
     pub then: String,
+    #[field(default = Vec::new())]
+    pub files: Vec<TempFile<'r>>,
 }
 
 #[rocket::post("/dashboard/support/tickets/<id>/messages", data = "<form>")]
@@ -415,12 +429,21 @@ async fn reply(
     ctx: PageCtx,
     member: Member,
     id: TicketId,
-    form: Form<ReplyForm>,
+    form: Form<ReplyForm<'_>>,
     app: App<'_>,
 ) -> Result<Answer<TicketPage>, AppError> {
     member.require(Area::Support, Level::Edit)?;
     let form = form.into_inner();
     let internal = form.kind == "note";
+    let refused = |errors| FormState::with_values(&[("body", &form.body)]).with_errors(errors);
+    let files = match attachments::receive(app.config, "files", &form.files).await {
+        Ok(files) => files,
+        Err(AppError::Invalid(errors)) => {
+            let page = ticket_page(ctx, &member, &app, &id, refused(errors)).await?;
+            return Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))));
+        }
+        Err(e) => return Err(e),
+    };
     let then = match form.then.trim() {
         "" => None,
         s => Some(Status::parse("then", s)?),
@@ -436,13 +459,14 @@ async fn reply(
     let done = app
         .write(audit, move |tx| {
             let ticket = tickets::get(tx, &org_id, &tid)?.ok_or(AppError::NotFound)?;
-            conversation::member_reply(
+            let made = conversation::member_reply(
                 tx,
                 &ticket,
                 &user,
                 &conversation::Reply::new(&body, internal, then),
                 &base,
-            )
+            )?;
+            attachments::attach(tx, &ticket.id, Some(&made), &files)
         })
         .await;
     match done {
@@ -451,8 +475,7 @@ async fn reply(
             ctx.t(if internal { "support.noted" } else { "support.replied" }),
         ))),
         Err(AppError::Invalid(errors)) => {
-            let state = FormState::with_values(&[("body", &form.body)]).with_errors(errors);
-            let page = ticket_page(ctx, &member, &app, &id, state).await?;
+            let page = ticket_page(ctx, &member, &app, &id, refused(errors)).await?;
             Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
         }
         Err(e) => Err(e),
@@ -486,6 +509,18 @@ async fn update(
     ))
 }
 
+/// A file of one of the org's tickets, for its members.
+#[rocket::get("/dashboard/support/attachments/<id>")]
+async fn download(member: Member, id: AttachmentId, app: App<'_>) -> Result<attachments::Download, AppError> {
+    member.require(Area::Support, Level::View)?;
+    let org_id = member.org.id.to_string();
+    let file = app
+        .db
+        .read(move |c| attachments::of_org(c, &org_id, &id)?.ok_or(AppError::NotFound))
+        .await?;
+    attachments::Download::of(app.config, &file).await
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![list, create, add_category, show, reply, update]
+    rocket::routes![list, create, add_category, show, reply, update, download]
 }

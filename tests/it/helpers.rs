@@ -193,6 +193,28 @@ impl TestApp {
         client.post(self.url(action)).form(&form).send().await.unwrap()
     }
 
+    /// Loads `page`, then posts `fields` and `files` (field, file name,
+    /// bytes) to `action` as multipart/form-data, the page's CSRF token first.
+    pub async fn upload_as(
+        &self,
+        client: &reqwest::Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> reqwest::Response {
+        let html = self.page_as(client, page).await;
+        let mut form = reqwest::multipart::Form::new().text("csrf_token", csrf_token(&html));
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (name, file_name, bytes) in files {
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(file_name.to_string());
+            form = form.part(name.to_string(), part);
+        }
+        client.post(self.url(action)).multipart(form).send().await.unwrap()
+    }
+
     /// Creates the instance owner and first org through /setup; this client is then signed in.
     pub async fn set_up(&self, email: &str, org: &str) {
         let token = self.setup_token.clone().expect("a fresh instance has a setup token");
