@@ -353,7 +353,8 @@ pub struct TicketFilter {
     pub priority: Option<Priority>,
     pub category: Option<String>,
     pub assigned: Assigned,
-    /// Words of the subject or the description, or `#12`.
+    /// `#12`, a part of the requester's address, or words of the subject,
+    /// the description or any message (notes included).
     pub q: Option<String>,
     /// `updated` (default), `created` or `priority`.
     pub sort: Option<String>,
@@ -392,16 +393,23 @@ pub fn list(conn: &Connection, org_id: &str, f: &TicketFilter, limit: i64) -> Re
         }
     }
     if let Some(q) = &f.q {
-        let like = crate::db::like_anywhere(q);
+        // `#12` or `12`, a part of the requester's address, or words
+        // (prefixes, all required) of the subject, description or any
+        // message, internal notes included: only members search.
         let number = q.trim().trim_start_matches('#').parse::<i64>().ok();
-        sql.push_str(
-            " AND (t.number = ? OR t.subject LIKE ? ESCAPE '\\' OR t.description LIKE ? ESCAPE '\\'
-                  OR t.requester_email LIKE ? ESCAPE '\\')",
-        );
+        sql.push_str(" AND (t.number = ? OR t.requester_email LIKE ? ESCAPE '\\'");
         args.push(number.map_or(Value::Null, Value::Integer));
-        for _ in 0..3 {
-            args.push(like.clone().into());
+        args.push(crate::db::like_anywhere(q).into());
+        if let Some(words) = super::kb::fts_query(q) {
+            sql.push_str(
+                " OR t.rowid IN (SELECT rowid FROM support_tickets_search WHERE support_tickets_search MATCH ?)
+                  OR t.id IN (SELECT m.ticket_id FROM support_messages_search s
+                              JOIN support_messages m ON m.rowid = s.rowid WHERE support_messages_search MATCH ?)",
+            );
+            args.push(words.clone().into());
+            args.push(words.into());
         }
+        sql.push(')');
     }
     sql.push_str(match f.sort.as_deref() {
         Some("created") => " ORDER BY t.created_at DESC",

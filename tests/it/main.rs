@@ -28,6 +28,7 @@ mod support;
 mod support_files;
 mod support_kb;
 mod support_mail;
+mod support_work;
 mod team;
 mod team_api;
 mod tls_server;
