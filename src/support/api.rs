@@ -27,7 +27,7 @@ pub fn ticket_json(t: &Ticket) -> Value {
         "assignee_id": t.assignee_id, "assignee": t.assignee_name, "order_ref": t.order_ref,
         "created_at": rfc3339(t.created_at), "updated_at": rfc3339(t.updated_at),
         "first_response_at": t.first_response_at.map(rfc3339), "resolved_at": t.resolved_at.map(rfc3339),
-        "closed_at": t.closed_at.map(rfc3339),
+        "closed_at": t.closed_at.map(rfc3339), "tags": t.tags,
     })
 }
 

@@ -14,6 +14,7 @@
 
 mod api;
 pub mod attachments;
+mod bulk;
 pub mod categories;
 pub mod conversation;
 mod demo;
@@ -26,7 +27,9 @@ pub mod overview;
 mod pages;
 pub mod sla;
 mod sla_pages;
+pub mod tags;
 pub mod tickets;
+pub mod views;
 
 use crate::error::AppError;
 
@@ -158,6 +161,8 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(kb_pages::routes());
     all.extend(sla_pages::routes());
     all.extend(api::routes());
+    all.extend(views::routes());
+    all.extend(bulk::routes());
     all
 }
 

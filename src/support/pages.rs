@@ -31,6 +31,7 @@ pub struct ListQuery {
     pub status: Option<String>,
     pub priority: Option<String>,
     pub category: Option<String>,
+    pub tag: Option<String>,
     /// `me`, `nobody` or a member's id.
     pub assigned: Option<String>,
     pub q: Option<String>,
@@ -38,6 +39,37 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// Its query string, the filters set only, in a fixed order
+    /// (`status=open&tag=vip`): what a saved view keeps.
+    pub fn to_query(&self) -> String {
+        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+        self.pairs()
+            .iter()
+            .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The filters set, by name, in a fixed order.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        let fields = [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("priority", &self.priority),
+            ("category", &self.category),
+            ("tag", &self.tag),
+            ("assigned", &self.assigned),
+            ("sort", &self.sort),
+        ];
+        fields
+            .iter()
+            .filter_map(|(k, v)| {
+                let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+                Some((*k, v.to_string()))
+            })
+            .collect()
+    }
+
     /// The filter it asks for (`member` says who "me" is); unknown values
     /// are ignored rather than refused.
     pub fn filter(&self, member: &Member) -> TicketFilter {
@@ -54,6 +86,7 @@ impl ListQuery {
                 .as_deref()
                 .and_then(|p| Priority::parse("priority", p).ok()),
             category: tickets::text(&self.category),
+            tag: tickets::text(&self.tag).and_then(|t| super::tags::tag(&t).ok()),
             assigned: match self.assigned.as_deref().map(str::trim) {
                 None | Some("") => Assigned::Anyone,
                 Some("me") => Assigned::To(member.user.id.to_string()),
@@ -121,6 +154,11 @@ pub struct ListPage {
     rows: Vec<TicketRow>,
     categories: Vec<Category>,
     agents: Vec<Agent>,
+    /// The saved views this member sees, and the tags in use.
+    views: Vec<super::views::View>,
+    tags: Vec<String>,
+    /// The query string of the filters shown.
+    query: String,
     can_edit: bool,
     can_manage: bool,
     form: FormState,
@@ -141,7 +179,8 @@ async fn list_page(
 ) -> Result<ListPage, AppError> {
     member.require(Area::Support, Level::View)?;
     let (org_id, filter, now) = (member.org.id.to_string(), q.filter(member), app.now());
-    let (rows, categories, agents, figures) = app
+    let reader = member.clone();
+    let (rows, categories, agents, figures, views, tags) = app
         .db
         .read(move |c| {
             Ok((
@@ -149,6 +188,8 @@ async fn list_page(
                 super::categories::list(c, &org_id)?,
                 agents(c, &org_id)?,
                 super::overview::figures(c, &org_id, now)?,
+                super::views::list(c, &reader)?,
+                super::tags::used(c, &org_id)?,
             ))
         })
         .await?;
@@ -173,6 +214,9 @@ async fn list_page(
             .collect(),
         categories,
         agents,
+        views,
+        tags,
+        query: q.to_query(),
         can_edit: member.can(Area::Support, Level::Edit),
         can_manage: member.can(Area::Support, Level::Manage),
         form,

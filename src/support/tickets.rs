@@ -48,12 +48,15 @@ pub struct Ticket {
     pub resolution_due_at: Option<i64>,
     pub first_response_breached: bool,
     pub resolution_breached: bool,
+    /// Sorted.
+    pub tags: Vec<String>,
 }
 
 const COLUMNS: &str = "t.id, t.org_id, t.number, t.subject, t.description, t.category_id, c.name, t.priority,
     t.status, t.requester_email, t.requester_name, t.requester_user_id, t.requester_lang, t.assignee_id, u.name,
     t.order_ref, t.access_token, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.closed_at,
-    t.first_response_due_at, t.resolution_due_at, t.first_response_breached, t.resolution_breached";
+    t.first_response_due_at, t.resolution_due_at, t.first_response_breached, t.resolution_breached,
+    (SELECT group_concat(tag, ',') FROM (SELECT g.tag FROM support_ticket_tags g WHERE g.ticket_id = t.id ORDER BY g.tag))";
 const FROM: &str = "support_tickets t LEFT JOIN support_categories c ON c.id = t.category_id
     LEFT JOIN users u ON u.id = t.assignee_id";
 
@@ -85,6 +88,10 @@ fn ticket_at(r: &Row<'_>) -> rusqlite::Result<Ticket> {
         resolution_due_at: r.get(23)?,
         first_response_breached: r.get(24)?,
         resolution_breached: r.get(25)?,
+        tags: r
+            .get::<_, Option<String>>(26)?
+            .map(|t| t.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -352,6 +359,7 @@ pub struct TicketFilter {
     pub open_only: bool,
     pub priority: Option<Priority>,
     pub category: Option<String>,
+    pub tag: Option<String>,
     pub assigned: Assigned,
     /// `#12`, a part of the requester's address, or words of the subject,
     /// the description or any message (notes included).
@@ -383,6 +391,10 @@ pub fn list(conn: &Connection, org_id: &str, f: &TicketFilter, limit: i64) -> Re
     if let Some(c) = &f.category {
         sql.push_str(" AND t.category_id = ?");
         args.push(c.clone().into());
+    }
+    if let Some(tag) = &f.tag {
+        sql.push_str(" AND t.id IN (SELECT ticket_id FROM support_ticket_tags WHERE tag = ?)");
+        args.push(tag.clone().into());
     }
     match &f.assigned {
         Assigned::Anyone => {}
@@ -432,6 +444,8 @@ pub struct TicketChange {
     pub priority: Option<String>,
     pub assignee_id: Option<String>,
     pub category_id: Option<String>,
+    /// The ticket's tags, all of them (what is not listed is taken off).
+    pub tags: Option<super::tags::TagList>,
 }
 
 /// One change in the timeline; `by` is the member who made it (none: the requester or the system).
@@ -571,6 +585,19 @@ pub fn change(
                 };
                 notifications::notify(tx, org_id, &[UserId::from_text(user)], notice, base)?;
             }
+        }
+    }
+    if let Some(list) = &change.tags {
+        let tags = super::tags::parse(list)?;
+        if let Some((old, new)) = super::tags::set(tx, &ticket, &tags)? {
+            let c = Change {
+                by: Some(&by.id),
+                field: "tags",
+                old: Some(&old),
+                new: Some(&new),
+            };
+            event(tx, &ticket, c)?;
+            changed.push("tags");
         }
     }
     if let Some(s) = text(&change.status) {

@@ -103,3 +103,210 @@ async fn search_finds_words_of_subjects_descriptions_replies_and_notes_by_prefix
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn tags_filter_the_list_and_views_keep_a_set_of_filters_for_oneself_or_the_team() {
+    let (app, token) = shop().await;
+    let vip = open(&app, &token, "Wedding mugs", "Forty mugs with names.").await;
+    open(&app, &token, "Lost parcel", "Nothing arrived.").await;
+    let page = format!("/dashboard/support/tickets/{vip}");
+    let res = app.submit(&page, &page, &[("tags", " VIP, gift wrap,vip")]).await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = app.page(&page).await;
+    assert!(html.contains(r#"value="gift-wrap, vip""#), "folded, sorted, once each");
+    assert!(html.contains("Tags"), "on the timeline");
+    let ticket: Value = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/support/tickets/{vip}"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(ticket["tags"], json!(["gift-wrap", "vip"]));
+    assert_eq!(ticket["timeline"][0]["field"], "tags");
+    assert_eq!(found(&app, &token, "tag=vip").await, ["Wedding mugs"]);
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/support/tickets/{vip}"),
+    )
+    .json(&json!({ "tags": ["<script>"] }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["field"], "tags");
+
+    // A view of one's own, from the list page's filters.
+    let res = app
+        .submit(
+            "/dashboard/support?tag=vip&sort=priority",
+            "/dashboard/support/views",
+            &[
+                ("name", "VIP first"),
+                ("filters.tag", "vip"),
+                ("filters.sort", "priority"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        "/dashboard/support?tag=vip&sort=priority"
+    );
+    let (_, list) = app.page("/dashboard/support").await;
+    assert!(
+        list.contains(r#"<a href="/dashboard/support?tag=vip&#38;sort=priority">VIP first</a>"#),
+        "{list}"
+    );
+    let (_, filtered) = app.page("/dashboard/support?tag=vip&sort=priority").await;
+    assert!(filtered.contains("Wedding mugs") && !filtered.contains("Lost parcel"));
+
+    // Another member does not see it; a shared one everyone sees, only a manager deletes.
+    app.add_member("max@shop.test", "Max", "member").await;
+    let max = app.signed_in("max@shop.test").await;
+    let theirs = app.page_as(&max, "/dashboard/support").await;
+    assert!(!theirs.contains("VIP first"));
+    let max_token = app.api_token("max@shop.test");
+    let res = api(&app, &max_token, reqwest::Method::POST, "/api/v1/support/views")
+        .json(&json!({ "name": "Team queue", "shared": true, "filters": { "assigned": "nobody" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "sharing a view is for support managers");
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/views")
+        .json(&json!({ "name": "Team queue", "shared": true, "filters": { "assigned": "nobody", "status": "open" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let shared: Value = res.json().await.unwrap();
+    assert_eq!(shared["query"], "status=open&assigned=nobody");
+    let theirs = app.page_as(&max, "/dashboard/support").await;
+    assert!(theirs.contains("Team queue"));
+    let res = api(
+        &app,
+        &max_token,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/support/views/{}", shared["id"].as_str().unwrap()),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 404, "a member does not delete the team's view");
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/views")
+        .json(&json!({ "name": " " }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["field"], "name");
+}
+
+#[tokio::test]
+async fn bulk_changes_assign_and_close_the_ticked_tickets_and_leave_a_closed_one_as_it_was() {
+    let (app, token) = shop().await;
+    let a = open(&app, &token, "First", "One").await;
+    let b = open(&app, &token, "Second", "Two").await;
+    let c = open(&app, &token, "Third", "Three").await;
+    let owner_id = app
+        .db
+        .read(|c| {
+            Ok(
+                c.query_row("SELECT id FROM users WHERE email = 'owner@shop.test'", [], |r| {
+                    r.get::<_, String>(0)
+                })?,
+            )
+        })
+        .await
+        .unwrap();
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/support/tickets/{c}"),
+    )
+    .json(&json!({ "status": "closed" }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // From the list page, without JavaScript.
+    let res = app
+        .submit(
+            "/dashboard/support?status=all",
+            "/dashboard/support/bulk",
+            &[
+                ("back", "status=all"),
+                ("ids", &a),
+                ("ids", &b),
+                ("ids", &c),
+                ("assignee_id", "keep"),
+                ("status", "in_progress"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        "/dashboard/support?status=all"
+    );
+    let (_, list) = app.page("/dashboard/support?status=all").await;
+    assert!(list.contains("2 tickets changed; 1 left as they were"), "{list}");
+    let status = |id: String| {
+        let app = &app;
+        async move {
+            app.db
+                .read(move |c| {
+                    Ok(
+                        c.query_row("SELECT status FROM support_tickets WHERE id = ?1", [&id], |r| {
+                            r.get::<_, String>(0)
+                        })?,
+                    )
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(status(a.clone()).await, "in_progress");
+    assert_eq!(status(c.clone()).await, "closed", "closed stays closed");
+
+    // The API: assign and close in one call, each change on the timeline.
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/tickets/bulk")
+        .json(&json!({ "ids": [a, b], "assignee_id": owner_id, "status": "closed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let out: Value = res.json().await.unwrap();
+    assert_eq!(out["changed"].as_array().unwrap().len(), 2);
+    assert_eq!(status(b.clone()).await, "closed");
+    assert_eq!(
+        app.count("SELECT count(*) FROM support_events WHERE field = 'assignee'")
+            .await,
+        2
+    );
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/tickets/bulk")
+        .json(&json!({ "ids": [a], "assignee_id": "usr_nobody" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        422,
+        "an assignee who cannot work on support refuses the whole change"
+    );
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/tickets/bulk")
+        .json(&json!({ "ids": [], "status": "open" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["field"], "ids");
+}
