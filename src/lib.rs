@@ -312,6 +312,7 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .manage(setup)
         .manage(web::ratelimit::RateLimits::default())
         .manage(auth::IdentityCache::default())
+        .manage(support::presence::Presence::default())
         .manage(Workers(Mutex::new(vec![])))
         .register("/", web::error::catchers())
         .mount("/", web::assets::routes())

@@ -11,7 +11,7 @@ mod demo;
 mod digest;
 mod email;
 mod history;
-mod mail_templates;
+pub mod mail_templates;
 mod pages;
 mod prefs;
 pub mod push;

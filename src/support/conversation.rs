@@ -145,6 +145,10 @@ pub struct Reply<'a> {
     pub then: Option<Status>,
     /// Mail a reply to the requester (the demo's customers have no mailbox).
     pub mail_requester: bool,
+    /// How many messages the writer had in front of them: when someone
+    /// else wrote since, the reply is refused (`support.error.collision`)
+    /// so they read it first. `None`: no check (the API, a confirmed send).
+    pub seen: Option<usize>,
 }
 
 impl<'a> Reply<'a> {
@@ -155,8 +159,21 @@ impl<'a> Reply<'a> {
             internal,
             then,
             mail_requester: true,
+            seen: None,
         }
     }
+}
+
+/// Whether someone other than `by` (the requester, another member) wrote
+/// on `ticket` after its first `seen` messages.
+pub fn written_since(conn: &Connection, ticket: &Ticket, seen: usize, by: &str) -> Result<bool, AppError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM (SELECT author, user_id FROM support_messages WHERE ticket_id = ?1
+                                       ORDER BY created_at, rowid LIMIT -1 OFFSET ?2)
+                        WHERE author = 'requester' OR user_id IS NOT ?3)",
+        rusqlite::params![ticket.id.as_str(), seen as i64, by],
+        |r| r.get(0),
+    )?)
 }
 
 /// A member answers `ticket`: a reply (mailed to the requester; the first
@@ -175,8 +192,14 @@ pub fn member_reply(
         internal,
         then,
         mail_requester,
+        seen,
     } = *reply;
     let body = body(text)?;
+    if let Some(seen) = seen
+        && written_since(tx, ticket, seen, &by.id)?
+    {
+        return Err(AppError::conflict("support.error.collision"));
+    }
     if ticket.status() == Status::Closed && !internal {
         return Err(AppError::Conflict("support.error.closed".into()));
     }

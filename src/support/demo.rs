@@ -208,6 +208,7 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
                     target
                 }),
                 mail_requester: false,
+                seen: None,
             };
             conversation::member_reply(tx, &ticket, agent, &reply, &demo.base_url)?;
             let note = Reply {
@@ -215,6 +216,7 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
                 internal: true,
                 then: None,
                 mail_requester: false,
+                seen: None,
             };
             let ticket = tickets::get(tx, org, &ticket.id)?.ok_or(AppError::NotFound)?;
             conversation::member_reply(tx, &ticket, agent, &note, &demo.base_url)?;

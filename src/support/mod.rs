@@ -15,6 +15,8 @@
 mod api;
 pub mod attachments;
 mod bulk;
+pub mod canned;
+mod canned_pages;
 pub mod categories;
 pub mod conversation;
 mod demo;
@@ -25,6 +27,7 @@ mod kb_help;
 mod kb_pages;
 pub mod overview;
 mod pages;
+pub mod presence;
 pub mod sla;
 mod sla_pages;
 pub mod tags;
@@ -163,6 +166,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(api::routes());
     all.extend(views::routes());
     all.extend(bulk::routes());
+    all.extend(canned_pages::routes());
     all
 }
 

@@ -379,6 +379,14 @@ pub struct TicketPage {
     next: Vec<&'static str>,
     can_edit: bool,
     reply: FormState,
+    /// How many messages the page shows (the reply form sends it back).
+    seen: usize,
+    /// Someone else wrote since the reply was begun: it waits for a confirmation.
+    collision: bool,
+    /// The other members who have the ticket open.
+    others: Vec<String>,
+    /// The canned replies to pick from.
+    canned: Vec<super::canned::Canned>,
 }
 
 async fn ticket_page(
@@ -390,7 +398,7 @@ async fn ticket_page(
 ) -> Result<TicketPage, AppError> {
     member.require(Area::Support, Level::View)?;
     let (org_id, id) = (member.org.id.to_string(), id.clone());
-    let (ticket, entries, files, events, categories, agents) = app
+    let (ticket, entries, files, events, categories, agents, canned) = app
         .db
         .read(move |c| {
             let ticket = tickets::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
@@ -404,11 +412,16 @@ async fn ticket_page(
                 events,
                 super::categories::list(c, &org_id)?,
                 agents(c, &org_id)?,
+                super::canned::list(c, &org_id)?,
             ))
         })
         .await?;
     let clock = member.clockface(ctx.lang, app.now());
     Ok(TicketPage {
+        seen: entries.len(),
+        collision: false,
+        others: vec![],
+        canned,
         shell: Shell::new(member, "support"),
         created: clock.when(ticket.created_at),
         first_response: clock.maybe(&ticket.first_response_at),
@@ -449,9 +462,26 @@ async fn ticket_page(
     })
 }
 
-#[rocket::get("/dashboard/support/tickets/<id>")]
-async fn show(ctx: PageCtx, member: Member, id: TicketId, app: App<'_>) -> Result<Html<TicketPage>, AppError> {
-    Ok(Html(ticket_page(ctx, &member, &app, &id, FormState::default()).await?))
+/// A ticket's page; `canned` fills the reply form with that canned reply.
+#[rocket::get("/dashboard/support/tickets/<id>?<canned>")]
+async fn show(
+    ctx: PageCtx,
+    member: Member,
+    id: TicketId,
+    canned: Option<&str>,
+    presence: &rocket::State<super::presence::Presence>,
+    app: App<'_>,
+) -> Result<Html<TicketPage>, AppError> {
+    let reply = match canned.filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let text = super::canned_pages::filled(&member, &app, id.clone(), c).await?;
+            FormState::with_values(&[("body", &text)])
+        }
+        None => FormState::default(),
+    };
+    let mut page = ticket_page(ctx, &member, &app, &id, reply).await?;
+    page.others = presence.look(id.as_str(), member.user.id.as_str(), &member.user.name, app.now());
+    Ok(Html(page))
 }
 
 /// A reply or a note typed by a member, with its files.
@@ -466,6 +496,11 @@ pub struct ReplyForm<'r> {
     pub then: String,
     #[field(default = Vec::new())]
     pub files: Vec<TempFile<'r>>,
+    /// How many messages the page showed when the reply was begun.
+    pub seen: Option<usize>,
+    /// Sent anyway, after the warning that someone else wrote meanwhile.
+    #[field(default = false)]
+    pub confirm: bool,
 }
 
 #[rocket::post("/dashboard/support/tickets/<id>/messages", data = "<form>")]
@@ -500,6 +535,7 @@ async fn reply(
         id.clone(),
         form.body.clone(),
     );
+    let (seen, confirm) = (form.seen, form.confirm);
     let done = app
         .write(audit, move |tx| {
             let ticket = tickets::get(tx, &org_id, &tid)?.ok_or(AppError::NotFound)?;
@@ -507,7 +543,10 @@ async fn reply(
                 tx,
                 &ticket,
                 &user,
-                &conversation::Reply::new(&body, internal, then),
+                &conversation::Reply {
+                    seen: if confirm { None } else { seen },
+                    ..conversation::Reply::new(&body, internal, then)
+                },
                 &base,
             )?;
             attachments::attach(tx, &ticket.id, Some(&made), &files)
@@ -521,6 +560,13 @@ async fn reply(
         Err(AppError::Invalid(errors)) => {
             let page = ticket_page(ctx, &member, &app, &id, refused(errors)).await?;
             Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
+        }
+        // Someone wrote meanwhile: the page shows it, keeps the text, and
+        // the same button then sends it anyway. (Files are sent again.)
+        Err(AppError::Conflict(m)) if m.key == "support.error.collision" => {
+            let mut page = ticket_page(ctx, &member, &app, &id, refused(vec![])).await?;
+            page.collision = true;
+            Ok(Either::Right(Custom(HttpStatus::Conflict, Html(page))))
         }
         Err(e) => Err(e),
     }

@@ -310,3 +310,163 @@ async fn bulk_changes_assign_and_close_the_ticked_tickets_and_leave_a_closed_one
         .unwrap();
     assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["field"], "ids");
 }
+
+#[tokio::test]
+async fn a_canned_reply_is_filled_in_for_the_ticket_and_a_bad_variable_is_refused_with_its_line() {
+    let (app, token) = shop().await;
+    let id = open(&app, &token, "Where is my mug?", "Ordered last week.").await;
+    let res = app
+        .submit(
+            "/dashboard/support/replies",
+            "/dashboard/support/replies",
+            &[("title", "Typo"), ("body", "Hello\n{{ customer_name }}")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Line 2"), "{page}");
+    assert!(page.contains("customer_name"), "what was typed is kept");
+    let res = app
+        .submit(
+            "/dashboard/support/replies",
+            "/dashboard/support/replies",
+            &[
+                ("title", "Shipping"),
+                (
+                    "body",
+                    "Hello {{ requester_name }}, {{ ticket_number }} ships today.\n— {{ agent_name }}, {{ org }}",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let canned: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/support/canned-replies")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cid = canned["data"][0]["id"].as_str().unwrap().to_string();
+    let page = format!("/dashboard/support/tickets/{id}");
+    let (_, html) = app.page(&page).await;
+    assert!(html.contains(r#"<label for="f-canned">Canned reply</label>"#));
+    let (_, filled) = app.page(&format!("{page}?canned={cid}")).await;
+    assert!(
+        filled.contains("Hello ana@example.test, #1 ships today.\n— Olivia Owner, Atelier</textarea>"),
+        "{filled}"
+    );
+    let via_api: Value = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/support/tickets/{id}/canned-replies/{cid}"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        via_api["body"],
+        "Hello ana@example.test, #1 ships today.\n— Olivia Owner, Atelier"
+    );
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/canned-replies")
+        .json(&json!({ "title": "Shipping", "body": "Again" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["errors"][0]["field"],
+        "title",
+        "titles are unique"
+    );
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/support/canned-replies/{cid}"),
+    )
+    .json(&json!({ "body": "{% for x in y %}{% endfor %}" }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422, "only conditionals");
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/support/canned-replies/{cid}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.count("SELECT count(*) FROM support_canned_replies").await, 0);
+}
+
+#[tokio::test]
+async fn a_reply_written_while_someone_else_answered_waits_for_a_second_send_and_the_page_says_who_is_there() {
+    let (app, token) = shop().await;
+    let id = open(&app, &token, "Gift note", "Can you add a gift note?").await;
+    app.add_member("max@shop.test", "Max", "member").await;
+    let max = app.signed_in("max@shop.test").await;
+    let page = format!("/dashboard/support/tickets/{id}");
+    let action = format!("{page}/messages");
+    let (_, mine) = app.page(&page).await;
+    assert!(!mine.contains("Also on this ticket"));
+    let theirs = app.page_as(&max, &page).await;
+    assert!(
+        theirs.contains("Also on this ticket in the last minutes: Olivia Owner."),
+        "{theirs}"
+    );
+
+    // Both begin with no message on the ticket; Max sends first.
+    let seen = regex::Regex::new(r#"name="seen" value="(\d+)""#)
+        .unwrap()
+        .captures(&mine)
+        .unwrap()[1]
+        .to_string();
+    assert_eq!(seen, "0");
+    let res = app
+        .submit_as(&max, &page, &action, &[("body", "Yes, done!"), ("seen", "0")])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .submit(&page, &action, &[("body", "Sure, what should it say?"), ("seen", "0")])
+        .await;
+    assert_eq!(res.status(), 409);
+    let warned = res.text().await.unwrap();
+    assert!(warned.contains("Someone wrote on this ticket while you were writing"));
+    assert!(warned.contains("Yes, done!"), "their message is shown");
+    assert!(
+        warned.contains("Sure, what should it say?</textarea>"),
+        "the text is kept"
+    );
+    assert!(warned.contains(r#"name="confirm" value="true""#));
+    assert_eq!(
+        app.count("SELECT count(*) FROM support_messages").await,
+        1,
+        "nothing sent yet"
+    );
+    let res = app
+        .submit(
+            &page,
+            &action,
+            &[
+                ("body", "Sure, what should it say?"),
+                ("seen", "1"),
+                ("confirm", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "sent anyway once read");
+    // One's own earlier message is no collision.
+    let res = app
+        .submit(&page, &action, &[("body", "And a ribbon?"), ("seen", "1")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.count("SELECT count(*) FROM support_messages").await, 3);
+}
