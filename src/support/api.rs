@@ -28,6 +28,7 @@ pub fn ticket_json(t: &Ticket) -> Value {
         "created_at": rfc3339(t.created_at), "updated_at": rfc3339(t.updated_at),
         "first_response_at": t.first_response_at.map(rfc3339), "resolved_at": t.resolved_at.map(rfc3339),
         "closed_at": t.closed_at.map(rfc3339), "tags": t.tags,
+        "satisfaction": t.satisfaction.as_ref().map(|s| json!({ "score": s, "comment": t.satisfaction_comment })),
     })
 }
 

@@ -89,7 +89,7 @@ pub fn private_link(tx: &Connection, ticket: &Ticket, base: &reqwest::Url) -> Re
 
 /// The thread a new mail of `ticket` joins: it answers the latest mail,
 /// and references the whole conversation.
-fn thread(conn: &Connection, ticket: &Ticket, own: &str) -> Result<Thread, AppError> {
+pub(super) fn thread(conn: &Connection, ticket: &Ticket, own: &str) -> Result<Thread, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT mail_id FROM support_messages WHERE ticket_id = ?1 AND mail_id IS NOT NULL AND mail_id <> ?2
          ORDER BY created_at, rowid",
@@ -257,7 +257,12 @@ pub fn member_reply(
         Action {
             subject: lang.tf("support.mail.reply_subject", &args),
             greeting: lang.tf("support.mail.greeting", &args),
-            body: format!("{}\n\n— {}", body, by.name),
+            body: if next == Status::Resolved {
+                let rate = super::closing::rating_paragraph(tx, ticket, base)?;
+                format!("{}\n\n— {}\n\n{rate}", body, by.name)
+            } else {
+                format!("{}\n\n— {}", body, by.name)
+            },
             action_label: lang.t("support.mail.action"),
             action_url: private_link(tx, ticket, base)?,
             note: lang.t("support.mail.note").to_string(),

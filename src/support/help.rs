@@ -299,6 +299,106 @@ async fn write_again(
     }
 }
 
+#[derive(Template)]
+#[template(path = "support/help_rate.html")]
+pub struct RatePage {
+    ctx: PageCtx,
+    org: Org,
+    ticket: Ticket,
+    /// The score chosen so far (from the mail's link, or the last rating).
+    score: String,
+    form: FormState,
+    action: String,
+}
+
+async fn rate_page(
+    ctx: PageCtx,
+    app: &App<'_>,
+    slug: &str,
+    token: &str,
+    score: Option<&str>,
+    form: FormState,
+) -> Result<RatePage, AppError> {
+    let org = org(app, slug).await?;
+    let (org_id, token_owned) = (org.id.to_string(), token.to_string());
+    let ticket = app
+        .db
+        .read(move |c| tickets::by_token(c, &org_id, &token_owned)?.ok_or(AppError::NotFound))
+        .await?;
+    let score = score
+        .filter(|s| matches!(*s, "good" | "bad"))
+        .map(str::to_string)
+        .or_else(|| ticket.satisfaction.clone())
+        .unwrap_or_default();
+    Ok(RatePage {
+        action: format!("/help/{}/tickets/{token}/rate", org.slug),
+        score,
+        ticket,
+        org,
+        form,
+        ctx,
+    })
+}
+
+/// The rating form (the mail's links land here; nothing is kept until sent).
+#[rocket::get("/help/<slug>/tickets/<token>/rate?<score>")]
+async fn rate_form(
+    ctx: PageCtx,
+    slug: &str,
+    token: &str,
+    score: Option<&str>,
+    app: App<'_>,
+) -> Result<Html<RatePage>, AppError> {
+    Ok(Html(
+        rate_page(ctx, &app, slug, token, score, FormState::default()).await?,
+    ))
+}
+
+#[derive(Debug, Clone, rocket::FromForm)]
+pub struct RateForm {
+    #[field(default = String::new())]
+    pub score: String,
+    #[field(default = String::new())]
+    pub comment: String,
+}
+
+#[rocket::post("/help/<slug>/tickets/<token>/rate", data = "<form>")]
+async fn rate(
+    ctx: PageCtx,
+    slug: &str,
+    token: &str,
+    form: Form<RateForm>,
+    client: ClientInfo,
+    app: App<'_>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<RatePage>>>, AppError> {
+    let org = org(&app, slug).await?;
+    app.limits.check(Limit::SupportReplyPerTicket, token)?;
+    let (org_id, token_owned, form) = (org.id.to_string(), token.to_string(), form.into_inner());
+    let origin = crate::db::AuditCtx {
+        org_id: Some(org_id.clone()),
+        ..client.anonymous(app.now())
+    };
+    let (score, comment) = (form.score.clone(), form.comment.clone());
+    let done = app
+        .write(origin, move |tx| {
+            let ticket = tickets::by_token(tx, &org_id, &token_owned)?.ok_or(AppError::NotFound)?;
+            super::closing::rate(tx, &ticket, &score, &comment)
+        })
+        .await;
+    match done {
+        Ok(()) => Ok(Either::Left(Flash::success(
+            Redirect::to(format!("/help/{}/tickets/{token}", org.slug)),
+            ctx.t("support.help.rated"),
+        ))),
+        Err(AppError::Invalid(errors)) => {
+            let state = FormState::with_values(&[("comment", &form.comment)]).with_errors(errors);
+            let page = rate_page(ctx, &app, slug, token, Some(&form.score), state).await?;
+            Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// A file of a request, for the holder of its private link: never one of
 /// an internal note.
 #[rocket::get("/help/<slug>/tickets/<token>/attachments/<id>")]
@@ -320,5 +420,5 @@ async fn download(slug: &str, token: &str, id: AttachmentId, app: App<'_>) -> Re
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![new, open, request, write_again, download]
+    rocket::routes![new, open, request, write_again, download, rate_form, rate]
 }

@@ -18,6 +18,7 @@ mod bulk;
 pub mod canned;
 mod canned_pages;
 pub mod categories;
+pub mod closing;
 pub mod conversation;
 mod demo;
 mod help;
@@ -145,16 +146,26 @@ pub fn demo_step() -> crate::demo::DemoStep {
     demo::step()
 }
 
-/// Its scheduled job: every minute, the tickets past a due time are marked
-/// and told.
+/// Its scheduled jobs: every minute, the tickets past a due time are
+/// marked and told; every hour, resolved tickets past the org's days close.
 pub fn jobs(base_url: reqwest::Url) -> Vec<crate::jobs::JobDef> {
-    vec![crate::jobs::JobDef::new("support.sla", "0 * * * * *", move |ctx| {
-        let base = base_url.clone();
-        async move {
-            let found = ctx.db.write(move |tx| sla::check_breaches(tx, &base)).await?;
-            Ok(format!("{found} tickets past due"))
-        }
-    })]
+    let closing_base = base_url.clone();
+    vec![
+        crate::jobs::JobDef::new("support.sla", "0 * * * * *", move |ctx| {
+            let base = base_url.clone();
+            async move {
+                let found = ctx.db.write(move |tx| sla::check_breaches(tx, &base)).await?;
+                Ok(format!("{found} tickets past due"))
+            }
+        }),
+        crate::jobs::JobDef::new("support.auto_close", "0 7 * * * *", move |ctx| {
+            let base = closing_base.clone();
+            async move {
+                let closed = ctx.db.write(move |tx| closing::auto_close(tx, &base)).await?;
+                Ok(format!("{closed} resolved tickets closed"))
+            }
+        }),
+    ]
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -1,8 +1,10 @@
 //! The figures at the top of `/dashboard/support`: open tickets by status
 //! and by priority, unassigned, late and soon due, the first-response and
 //! resolution times (median and 90th percentile, business-blind) of the
-//! last 30 days, and the categories with the most tickets then. Each count
-//! links to the list filtered to it.
+//! last 30 days, the categories with the most tickets then, the requesters'
+//! ratings of that period, and what the help centre answered on its own
+//! (article views and "helpful" votes, since the articles exist). Each
+//! count links to the list filtered to it.
 
 use crate::error::AppError;
 use rusqlite::Connection;
@@ -25,6 +27,19 @@ pub struct Overview {
     pub first_response: Option<(i64, i64)>,
     pub resolution: Option<(i64, i64)>,
     pub top_categories: Vec<(String, i64)>,
+    /// Ratings of the period: (good, bad).
+    pub ratings: (i64, i64),
+    /// The help centre: published articles' views, "helpful" yes and no votes.
+    pub kb_views: i64,
+    pub kb_helpful: (i64, i64),
+}
+
+impl Overview {
+    /// The share of good ratings, in percent, when there are any.
+    pub fn satisfaction_percent(&self) -> Option<i64> {
+        let (good, bad) = self.ratings;
+        (good + bad > 0).then(|| (good * 100 + (good + bad) / 2) / (good + bad))
+    }
 }
 
 fn percentiles(mut v: Vec<i64>) -> Option<(i64, i64)> {
@@ -93,6 +108,19 @@ pub fn figures(conn: &Connection, org_id: &str, now: i64) -> Result<Overview, Ap
     )?;
     let rows = stmt.query_map(rusqlite::params![org_id, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
     out.top_categories = rows.collect::<Result<_, _>>()?;
+    out.ratings = conn.query_row(
+        "SELECT coalesce(sum(satisfaction = 'good'), 0), coalesce(sum(satisfaction = 'bad'), 0)
+         FROM support_tickets WHERE org_id = ?1 AND rated_at >= ?2",
+        rusqlite::params![org_id, since],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (views, yes, no) = conn.query_row(
+        "SELECT coalesce(sum(views), 0), coalesce(sum(helpful_yes), 0), coalesce(sum(helpful_no), 0)
+         FROM support_kb_articles WHERE org_id = ?1 AND status = 'published'",
+        [org_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    (out.kb_views, out.kb_helpful) = (views, (yes, no));
     Ok(out)
 }
 

@@ -116,6 +116,8 @@ fn next_due(t: &Ticket) -> Option<i64> {
     }
     if t.first_response_at.is_none() {
         t.first_response_due_at
+    } else if t.status() == Status::PendingCustomer {
+        None // the resolution clock waits with the ticket
     } else {
         t.resolution_due_at
     }
@@ -430,11 +432,12 @@ async fn ticket_page(
                 .first_response_due_at
                 .filter(|_| ticket.first_response_at.is_none()),
         ),
-        resolve_due: clock.maybe(
-            &ticket
-                .resolution_due_at
-                .filter(|_| !matches!(ticket.status(), Status::Resolved | Status::Closed)),
-        ),
+        resolve_due: clock.maybe(&ticket.resolution_due_at.filter(|_| {
+            !matches!(
+                ticket.status(),
+                Status::Resolved | Status::Closed | Status::PendingCustomer
+            )
+        })),
         entries: entries
             .into_iter()
             .map(|e| EntryRow {

@@ -27,6 +27,8 @@ pub struct Policy {
     /// priority (low, medium, high, urgent).
     pub first_response: [i64; 4],
     pub resolution: [i64; 4],
+    /// Days after which a resolved ticket closes by itself (0: never).
+    pub auto_close_days: i64,
 }
 
 impl Default for Policy {
@@ -37,6 +39,7 @@ impl Default for Policy {
             closes_minute: 18 * 60,
             first_response: [24 * 60, 8 * 60, 4 * 60, 60],
             resolution: [5 * 9 * 60, 3 * 9 * 60, 9 * 60, 4 * 60],
+            auto_close_days: 7,
         }
     }
 }
@@ -60,6 +63,44 @@ impl Policy {
         )
     }
 
+    /// The business seconds between `from` and `to` (Unix seconds), in `time_zone`.
+    pub fn between(&self, time_zone: &str, from: i64, to: i64) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let days: Vec<u32> = self.work_days.chars().filter_map(|c| c.to_digit(10)).collect();
+        let Some(start) = tz.timestamp_opt(from, 0).single() else {
+            return to - from;
+        };
+        if days.is_empty() || self.closes_minute <= self.opens_minute {
+            return to - from;
+        }
+        let (mut total, mut date) = (0, start.date_naive());
+        for _ in 0..3_660 {
+            let (opens, closes) = self.window(tz, date);
+            if opens >= to {
+                break;
+            }
+            if days.contains(&date.weekday().number_from_monday()) {
+                total += (closes.min(to) - opens.max(from)).max(0);
+            }
+            date += Duration::days(1);
+        }
+        total
+    }
+
+    /// The opening and closing instants of `date` in `tz`.
+    fn window(&self, tz: chrono_tz::Tz, date: chrono::NaiveDate) -> (i64, i64) {
+        let at = |minute: i64| {
+            let time = NaiveTime::from_num_seconds_from_midnight_opt((minute * 60) as u32, 0).unwrap_or(NaiveTime::MIN);
+            tz.from_local_datetime(&date.and_time(time))
+                .earliest()
+                .map_or(0, |t| t.timestamp())
+        };
+        (at(self.opens_minute), at(self.closes_minute))
+    }
+
     /// `minutes` of business time after `from` (Unix seconds), in `time_zone`.
     pub fn add(&self, time_zone: &str, from: i64, minutes: i64) -> i64 {
         let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
@@ -76,14 +117,7 @@ impl Policy {
         // At most ten years of days: a policy always ends well before.
         for _ in 0..3_660 {
             if days.contains(&date.weekday().number_from_monday()) {
-                let at = |minute: i64| {
-                    let time = NaiveTime::from_num_seconds_from_midnight_opt((minute * 60) as u32, 0)
-                        .unwrap_or(NaiveTime::MIN);
-                    tz.from_local_datetime(&date.and_time(time))
-                        .earliest()
-                        .map_or(0, |t| t.timestamp())
-                };
-                let (opens, closes) = (at(self.opens_minute), at(self.closes_minute));
+                let (opens, closes) = self.window(tz, date);
                 let cursor = opens.max(from);
                 if cursor < closes {
                     if left <= closes - cursor {
@@ -103,7 +137,8 @@ pub fn policy(conn: &Connection, org_id: &str) -> Result<Policy, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT work_days, opens_minute, closes_minute, first_low, first_medium, first_high, first_urgent,
-               resolve_low, resolve_medium, resolve_high, resolve_urgent FROM support_sla WHERE org_id = ?1",
+               resolve_low, resolve_medium, resolve_high, resolve_urgent, auto_close_days
+             FROM support_sla WHERE org_id = ?1",
         )?
         .query_row([org_id], |r| {
             Ok(Policy {
@@ -112,6 +147,7 @@ pub fn policy(conn: &Connection, org_id: &str) -> Result<Policy, AppError> {
                 closes_minute: r.get(2)?,
                 first_response: [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?],
                 resolution: [r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?],
+                auto_close_days: r.get(11)?,
             })
         })
         .optional()?
@@ -140,6 +176,8 @@ pub struct PolicyInput {
     pub resolve_medium: Option<f64>,
     pub resolve_high: Option<f64>,
     pub resolve_urgent: Option<f64>,
+    /// Days after which a resolved ticket closes by itself (0: never).
+    pub auto_close_days: Option<i64>,
 }
 
 fn minute_of(text: &str) -> Option<i64> {
@@ -184,6 +222,11 @@ impl PolicyInput {
                 "support.error.target",
             );
         }
+        c.check(
+            self.auto_close_days.is_none_or(|d| (0..=365).contains(&d)),
+            "auto_close_days",
+            "support.error.auto_close_days",
+        );
         c.into_result()?;
         let m = |h: Option<f64>| (h.unwrap_or(1.0) * 60.0).round() as i64;
         Ok(Policy {
@@ -202,6 +245,7 @@ impl PolicyInput {
                 m(self.resolve_high),
                 m(self.resolve_urgent),
             ],
+            auto_close_days: self.auto_close_days.unwrap_or(7),
         })
     }
 }
@@ -211,13 +255,13 @@ impl PolicyInput {
 pub fn save(tx: &Tx, org_id: &str, p: &Policy) -> Result<(), AppError> {
     tx.execute(
         "INSERT INTO support_sla (org_id, work_days, opens_minute, closes_minute, first_low, first_medium, first_high,
-           first_urgent, resolve_low, resolve_medium, resolve_high, resolve_urgent)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+           first_urgent, resolve_low, resolve_medium, resolve_high, resolve_urgent, auto_close_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (org_id) DO UPDATE SET work_days = excluded.work_days, opens_minute = excluded.opens_minute,
            closes_minute = excluded.closes_minute, first_low = excluded.first_low, first_medium = excluded.first_medium,
            first_high = excluded.first_high, first_urgent = excluded.first_urgent, resolve_low = excluded.resolve_low,
            resolve_medium = excluded.resolve_medium, resolve_high = excluded.resolve_high,
-           resolve_urgent = excluded.resolve_urgent",
+           resolve_urgent = excluded.resolve_urgent, auto_close_days = excluded.auto_close_days",
         rusqlite::params![
             org_id,
             p.work_days,
@@ -230,7 +274,8 @@ pub fn save(tx: &Tx, org_id: &str, p: &Policy) -> Result<(), AppError> {
             p.resolution[0],
             p.resolution[1],
             p.resolution[2],
-            p.resolution[3]
+            p.resolution[3],
+            p.auto_close_days
         ],
     )?;
     crate::audit::record(
@@ -241,13 +286,28 @@ pub fn save(tx: &Tx, org_id: &str, p: &Policy) -> Result<(), AppError> {
     )
 }
 
-/// Sets the due times of `ticket` from its org's levels, counted from when it opened.
+fn time_zone(conn: &Connection, org_id: &str) -> Result<String, AppError> {
+    Ok(conn.query_row("SELECT time_zone FROM orgs WHERE id = ?1", [org_id], |r| r.get(0))?)
+}
+
+/// Sets the due times of `ticket` from its org's levels, counted from when
+/// it opened; the resolution also waits the business time the ticket spent
+/// waiting for the customer.
 pub fn set_due(tx: &Tx, ticket: &Ticket) -> Result<(), AppError> {
-    let time_zone: String = tx.query_row("SELECT time_zone FROM orgs WHERE id = ?1", [&ticket.org_id], |r| {
-        r.get(0)
-    })?;
+    let time_zone = time_zone(tx, &ticket.org_id)?;
     let priority = Priority::parse("priority", &ticket.priority).unwrap_or(Priority::Medium);
-    let (first, resolve) = policy(tx, &ticket.org_id)?.due(&time_zone, ticket.created_at, priority);
+    let policy = policy(tx, &ticket.org_id)?;
+    let (first, resolve) = policy.due(&time_zone, ticket.created_at, priority);
+    let paused: i64 = tx.query_row(
+        "SELECT paused_secs FROM support_tickets WHERE id = ?1",
+        [ticket.id.as_str()],
+        |r| r.get(0),
+    )?;
+    let resolve = if paused > 0 {
+        policy.add(&time_zone, resolve, (paused + 59) / 60)
+    } else {
+        resolve
+    };
     tx.execute(
         "UPDATE support_tickets SET first_response_due_at = ?2, resolution_due_at = ?3,
            first_response_breached = first_response_breached AND ?2 <= ?4,
@@ -255,6 +315,39 @@ pub fn set_due(tx: &Tx, ticket: &Ticket) -> Result<(), AppError> {
          WHERE id = ?1",
         rusqlite::params![ticket.id.as_str(), first, resolve, tx.now()],
     )?;
+    Ok(())
+}
+
+/// Stops the resolution clock when `ticket` starts waiting for the
+/// customer, and when it stops waiting, moves the resolution due time on
+/// by the business time it waited. Called on every change of status.
+pub fn on_status(tx: &Tx, ticket: &Ticket, from: super::Status, to: super::Status) -> Result<(), AppError> {
+    use super::Status::PendingCustomer;
+    let now = tx.now();
+    if to == PendingCustomer {
+        tx.execute(
+            "UPDATE support_tickets SET pending_since = ?2 WHERE id = ?1",
+            rusqlite::params![ticket.id.as_str(), now],
+        )?;
+    } else if from == PendingCustomer {
+        let since: Option<i64> = tx.query_row(
+            "SELECT pending_since FROM support_tickets WHERE id = ?1",
+            [ticket.id.as_str()],
+            |r| r.get(0),
+        )?;
+        let waited = since.map_or(0, |s| {
+            policy(tx, &ticket.org_id)
+                .map(|p| p.between(&time_zone(tx, &ticket.org_id).unwrap_or_default(), s, now))
+                .unwrap_or(0)
+        });
+        tx.execute(
+            "UPDATE support_tickets SET pending_since = NULL, paused_secs = paused_secs + ?2 WHERE id = ?1",
+            rusqlite::params![ticket.id.as_str(), waited],
+        )?;
+        if waited > 0 {
+            set_due(tx, ticket)?;
+        }
+    }
     Ok(())
 }
 
@@ -274,9 +367,10 @@ pub fn check_breaches(tx: &Tx, base: &reqwest::Url) -> Result<usize, AppError> {
             "resolution",
             "UPDATE support_tickets SET resolution_breached = 1
              WHERE resolution_breached = 0 AND resolution_due_at <= ?1
-               AND status NOT IN ('resolved', 'closed') RETURNING id, org_id",
+               AND status NOT IN ('resolved', 'closed', 'pending_customer') RETURNING id, org_id",
         ),
     ] {
+        // (A ticket waiting for the customer is never late to resolve: its clock stands still.)
         let mut stmt = tx.prepare_cached(sql)?;
         let rows = stmt.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
@@ -341,6 +435,34 @@ mod tests {
         );
         let (first, resolve) = p.due("Europe/Paris", paris(2026, 12, 8, 9, 0), Priority::Urgent);
         assert_eq!((first, resolve), (paris(2026, 12, 8, 10, 0), paris(2026, 12, 8, 13, 0)));
+    }
+
+    #[test]
+    fn the_business_time_between_two_instants_skips_nights_and_weekends() {
+        let p = Policy::default();
+        // Friday 17:00 to Monday 10:00 in Paris: one hour each side.
+        assert_eq!(
+            p.between("Europe/Paris", paris(2026, 12, 4, 17, 0), paris(2026, 12, 7, 10, 0)),
+            2 * 3600
+        );
+        assert_eq!(
+            p.between("Europe/Paris", paris(2026, 12, 8, 10, 0), paris(2026, 12, 8, 10, 30)),
+            1800
+        );
+        assert_eq!(
+            p.between("Europe/Paris", paris(2026, 12, 5, 10, 0), paris(2026, 12, 6, 10, 0)),
+            0,
+            "a weekend"
+        );
+        let from = paris(2026, 12, 8, 11, 0);
+        assert_eq!(
+            p.add(
+                "Europe/Paris",
+                from,
+                p.between("Europe/Paris", from, paris(2026, 12, 9, 15, 0)) / 60
+            ),
+            paris(2026, 12, 9, 15, 0)
+        );
     }
 
     #[test]

@@ -63,6 +63,7 @@ fn values(p: &Policy) -> FormState {
         ("resolve_medium", &r[1]),
         ("resolve_high", &r[2]),
         ("resolve_urgent", &r[3]),
+        ("auto_close_days", &p.auto_close_days.to_string()),
     ])
 }
 
@@ -117,6 +118,10 @@ async fn save(
                 ("resolve_medium", n(input.resolve_medium)),
                 ("resolve_high", n(input.resolve_high)),
                 ("resolve_urgent", n(input.resolve_urgent)),
+                (
+                    "auto_close_days",
+                    input.auto_close_days.map(|d| d.to_string()).unwrap_or_default(),
+                ),
             ];
             let pairs: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let org_id = member.org.id.to_string();

@@ -50,13 +50,17 @@ pub struct Ticket {
     pub resolution_breached: bool,
     /// Sorted.
     pub tags: Vec<String>,
+    /// The requester's rating once resolved: `good` or `bad`, and their comment.
+    pub satisfaction: Option<String>,
+    pub satisfaction_comment: Option<String>,
 }
 
 const COLUMNS: &str = "t.id, t.org_id, t.number, t.subject, t.description, t.category_id, c.name, t.priority,
     t.status, t.requester_email, t.requester_name, t.requester_user_id, t.requester_lang, t.assignee_id, u.name,
     t.order_ref, t.access_token, t.created_at, t.updated_at, t.first_response_at, t.resolved_at, t.closed_at,
     t.first_response_due_at, t.resolution_due_at, t.first_response_breached, t.resolution_breached,
-    (SELECT group_concat(tag, ',') FROM (SELECT g.tag FROM support_ticket_tags g WHERE g.ticket_id = t.id ORDER BY g.tag))";
+    (SELECT group_concat(tag, ',') FROM (SELECT g.tag FROM support_ticket_tags g WHERE g.ticket_id = t.id ORDER BY g.tag)),
+    t.satisfaction, t.satisfaction_comment";
 const FROM: &str = "support_tickets t LEFT JOIN support_categories c ON c.id = t.category_id
     LEFT JOIN users u ON u.id = t.assignee_id";
 
@@ -92,6 +96,8 @@ fn ticket_at(r: &Row<'_>) -> rusqlite::Result<Ticket> {
             .get::<_, Option<String>>(26)?
             .map(|t| t.split(',').map(str::to_string).collect())
             .unwrap_or_default(),
+        satisfaction: r.get(27)?,
+        satisfaction_comment: r.get(28)?,
     })
 }
 
@@ -465,6 +471,19 @@ fn event(tx: &Tx, ticket: &Ticket, c: Change<'_>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A line of `ticket`'s timeline: `field` went from `old` to `new`, by
+/// member `by` (none: the requester or the system).
+pub fn record_event(
+    tx: &Tx,
+    ticket: &Ticket,
+    by: Option<&str>,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> Result<(), AppError> {
+    event(tx, ticket, Change { by, field, old, new })
+}
+
 /// Moves `ticket` to `status` (along the workflow only: 409 otherwise),
 /// with the timeline entry and the times it sets.
 pub fn set_status(tx: &Tx, ticket: &Ticket, status: Status, by: Option<&str>) -> Result<(), AppError> {
@@ -486,6 +505,7 @@ pub fn set_status(tx: &Tx, ticket: &Ticket, status: Status, by: Option<&str>) ->
          WHERE id = ?1",
         rusqlite::params![ticket.id.as_str(), status.key(), tx.now()],
     )?;
+    super::sla::on_status(tx, ticket, from, status)?;
     event(
         tx,
         ticket,
@@ -605,6 +625,9 @@ pub fn change(
         if status.key() != ticket.status {
             set_status(tx, &ticket, status, Some(&by.id))?;
             changed.push("status");
+            if status == Status::Resolved {
+                super::closing::mail_resolved(tx, &ticket, base)?;
+            }
         }
     }
     if !changed.is_empty() {

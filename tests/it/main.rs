@@ -25,6 +25,7 @@ mod profile;
 mod push;
 mod security;
 mod support;
+mod support_closing;
 mod support_files;
 mod support_kb;
 mod support_mail;
