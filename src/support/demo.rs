@@ -224,7 +224,42 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
                 close(tx, org, &ticket.id, demo)?;
             }
         }
+        // Some tags, and the customers' ratings of what was resolved.
+        let tags = match (*priority, *cat) {
+            ("urgent" | "high", _) => vec!["priority-customer".to_string()],
+            (_, 1) => vec!["engraving".to_string()],
+            _ => vec![],
+        };
+        if !tags.is_empty() {
+            let change = TicketChange {
+                tags: Some(super::tags::TagList(tags)),
+                ..TicketChange::default()
+            };
+            tickets::change(tx, org, &ticket.id, &change, &demo.owner, &demo.base_url)?;
+        }
+        if matches!(target, Status::Resolved | Status::Closed) {
+            let ticket = tickets::get(tx, org, &ticket.id)?.ok_or(AppError::NotFound)?;
+            let (score, comment) = if ticket.number % 3 == 0 {
+                ("bad", "It took too long.")
+            } else {
+                ("good", "Thank you, perfect!")
+            };
+            super::closing::rate(tx, &ticket, score, comment)?;
+        }
     }
+    for (title, body) in CANNED {
+        super::canned::save(tx, org, None, title, body)?;
+    }
+    tx.execute(
+        "INSERT INTO support_views (id, org_id, user_id, name, query, created_by, created_at)
+         VALUES (?1, ?2, NULL, 'Urgent first', 'sort=priority', ?3, ?4)",
+        rusqlite::params![
+            super::views::ViewId::generate().as_str(),
+            org,
+            demo.owner.id.as_str(),
+            tx.now()
+        ],
+    )?;
     for (title, lang, body, cat) in ARTICLES {
         let input = ArticleInput {
             title: Some((*title).into()),
@@ -238,12 +273,25 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
         kb::create(tx, org, &input.parse().map_err(AppError::Invalid)?)?;
     }
     Ok(format!(
-        "{} categories, {} tickets, {} help-centre articles in English and French",
+        "{} categories, {} tickets (tagged, rated when resolved), {} canned replies, a shared view, {} help-centre articles in English and French",
         cats.len(),
         TICKETS.len(),
+        CANNED.len(),
         ARTICLES.len()
     ))
 }
+
+/// The demo's canned replies: (title, body).
+const CANNED: &[(&str, &str)] = &[
+    (
+        "Order on its way",
+        "Hello {{ requester_name }},\n\nYour order left our workshop today; you will get the tracking number by mail.\n\n{{ agent_name }}, {{ org }}",
+    ),
+    (
+        "Proof to approve",
+        "Hello {{ requester_name }},\n\nHere is the proof of your personalisation for {{ ticket_number }}: tell us if it is right and we start production.\n\n{{ agent_name }}",
+    ),
+];
 
 fn close(tx: &Tx, org: &str, id: &TicketId, demo: &DemoCtx) -> Result<(), AppError> {
     let change = TicketChange {

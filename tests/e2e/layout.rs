@@ -34,6 +34,7 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/support",
     "/dashboard/support/kb",
     "/dashboard/support/settings",
+    "/dashboard/support/replies",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",
@@ -67,6 +68,7 @@ pub fn signed_in_pages(rows: &Rows) -> Vec<String> {
     all.push("/help/atelier".into());
     all.push("/help/atelier/new".into());
     all.push(format!("/help/atelier/tickets/{}", rows.ticket_token));
+    all.push(format!("/help/atelier/tickets/{}/rate?score=good", rows.ticket_token));
     all.push(format!("/dashboard/support/kb/{}", rows.article));
     all.push("/help/atelier?q=engrav".into());
     all.push("/help/atelier/articles/engraving-personalised-jewellery-what-to-expect".into());
@@ -156,6 +158,43 @@ pub async fn populate(app: &TestApp) -> Rows {
         let res = app.submit(&page, &action, &[("body", body), ("kind", kind)]).await;
         assert_eq!(res.status(), 303);
     }
+    // A tag, a file, a canned reply and a saved view, so their parts are on the pages.
+    let res = app.submit(&page, &page, &[("tags", "anniversary, engraving")]).await;
+    assert_eq!(res.status(), 303);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    let res = app
+        .upload_as(
+            &app.client,
+            &page,
+            &action,
+            &[("body", "The proof, corrected."), ("kind", "reply")],
+            &[("files", "proof-with-a-rather-long-file-name.png", png)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .submit(
+            "/dashboard/support/replies",
+            "/dashboard/support/replies",
+            &[
+                ("title", "Order on its way"),
+                ("body", "Hello {{ requester_name }}, it ships today."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .submit(
+            "/dashboard/support",
+            "/dashboard/support/views",
+            &[
+                ("name", "Engraving, urgent first"),
+                ("filters.tag", "engraving"),
+                ("filters.sort", "priority"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
     let token = app.api_token("owner@shop.test");
     let call = |path: &str, body: serde_json::Value| {
         reqwest::Client::new()

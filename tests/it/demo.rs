@@ -55,6 +55,13 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
             .await
             >= 8
     );
+    assert!(app.count("SELECT count(*) FROM support_ticket_tags").await > 0);
+    assert!(
+        app.count("SELECT count(*) FROM support_tickets WHERE satisfaction IS NOT NULL")
+            .await
+            > 0
+    );
+    assert_eq!(app.count("SELECT count(*) FROM support_canned_replies").await, 2);
     let support = app.page_as(&owner, "/dashboard/support?status=all").await;
     assert!(support.contains("#1 Where is my engraved mug?") && support.contains("Wrong date on my bracelet"));
     let help = client()
