@@ -64,16 +64,21 @@ async fn create(member: Member, body: ApiJson<TicketInput>, app: App<'_>) -> Res
 async fn show(member: Member, id: TicketId, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Support, Level::View)?;
     let org_id = member.org.id.to_string();
-    let (ticket, events, files) = app
+    let (ticket, events, files, values) = app
         .db
         .read(move |c| {
             let ticket = tickets::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
             let events = tickets::events(c, &ticket.id)?;
             let files = attachments::of_ticket(c, &ticket.id, true)?;
-            Ok((ticket, events, files))
+            let values = super::fields::values_of(c, &ticket.id)?;
+            Ok((ticket, events, files, values))
         })
         .await?;
     let mut out = ticket_json(&ticket);
+    out["fields"] = values
+        .iter()
+        .map(|(label, kind, value)| json!({ "label": label, "kind": kind, "value": value }))
+        .collect();
     out["attachments"] = files.iter().map(attachment_json).collect();
     out["timeline"] = events
         .iter()
@@ -255,8 +260,23 @@ async fn attachment(member: Member, id: AttachmentId, app: App<'_>) -> Result<at
 async fn categories(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Support, Level::View)?;
     let org_id = member.org.id.to_string();
-    let rows = app.db.read(move |c| super::categories::list(c, &org_id)).await?;
-    Ok(Json(json!({ "data": rows, "next_cursor": null })))
+    let (rows, fields) = app
+        .db
+        .read(move |c| Ok((super::categories::list(c, &org_id)?, super::fields::of_org(c, &org_id)?)))
+        .await?;
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|cat| {
+            let mut v = json!(cat);
+            v["fields"] = fields
+                .iter()
+                .filter(|f| f.category_id == cat.id)
+                .map(super::fields_pages::field_json)
+                .collect();
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "data": data, "next_cursor": null })))
 }
 
 #[rocket::post("/api/v1/support/categories", data = "<body>")]

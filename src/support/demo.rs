@@ -187,6 +187,7 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
             requester_email: Some(format!("{who}@customers.example")),
             requester_name: Some(capitalised(who)),
             order_ref: None,
+            fields: Default::default(),
         };
         let mut new = input.parse(false).map_err(AppError::Invalid)?;
         new.mail_requester = false;
@@ -232,7 +233,7 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
         };
         if !tags.is_empty() {
             let change = TicketChange {
-                tags: Some(super::tags::TagList(tags)),
+                tags: Some(super::tags::SplitList(tags)),
                 ..TicketChange::default()
             };
             tickets::change(tx, org, &ticket.id, &change, &demo.owner, &demo.base_url)?;

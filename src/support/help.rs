@@ -39,24 +39,40 @@ pub struct NewPage {
     ctx: PageCtx,
     org: Org,
     categories: Vec<Category>,
+    /// The chosen category's extra fields.
+    fields: Vec<super::fields::Field>,
     form: FormState,
 }
 
+/// The form, with the extra fields of the category in `form` (chosen in
+/// the form, or by the help centre's `?category=` link).
 async fn new_page(ctx: PageCtx, app: &App<'_>, slug: &str, form: FormState) -> Result<NewPage, AppError> {
     let org = org(app, slug).await?;
-    let org_id = org.id.to_string();
-    let categories = app.db.read(move |c| super::categories::list(c, &org_id)).await?;
+    let (org_id, chosen) = (org.id.to_string(), form.value("category_id").to_string());
+    let (categories, fields) = app
+        .db
+        .read(move |c| {
+            let categories = super::categories::list(c, &org_id)?;
+            let fields = match categories.iter().find(|cat| cat.id.as_str() == chosen) {
+                Some(cat) => super::fields::of_category(c, &cat.id)?,
+                None => vec![],
+            };
+            Ok((categories, fields))
+        })
+        .await?;
     Ok(NewPage {
         ctx,
         org,
         categories,
+        fields,
         form,
     })
 }
 
-#[rocket::get("/help/<slug>/new")]
-async fn new(ctx: PageCtx, slug: &str, app: App<'_>) -> Result<Html<NewPage>, AppError> {
-    Ok(Html(new_page(ctx, &app, slug, FormState::default()).await?))
+#[rocket::get("/help/<slug>/new?<category>")]
+async fn new(ctx: PageCtx, slug: &str, category: Option<&str>, app: App<'_>) -> Result<Html<NewPage>, AppError> {
+    let form = FormState::with_values(&[("category_id", category.unwrap_or_default())]);
+    Ok(Html(new_page(ctx, &app, slug, form).await?))
 }
 
 /// What the public form sends.
@@ -73,6 +89,9 @@ pub struct HelpForm<'r> {
     pub website: String,
     #[field(default = Vec::new())]
     pub files: Vec<TempFile<'r>>,
+    /// The category's extra fields, by field id.
+    #[field(default = std::collections::HashMap::new())]
+    pub fields: std::collections::HashMap<String, String>,
 }
 
 #[derive(Template)]
@@ -103,20 +122,28 @@ async fn open(
         requester_email: Some(form.email.clone()),
         requester_name: Some(form.name.clone()),
         order_ref: form.order_ref.clone(),
+        fields: form.fields.clone(),
     };
     let values = || {
         let (category, order) = (
             form.category_id.clone().unwrap_or_default(),
             form.order_ref.clone().unwrap_or_default(),
         );
-        FormState::with_values(&[
-            ("name", &form.name),
-            ("email", &form.email),
-            ("subject", &form.subject),
-            ("description", &form.description),
-            ("category_id", &category),
-            ("order_ref", &order),
-        ])
+        let extra: Vec<(String, &str)> = form
+            .fields
+            .iter()
+            .map(|(k, v)| (format!("fields[{k}]"), v.as_str()))
+            .collect();
+        let mut all = vec![
+            ("name", form.name.as_str()),
+            ("email", form.email.as_str()),
+            ("subject", form.subject.as_str()),
+            ("description", form.description.as_str()),
+            ("category_id", category.as_str()),
+            ("order_ref", order.as_str()),
+        ];
+        all.extend(extra.iter().map(|(k, v)| (k.as_str(), *v)));
+        FormState::with_values(&all)
     };
     // The form's fields are named for people; the ticket's errors name its own.
     let renamed = |errors: Vec<crate::error::FieldError>| {

@@ -21,6 +21,8 @@ pub mod categories;
 pub mod closing;
 pub mod conversation;
 mod demo;
+pub mod fields;
+mod fields_pages;
 mod help;
 pub mod inbound;
 pub mod kb;
@@ -178,6 +180,7 @@ pub fn routes() -> Vec<rocket::Route> {
     all.extend(views::routes());
     all.extend(bulk::routes());
     all.extend(canned_pages::routes());
+    all.extend(fields_pages::routes());
     all
 }
 

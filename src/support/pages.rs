@@ -389,6 +389,8 @@ pub struct TicketPage {
     others: Vec<String>,
     /// The canned replies to pick from.
     canned: Vec<super::canned::Canned>,
+    /// The category's extra fields as answered: (label, kind, value).
+    values: Vec<(String, String, String)>,
 }
 
 async fn ticket_page(
@@ -400,7 +402,7 @@ async fn ticket_page(
 ) -> Result<TicketPage, AppError> {
     member.require(Area::Support, Level::View)?;
     let (org_id, id) = (member.org.id.to_string(), id.clone());
-    let (ticket, entries, files, events, categories, agents, canned) = app
+    let (ticket, entries, files, events, categories, agents, canned, values) = app
         .db
         .read(move |c| {
             let ticket = tickets::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?;
@@ -415,6 +417,7 @@ async fn ticket_page(
                 super::categories::list(c, &org_id)?,
                 agents(c, &org_id)?,
                 super::canned::list(c, &org_id)?,
+                super::fields::values_of(c, &id)?,
             ))
         })
         .await?;
@@ -424,6 +427,7 @@ async fn ticket_page(
         collision: false,
         others: vec![],
         canned,
+        values,
         shell: Shell::new(member, "support"),
         created: clock.when(ticket.created_at),
         first_response: clock.maybe(&ticket.first_response_at),

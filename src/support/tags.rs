@@ -12,25 +12,30 @@ use serde::Deserialize;
 /// The most tags on one ticket.
 pub const MAX_TAGS: usize = 10;
 
-/// Tags as sent, not yet checked: a comma-separated text from a form, a
+/// Texts as sent, not yet checked: one text split at `SEP` from a form, a
 /// list (or the same text) from the API.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TagList(pub Vec<String>);
+pub struct SplitList<const SEP: char>(pub Vec<String>);
 
-impl TagList {
-    fn from_text(text: &str) -> TagList {
-        TagList(text.split(',').map(str::to_string).collect())
+/// Tags: `vip, gift wrap` from a form.
+pub type TagList = SplitList<','>;
+/// One per line from a form (a select's options).
+pub type LineList = SplitList<'\n'>;
+
+impl<const SEP: char> SplitList<SEP> {
+    fn from_text(text: &str) -> Self {
+        SplitList(text.split(SEP).map(str::to_string).collect())
     }
 }
 
 #[rocket::async_trait]
-impl<'v> rocket::form::FromFormField<'v> for TagList {
+impl<'v, const SEP: char> rocket::form::FromFormField<'v> for SplitList<SEP> {
     fn from_value(field: rocket::form::ValueField<'v>) -> rocket::form::Result<'v, Self> {
-        Ok(TagList::from_text(field.value))
+        Ok(Self::from_text(field.value))
     }
 }
 
-impl<'de> Deserialize<'de> for TagList {
+impl<'de, const SEP: char> Deserialize<'de> for SplitList<SEP> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -39,8 +44,8 @@ impl<'de> Deserialize<'de> for TagList {
             Text(String),
         }
         Ok(match Sent::deserialize(d)? {
-            Sent::List(l) => TagList(l),
-            Sent::Text(t) => TagList::from_text(&t),
+            Sent::List(l) => SplitList(l),
+            Sent::Text(t) => Self::from_text(&t),
         })
     }
 }
@@ -121,9 +126,9 @@ mod tests {
     fn tags_are_folded_to_one_form_and_bad_ones_named() {
         let sent = TagList::from_text(" VIP, gift wrap,,vip , Été ");
         assert_eq!(parse(&sent).unwrap(), ["gift-wrap", "vip", "été"]);
-        assert!(parse(&TagList(vec!["<b>".into()])).is_err());
-        assert!(parse(&TagList(vec!["x".repeat(31)])).is_err());
-        let many = TagList((0..11).map(|i| format!("t{i}")).collect());
+        assert!(parse(&SplitList(vec!["<b>".into()])).is_err());
+        assert!(parse(&SplitList(vec!["x".repeat(31)])).is_err());
+        let many = SplitList((0..11).map(|i| format!("t{i}")).collect());
         assert!(parse(&many).is_err());
         assert_eq!(parse(&TagList::default()).unwrap(), Vec::<String>::new());
     }

@@ -14,6 +14,7 @@ use crate::web::forms::Checks;
 use crate::web::i18n::Lang;
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// A ticket as stored, with its category's and assignee's names.
 #[derive(Debug, Clone, Serialize)]
@@ -138,6 +139,10 @@ pub struct TicketInput {
     pub requester_email: Option<String>,
     pub requester_name: Option<String>,
     pub order_ref: Option<String>,
+    /// The category's extra fields, by field id (`fields[fld_…]` in a form).
+    #[serde(default)]
+    #[field(default = HashMap::new())]
+    pub fields: HashMap<String, String>,
 }
 
 /// A ticket to open, checked.
@@ -152,6 +157,8 @@ pub struct NewTicket {
     pub order_ref: Option<String>,
     /// Mail the requester their private link (the demo's customers have no mailbox).
     pub mail_requester: bool,
+    /// The extra fields' values, checked against the category when stored.
+    pub fields: HashMap<String, String>,
 }
 
 pub(super) fn text(v: &Option<String>) -> Option<String> {
@@ -212,6 +219,7 @@ impl TicketInput {
             requester_name,
             order_ref,
             mail_requester: true,
+            fields: self.fields.clone(),
         })
     }
 }
@@ -294,6 +302,8 @@ pub fn create(
         Some(("ticket", &id)),
         serde_json::json!({ "number": number, "subject": new.subject }),
     )?;
+    let from_customer = matches!(opener, Opener::Customer(_));
+    super::fields::save_values(tx, &id, new.category.as_ref(), &new.fields, from_customer)?;
     super::sla::set_due(tx, &get(tx, org_id, &id)?.ok_or(AppError::NotFound)?)?;
     let ticket = get(tx, org_id, &id)?.ok_or(AppError::NotFound)?;
     let opened_by = match &opener {

@@ -54,6 +54,7 @@ pub struct Rows {
     pub ticket: String,
     pub ticket_token: String,
     pub article: String,
+    pub category: String,
 }
 
 /// The pages of [`SIGNED_IN`] and those that name a row: the question
@@ -70,6 +71,8 @@ pub fn signed_in_pages(rows: &Rows) -> Vec<String> {
     all.push(format!("/help/atelier/tickets/{}", rows.ticket_token));
     all.push(format!("/help/atelier/tickets/{}/rate?score=good", rows.ticket_token));
     all.push(format!("/dashboard/support/kb/{}", rows.article));
+    all.push(format!("/dashboard/support/categories/{}", rows.category));
+    all.push(format!("/help/atelier/new?category={}", rows.category));
     all.push("/help/atelier?q=engrav".into());
     all.push("/help/atelier/articles/engraving-personalised-jewellery-what-to-expect".into());
     all.push("/help/atelier/categories/engraving-and-personalisation".into());
@@ -212,6 +215,13 @@ pub async fn populate(app: &TestApp) -> Rows {
     .json()
     .await
     .unwrap();
+    for field in [
+        serde_json::json!({ "label": "Metal of the piece", "kind": "select", "options": ["Silver", "Gold"], "required": true }),
+        serde_json::json!({ "label": "Text to engrave, exactly as it should read", "kind": "text" }),
+    ] {
+        let path = format!("/api/v1/support/categories/{}/fields", category["id"].as_str().unwrap());
+        assert_eq!(call(&path, field).await.unwrap().status(), 201);
+    }
     let article: serde_json::Value = call(
         "/api/v1/support/kb/articles",
         serde_json::json!({ "title": "Engraving personalised jewellery: what to expect", "status": "published",
@@ -229,6 +239,7 @@ pub async fn populate(app: &TestApp) -> Rows {
         ticket,
         ticket_token,
         article: article["id"].as_str().unwrap().to_string(),
+        category: category["id"].as_str().unwrap().to_string(),
     }
 }
 

@@ -470,3 +470,158 @@ async fn a_reply_written_while_someone_else_answered_waits_for_a_second_send_and
     assert_eq!(res.status(), 303);
     assert_eq!(app.count("SELECT count(*) FROM support_messages").await, 3);
 }
+
+#[tokio::test]
+async fn a_categorys_extra_fields_are_asked_on_the_help_form_checked_and_shown_to_the_team() {
+    let (app, token) = shop().await;
+    let cat: Value = api(&app, &token, reqwest::Method::POST, "/api/v1/support/categories")
+        .json(&json!({ "name": "Engraving" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cat_id = cat["id"].as_str().unwrap().to_string();
+    let page = format!("/dashboard/support/categories/{cat_id}");
+    let action = format!("{page}/fields");
+    let res = app
+        .submit(
+            &page,
+            &action,
+            &[("label", "Metal"), ("kind", "select"), ("options", "Silver")],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "a choice needs two options at least");
+    assert!(res.text().await.unwrap().contains("Give 2 to 30 choices"));
+    let res = app
+        .submit(
+            &page,
+            &action,
+            &[
+                ("label", "Metal"),
+                ("kind", "select"),
+                ("options", "Silver\r\nGold, 18 carats\r\n"),
+                ("required", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::POST,
+        &format!("/api/v1/support/categories/{cat_id}/fields"),
+    )
+    .json(&json!({ "label": "Text to engrave", "kind": "text", "required": true }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let engraving: Value = res.json().await.unwrap();
+    let cats: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/support/categories")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fields = cats["data"][0]["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 2);
+    assert_eq!(fields[0]["options"], json!(["Silver", "Gold, 18 carats"]));
+    let metal = fields[0]["id"].as_str().unwrap().to_string();
+    let text = engraving["id"].as_str().unwrap().to_string();
+
+    // The help centre's form asks for them once the category is chosen.
+    let customer = crate::helpers::client();
+    let form_page = format!("/help/atelier/new?category={cat_id}");
+    let html = app.page_as(&customer, &form_page).await;
+    assert!(
+        html.contains(&format!(r#"<label for="f-fields[{metal}]">Metal"#)),
+        "{html}"
+    );
+    assert!(html.contains("<option>Gold, 18 carats</option>"));
+    let base = [
+        ("name", "Ana"),
+        ("email", "ana@example.test"),
+        ("subject", "Ring engraving"),
+        ("description", "For our anniversary."),
+        ("category_id", cat_id.as_str()),
+        ("website", ""),
+    ];
+    let metal_key = format!("fields[{metal}]");
+    let text_key = format!("fields[{text}]");
+    let mut missing = base.to_vec();
+    missing.push((metal_key.as_str(), "Platinum"));
+    let res = app
+        .submit_as(&customer, &form_page, "/help/atelier/new", &missing)
+        .await;
+    assert_eq!(res.status(), 422);
+    let refused = res.text().await.unwrap();
+    assert!(refused.contains("Choose one of the options of “Metal”."), "{refused}");
+    assert!(refused.contains("Fill in “Text to engrave”."));
+    assert!(refused.contains("For our anniversary."), "what was typed is kept");
+    assert_eq!(
+        app.count("SELECT count(*) FROM support_tickets").await,
+        0,
+        "nothing half written"
+    );
+    let mut good = base.to_vec();
+    good.push((metal_key.as_str(), "Gold, 18 carats"));
+    good.push((text_key.as_str(), "A & B — forever"));
+    let res = app.submit_as(&customer, &form_page, "/help/atelier/new", &good).await;
+    assert_eq!(res.status(), 200);
+    let id = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM support_tickets", [], |r| r.get::<_, String>(0))?))
+        .await
+        .unwrap();
+    let (_, staff) = app.page(&format!("/dashboard/support/tickets/{id}")).await;
+    assert!(staff.contains("<dt>Metal</dt><dd>Gold, 18 carats</dd>"), "{staff}");
+    assert!(staff.contains("<dd>A &#38; B — forever</dd>"), "escaped");
+    let ticket: Value = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/support/tickets/{id}"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        ticket["fields"][1],
+        json!({ "label": "Text to engrave", "kind": "text", "value": "A & B — forever" })
+    );
+
+    // A member may leave the required ones for later; a wrong choice is still refused.
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/tickets")
+        .json(&json!({ "subject": "Phone call", "description": "Called about a ring.", "category_id": cat_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/tickets")
+        .json(
+            &json!({ "subject": "Phone call", "description": "Again.", "category_id": cat_id,
+                       "fields": { metal.clone(): "Wood" } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["errors"][0]["field"], metal_key);
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/support/fields/{metal}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.count("SELECT count(*) FROM support_category_fields").await, 1);
+}
