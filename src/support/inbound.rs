@@ -92,8 +92,9 @@ fn automatic(mail: &ParsedMail<'_>, from: &str) -> bool {
     auto_submitted || bulk || suppressed || daemon || report
 }
 
-/// The plain text of a mail: its first `text/plain` part (else the first
-/// part of any text, shown as text).
+/// The plain text of a mail: its first `text/plain` part, else its HTML
+/// part turned into text (html2text: quotes become `> ` lines, which
+/// [`trimmed`] then drops; links keep their address).
 fn text_of(mail: &ParsedMail<'_>) -> String {
     fn find(m: &ParsedMail<'_>, mime: &str) -> Option<String> {
         if m.subparts.is_empty() && m.ctype.mimetype.eq_ignore_ascii_case(mime) {
@@ -102,7 +103,14 @@ fn text_of(mail: &ParsedMail<'_>) -> String {
         m.subparts.iter().find_map(|p| find(p, mime))
     }
     find(mail, "text/plain")
-        .or_else(|| find(mail, "text/html"))
+        .or_else(|| find(mail, "text/html").map(|html| as_text(&html)))
+        .unwrap_or_default()
+}
+
+/// An HTML body as plain text, 100 columns wide (empty if it cannot be read).
+fn as_text(html: &str) -> String {
+    html2text::config::plain_no_decorate()
+        .string_from_read(html.as_bytes(), 100)
         .unwrap_or_default()
 }
 
@@ -288,6 +296,14 @@ pub fn take(
 #[cfg(test)]
 mod tests {
     use super::trimmed;
+
+    #[test]
+    fn an_html_only_mail_is_read_as_its_text_without_tags_or_the_quoted_history() {
+        let html = "<html><head><style>p{color:red}</style></head><body><p>Thanks, <b>that works</b>!</p>\
+                    <script>alert(1)</script><blockquote><p>It ships tomorrow.</p></blockquote></body></html>";
+        let text = trimmed(&super::as_text(html));
+        assert_eq!(text, "Thanks, that works!");
+    }
 
     #[test]
     fn quoted_history_and_signatures_are_trimmed() {
