@@ -32,6 +32,9 @@ pub struct OutgoingMail {
     /// Where it sits in a conversation, so mail clients thread it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<Thread>,
+    /// Where replies should go (`Reply-To`), when not to the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 /// The threading headers of a mail (RFC 5322 §3.6.4): its own
@@ -144,6 +147,9 @@ impl Mailer {
                 builder = builder.references(all.join(" "));
             }
         }
+        if let Some(reply_to) = mail.reply_to.as_deref().and_then(|r| r.parse::<Mailbox>().ok()) {
+            builder = builder.reply_to(reply_to);
+        }
         if let Some(url) = &mail.unsubscribe_url {
             // RFC 2369 + RFC 8058: mail clients offer a one-click unsubscribe.
             let name = |n: &'static str| lettre::message::header::HeaderName::new_from_ascii_str(n);
@@ -205,6 +211,7 @@ pub fn compose(
         lang: lang.code().to_string(),
         unsubscribe_url: None,
         thread: None,
+        reply_to: None,
     })
 }
 

@@ -73,7 +73,7 @@ pub fn mail_resolved(tx: &Tx, ticket: &Ticket, base: &reqwest::Url) -> Result<()
         ticket,
         &format!("{}-resolved", ticket.id),
     )?);
-    mail::queue(tx, Some(&ticket.org_id), &mail).map(|_| ())
+    super::conversation::send(tx, ticket, mail)
 }
 
 /// The requester's rating of `ticket`: `good` or `bad`, with a comment of
@@ -178,5 +178,5 @@ fn mail_closed(tx: &Tx, ticket: &Ticket, base: &reqwest::Url) -> Result<(), AppE
         ticket,
         &format!("{}-closed", ticket.id),
     )?);
-    mail::queue(tx, Some(&ticket.org_id), &mail).map(|_| ())
+    super::conversation::send(tx, ticket, mail)
 }

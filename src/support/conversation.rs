@@ -105,6 +105,14 @@ pub(super) fn thread(conn: &Connection, ticket: &Ticket, own: &str) -> Result<Th
     })
 }
 
+/// Gives a mail about `ticket` its org's reply address (if set) and
+/// queues it.
+pub(super) fn send(tx: &Tx, ticket: &Ticket, mut mail: mail::OutgoingMail) -> Result<(), AppError> {
+    mail.reply_to =
+        super::inbound::reply_pattern(tx, &ticket.org_id)?.map(|p| super::inbound::reply_address(&p, ticket.number));
+    mail::queue(tx, Some(&ticket.org_id), &mail).map(|_| ())
+}
+
 /// Mails the requester that their request is in, with its private link.
 pub(super) fn mail_opened(tx: &Tx, ticket: &Ticket, base: &reqwest::Url) -> Result<(), AppError> {
     let lang = ticket.lang();
@@ -132,7 +140,7 @@ pub(super) fn mail_opened(tx: &Tx, ticket: &Ticket, base: &reqwest::Url) -> Resu
         in_reply_to: None,
         references: vec![],
     });
-    mail::queue(tx, Some(&ticket.org_id), &mail).map(|_| ())
+    send(tx, ticket, mail)
 }
 
 /// What a member writes on a ticket.
@@ -269,7 +277,7 @@ pub fn member_reply(
         },
     )?;
     mail.thread = Some(thread(tx, ticket, &id)?);
-    mail::queue(tx, Some(&ticket.org_id), &mail)?;
+    send(tx, ticket, mail)?;
     Ok(id)
 }
 

@@ -50,6 +50,57 @@ pub fn secret(tx: &Tx, org_id: &str) -> Result<String, AppError> {
     Ok(secret)
 }
 
+/// The reply address of `org_id`'s support mails, as set (with
+/// `{ticket}` standing for the ticket's number), if any.
+pub fn reply_pattern(conn: &Connection, org_id: &str) -> Result<Option<String>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT reply_to FROM support_inbound WHERE org_id = ?1",
+            [org_id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Checks and saves the reply address of `org_id` (empty: none), audited.
+/// With `{ticket}` it must still be an address once a number stands in it.
+pub fn set_reply_to(tx: &Tx, org_id: &str, address: &str) -> Result<(), AppError> {
+    let address = address.trim();
+    if !address.is_empty()
+        && (!crate::auth::valid_email(&address.replace("{ticket}", "12")) || address.matches("{ticket}").count() > 1)
+    {
+        return Err(AppError::invalid("reply_to", "support.error.reply_to"));
+    }
+    secret(tx, org_id)?;
+    tx.execute(
+        "UPDATE support_inbound SET reply_to = ?2 WHERE org_id = ?1",
+        rusqlite::params![org_id, (!address.is_empty()).then_some(address)],
+    )?;
+    crate::audit::record(
+        tx,
+        "support.reply_to_set",
+        None,
+        serde_json::json!({ "address": address }),
+    )
+}
+
+/// The `Reply-To` of a mail about ticket `number`, from the org's pattern.
+pub fn reply_address(pattern: &str, number: i64) -> String {
+    pattern.replace("{ticket}", &number.to_string())
+}
+
+/// The ticket number a recipient address carries under `pattern`
+/// (`support+{ticket}@shop.example` and `support+12@shop.example` → 12).
+fn number_in(pattern: &str, address: &str) -> Option<i64> {
+    let (before, after) = pattern.split_once("{ticket}")?;
+    let address = address.trim().to_lowercase();
+    let middle = address
+        .strip_prefix(&before.to_lowercase())?
+        .strip_suffix(&after.to_lowercase())?;
+    middle.parse().ok()
+}
+
 /// The org whose inbound secret is `secret`.
 pub fn org_of_secret(conn: &Connection, secret: &str) -> Result<Option<String>, AppError> {
     Ok(conn
@@ -231,12 +282,28 @@ pub fn take(
             break;
         }
     }
+    // Else by the number the reply address carries, or the "[#N]" of the subject.
+    let by_address = match reply_pattern(tx, org_id)? {
+        Some(pattern) if pattern.contains("{ticket}") => ["To", "Cc", "Delivered-To", "X-Original-To"]
+            .iter()
+            .flat_map(|h| mail.headers.get_all_values(h))
+            .filter_map(|v| mailparse::addrparse(&v).ok())
+            .flat_map(|list| list.iter().cloned().collect::<Vec<_>>())
+            .flat_map(|a| match a {
+                mailparse::MailAddr::Single(s) => vec![s.addr],
+                mailparse::MailAddr::Group(g) => g.addrs.into_iter().map(|s| s.addr).collect(),
+            })
+            .find_map(|a| number_in(&pattern, &a)),
+        _ => None,
+    };
     if ticket.is_none()
-        && let Some(n) = subject
-            .split("[#")
-            .nth(1)
-            .and_then(|rest| rest.split(']').next())
-            .and_then(|n| n.trim().parse::<i64>().ok())
+        && let Some(n) = by_address.or_else(|| {
+            subject
+                .split("[#")
+                .nth(1)
+                .and_then(|rest| rest.split(']').next())
+                .and_then(|n| n.trim().parse::<i64>().ok())
+        })
     {
         let id: Option<String> = tx
             .query_row(
@@ -303,6 +370,16 @@ mod tests {
                     <script>alert(1)</script><blockquote><p>It ships tomorrow.</p></blockquote></body></html>";
         let text = trimmed(&super::as_text(html));
         assert_eq!(text, "Thanks, that works!");
+    }
+
+    #[test]
+    fn the_reply_address_carries_the_ticket_number() {
+        let pattern = "Support+{ticket}@Shop.example";
+        assert_eq!(super::reply_address(pattern, 42), "Support+42@Shop.example");
+        assert_eq!(super::number_in(pattern, "support+42@shop.example"), Some(42));
+        assert_eq!(super::number_in(pattern, "support@shop.example"), None);
+        assert_eq!(super::number_in(pattern, "other+42@shop.example"), None);
+        assert_eq!(super::number_in("support@shop.example", "support@shop.example"), None);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct SettingsPage {
     /// Where mail for the support desk is posted, and its secret.
     inbound_url: String,
     inbound_secret: String,
+    /// The reply address form (its value, or what was typed and why it was refused).
+    reply_form: FormState,
 }
 
 fn hours(minutes: i64) -> String {
@@ -78,9 +80,13 @@ fn inbound_url(app: &App<'_>) -> String {
 async fn show(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<SettingsPage>, AppError> {
     member.require(Area::Support, Level::Manage)?;
     let (org_id, audit) = (member.org.id.to_string(), member.audit(app.now()));
-    let (policy, inbound_secret) = app
+    let (policy, inbound_secret, reply_to) = app
         .write(audit, move |tx| {
-            Ok((sla::policy(tx, &org_id)?, super::inbound::secret(tx, &org_id)?))
+            Ok((
+                sla::policy(tx, &org_id)?,
+                super::inbound::secret(tx, &org_id)?,
+                super::inbound::reply_pattern(tx, &org_id)?.unwrap_or_default(),
+            ))
         })
         .await?;
     Ok(Html(SettingsPage {
@@ -90,6 +96,7 @@ async fn show(ctx: PageCtx, member: Member, app: App<'_>) -> Result<Html<Setting
         time_zone: member.org.time_zone.clone(),
         inbound_url: inbound_url(&app),
         inbound_secret,
+        reply_form: FormState::with_values(&[("reply_to", &reply_to)]),
         ctx,
     }))
 }
@@ -135,6 +142,7 @@ async fn save(
                 time_zone: member.org.time_zone.clone(),
                 inbound_url: inbound_url(&app),
                 inbound_secret,
+                reply_form: FormState::default(),
                 ctx,
             };
             return Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))));
@@ -148,6 +156,42 @@ async fn save(
     )))
 }
 
+#[derive(Debug, Clone, rocket::FromForm)]
+struct ReplyToForm {
+    #[field(default = String::new())]
+    reply_to: String,
+}
+
+#[rocket::post("/dashboard/support/settings/mail", data = "<form>")]
+async fn save_reply_to(
+    ctx: PageCtx,
+    member: Member,
+    form: Form<ReplyToForm>,
+    app: App<'_>,
+) -> Result<Either<Flash<Redirect>, Custom<Html<SettingsPage>>>, AppError> {
+    member.require(Area::Support, Level::Manage)?;
+    let (audit, org_id, typed) = (
+        member.audit(app.now()),
+        member.org.id.to_string(),
+        form.reply_to.clone(),
+    );
+    let done = app
+        .write(audit, move |tx| super::inbound::set_reply_to(tx, &org_id, &typed))
+        .await;
+    match done {
+        Ok(()) => Ok(Either::Left(Flash::success(
+            Redirect::to("/dashboard/support/settings"),
+            ctx.t("support.inbound.reply_to_saved"),
+        ))),
+        Err(AppError::Invalid(errors)) => {
+            let Html(mut page) = show(ctx, member, app).await?;
+            page.reply_form = FormState::with_values(&[("reply_to", &form.reply_to)]).with_errors(errors);
+            Ok(Either::Right(Custom(HttpStatus::UnprocessableEntity, Html(page))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![show, save]
+    rocket::routes![show, save, save_reply_to]
 }

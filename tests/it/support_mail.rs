@@ -181,3 +181,93 @@ async fn replies_by_mail_land_on_their_ticket_once_and_auto_replies_change_nothi
     assert_eq!(code, 0);
     assert!(out.contains("taken in before"), "{out}");
 }
+
+#[tokio::test]
+async fn the_reply_address_carries_the_ticket_number_and_brings_a_reply_without_headers_home() {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(Spawn {
+        smtp_url: Some(smtp.url()),
+        start_workers: false,
+        ..Spawn::default()
+    })
+    .await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let settings = "/dashboard/support/settings";
+    let res = app
+        .submit(
+            settings,
+            "/dashboard/support/settings/mail",
+            &[("reply_to", "support+{ticket}")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Give an email address, with {ticket} at most once.")
+    );
+    let res = app
+        .submit(
+            settings,
+            "/dashboard/support/settings/mail",
+            &[("reply_to", "support+{ticket}@shop.test")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = app.page(settings).await;
+    let secret = regex::Regex::new(r"Authorization: Bearer ([A-Za-z0-9_-]+)")
+        .unwrap()
+        .captures(&page)
+        .unwrap()[1]
+        .to_string();
+    assert!(page.contains(r#"value="support+{ticket}@shop.test""#));
+
+    let token = app.api_token("owner@shop.test");
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/support/tickets"))
+        .bearer_auth(&token)
+        .json(
+            &json!({ "subject": "Where is my mug?", "description": "Ordered last week.",
+                       "requester_email": "ana@example.test" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    app.settle_outbox().await;
+    let opened = smtp
+        .received()
+        .into_iter()
+        .find(|m| m.to == ["ana@example.test"])
+        .unwrap();
+    assert_eq!(
+        opened.parsed().headers.get_first_value("Reply-To").as_deref(),
+        Some("support+1@shop.test")
+    );
+
+    // A reply whose client dropped the threading headers and the subject's tag.
+    let reply = mail(
+        "ana@example.test",
+        "A photo",
+        "bare-1@mail.example",
+        None,
+        "Delivered-To: support+1@shop.test\r\n",
+        "Here it is.",
+    );
+    let (status, landed) = post(&app, &secret, &reply).await;
+    assert_eq!(status, 200);
+    assert_eq!(landed["outcome"], "added", "{landed}");
+    assert_eq!(landed["number"], 1);
+    // Someone else writing to that address opens their own ticket.
+    let other = mail(
+        "eve@example.test",
+        "Hello",
+        "bare-2@mail.example",
+        None,
+        "Delivered-To: support+1@shop.test\r\n",
+        "Not Ana.",
+    );
+    let (_, landed) = post(&app, &secret, &other).await;
+    assert_eq!(landed["outcome"], "opened");
+}
