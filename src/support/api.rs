@@ -247,13 +247,7 @@ async fn attach(
 
 #[rocket::get("/api/v1/support/attachments/<id>")]
 async fn attachment(member: Member, id: AttachmentId, app: App<'_>) -> Result<attachments::Download, AppError> {
-    member.require(Area::Support, Level::View)?;
-    let org_id = member.org.id.to_string();
-    let file = app
-        .db
-        .read(move |c| attachments::of_org(c, &org_id, &id)?.ok_or(AppError::NotFound))
-        .await?;
-    attachments::Download::of(app.config, &file).await
+    attachments::Download::for_member(&app, &member, id).await
 }
 
 #[rocket::get("/api/v1/support/categories")]

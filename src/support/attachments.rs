@@ -275,6 +275,22 @@ pub struct Download {
 }
 
 impl Download {
+    /// File `id` of one of `member`'s org's tickets (404 for any other).
+    pub async fn for_member(
+        app: &crate::web::app::App<'_>,
+        member: &crate::orgs::Member,
+        id: AttachmentId,
+    ) -> Result<Download, AppError> {
+        use crate::orgs::perms::{Area, Level};
+        member.require(Area::Support, Level::View)?;
+        let org_id = member.org.id.to_string();
+        let file = app
+            .db
+            .read(move |c| of_org(c, &org_id, &id)?.ok_or(AppError::NotFound))
+            .await?;
+        Download::of(app.config, &file).await
+    }
+
     pub async fn of(config: &Config, a: &Attachment) -> Result<Download, AppError> {
         use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
         let body = crate::files::read(config, &a.file_hash).await?;

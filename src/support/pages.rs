@@ -609,13 +609,7 @@ async fn update(
 /// A file of one of the org's tickets, for its members.
 #[rocket::get("/dashboard/support/attachments/<id>")]
 async fn download(member: Member, id: AttachmentId, app: App<'_>) -> Result<attachments::Download, AppError> {
-    member.require(Area::Support, Level::View)?;
-    let org_id = member.org.id.to_string();
-    let file = app
-        .db
-        .read(move |c| attachments::of_org(c, &org_id, &id)?.ok_or(AppError::NotFound))
-        .await?;
-    attachments::Download::of(app.config, &file).await
+    attachments::Download::for_member(&app, &member, id).await
 }
 
 pub fn routes() -> Vec<rocket::Route> {
