@@ -92,10 +92,20 @@ pub struct ArticlePage {
     article: Article,
     body_html: String,
     related: Vec<Article>,
+    /// Opened from the new request form's suggestions.
+    from_request: bool,
 }
 
-#[rocket::get("/help/<slug>/articles/<article>")]
-async fn article(ctx: PageCtx, slug: &str, article: &str, app: App<'_>) -> Result<Html<ArticlePage>, AppError> {
+/// An article; `from=request` when opened from the suggestions of the new
+/// request form (then it asks whether it answered the question).
+#[rocket::get("/help/<slug>/articles/<article>?<from>")]
+async fn article(
+    ctx: PageCtx,
+    slug: &str,
+    article: &str,
+    from: Option<&str>,
+    app: App<'_>,
+) -> Result<Html<ArticlePage>, AppError> {
     let org = org(&app, slug).await?;
     let (org_id, wanted, lang) = (org.id.to_string(), article.to_string(), ctx.lang.code());
     let (found, related) = app
@@ -116,6 +126,7 @@ async fn article(ctx: PageCtx, slug: &str, article: &str, app: App<'_>) -> Resul
     let id = found.id.to_string();
     app.db.write(move |tx| kb::viewed(tx, &id)).await?;
     Ok(Html(ArticlePage {
+        from_request: from == Some("request"),
         body_html: kb::render(&found.body),
         article: found,
         related,
@@ -156,10 +167,13 @@ async fn category(ctx: PageCtx, slug: &str, category: &str, app: App<'_>) -> Res
     }))
 }
 
-/// A "was this helpful?" answer.
+/// A "was this helpful?" answer; `from` is `request` when the article was
+/// suggested while writing a request (a "yes" is then a request deflected).
 #[derive(Debug, rocket::FromForm)]
 pub struct Vote {
     pub helpful: bool,
+    #[field(default = String::new())]
+    pub from: String,
 }
 
 #[rocket::post("/help/<slug>/articles/<article>/vote", data = "<form>")]
@@ -172,15 +186,39 @@ async fn vote(
 ) -> Result<Flash<Redirect>, AppError> {
     let org = org(&app, slug).await?;
     let (org_id, wanted, lang, helpful) = (org.id.to_string(), article.to_string(), ctx.lang.code(), form.helpful);
+    let deflected = helpful && form.from == "request";
     app.db
         .write(move |tx| {
             let found = kb::public_by_slug(tx, &org_id, &wanted, lang)?.ok_or(AppError::NotFound)?;
-            kb::voted(tx, &found.id, helpful)
+            kb::voted(tx, &found.id, helpful)?;
+            if deflected {
+                tx.execute(
+                    "INSERT INTO support_deflections (org_id, article_id, at) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![org_id, found.id.as_str(), tx.now()],
+                )?;
+            }
+            Ok(())
         })
         .await?;
+    if !helpful && form.from == "request" {
+        // Not answered: back to writing the request.
+        return Ok(Flash::success(
+            Redirect::to(format!("/help/{}/new", org.slug)),
+            ctx.t("support.kb.write_then"),
+        ));
+    }
+    let to = if deflected {
+        format!("/help/{}", org.slug)
+    } else {
+        format!("/help/{}/articles/{article}", org.slug)
+    };
     Ok(Flash::success(
-        Redirect::to(format!("/help/{}/articles/{article}", org.slug)),
-        ctx.t("support.kb.thanks"),
+        Redirect::to(to),
+        ctx.t(if deflected {
+            "support.kb.glad"
+        } else {
+            "support.kb.thanks"
+        }),
     ))
 }
 
@@ -194,7 +232,10 @@ async fn suggest(ctx: PageCtx, slug: &str, q: Option<String>, app: App<'_>) -> R
         .await?;
     let data: Vec<Value> = hits
         .iter()
-        .map(|h| json!({ "title": h.article.title, "url": format!("/help/{}/articles/{}", org.slug, h.article.slug) }))
+        .map(|h| {
+            json!({ "title": h.article.title,
+                    "url": format!("/help/{}/articles/{}?from=request", org.slug, h.article.slug) })
+        })
         .collect();
     Ok(Json(json!({ "data": data })))
 }

@@ -32,6 +32,10 @@ pub struct Overview {
     /// The help centre: published articles' views, "helpful" yes and no votes.
     pub kb_views: i64,
     pub kb_helpful: (i64, i64),
+    /// Requests an article answered in the period (from the new request form's suggestions).
+    pub deflected: i64,
+    /// Tickets opened in the period.
+    pub opened: i64,
 }
 
 impl Overview {
@@ -121,6 +125,14 @@ pub fn figures(conn: &Connection, org_id: &str, now: i64) -> Result<Overview, Ap
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     (out.kb_views, out.kb_helpful) = (views, (yes, no));
+    out.deflected = count(
+        "SELECT count(*) FROM support_deflections WHERE org_id = ?1 AND at >= ?2",
+        &[&org_id, &since],
+    )?;
+    out.opened = count(
+        "SELECT count(*) FROM support_tickets WHERE org_id = ?1 AND created_at >= ?2",
+        &[&org_id, &since],
+    )?;
     Ok(out)
 }
 

@@ -119,7 +119,7 @@ async fn articles_are_found_by_a_word_prefix_in_english_and_french_and_drafts_st
         .unwrap();
     assert_eq!(
         suggested["data"][0]["url"],
-        "/help/atelier/articles/returns-and-refunds"
+        "/help/atelier/articles/returns-and-refunds?from=request"
     );
 
     let members: Value = api(
@@ -191,4 +191,58 @@ async fn articles_are_found_by_a_word_prefix_in_english_and_french_and_drafts_st
     assert_eq!(res.status(), 204);
     let (_, gone) = html(&app, "en", "/help/atelier?q=fortn").await;
     assert!(gone.contains("No article matches"), "and the deletion");
+}
+
+#[tokio::test]
+async fn an_article_suggested_while_writing_a_request_that_answers_it_counts_as_a_request_deflected() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let token = app.api_token("owner@shop.test");
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/kb/articles")
+        .json(&json!({ "title": "Delivery times", "lang": "en", "status": "published",
+                       "body": "Parcels arrive in 2 to 5 days." }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let suggested: Value = client()
+        .get(app.url("/help/atelier/suggest?q=deliv"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = suggested["data"][0]["url"].as_str().unwrap().to_string();
+    assert_eq!(url, "/help/atelier/articles/delivery-times?from=request");
+    let customer = client();
+    let page = app.page_as(&customer, &url).await;
+    assert!(page.contains("Did this article answer your question?"), "{page}");
+    let vote = "/help/atelier/articles/delivery-times/vote";
+    let res = app
+        .submit_as(&customer, &url, vote, &[("helpful", "false"), ("from", "request")])
+        .await;
+    assert_eq!(
+        res.headers()["location"],
+        "/help/atelier/new",
+        "not answered: back to writing"
+    );
+    let res = app
+        .submit_as(&customer, &url, vote, &[("helpful", "true"), ("from", "request")])
+        .await;
+    assert_eq!(res.status(), 303);
+    // A "yes" from the help centre itself is a vote, not a deflection.
+    app.submit_as(
+        &customer,
+        "/help/atelier/articles/delivery-times",
+        vote,
+        &[("helpful", "true")],
+    )
+    .await;
+    assert_eq!(app.count("SELECT count(*) FROM support_deflections").await, 1);
+    let (_, overview) = app.page("/dashboard/support").await;
+    assert!(
+        overview.contains("1 requests not written, 0 tickets opened"),
+        "{overview}"
+    );
 }
