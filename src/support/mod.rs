@@ -5,12 +5,14 @@
 //! conversation (replies mailed to the requester, internal notes never
 //! shown or mailed to them), the timeline of changes, and the categories.
 //!
-//! Files: `tickets` (input, numbering, storage, the status workflow),
+//! Files: `tickets` (input, numbering, storage, lists), `changes` (the
+//! status workflow, members' changes, the timeline), `attachments`,
+//! `tags`, `views`, `bulk`, `canned`, `fields`, `closing` (resolution
+//! mail, rating, auto-close), `presence`,
 //! `conversation` (replies and notes, the mails that carry them),
 //! `sla` (service levels in business hours, the breach job), `pages` (the
-//! team's pages), `help` (the requester's public pages), `api`. Tables:
-//! `support_categories`, `support_tickets`, `support_messages`,
-//! `support_events`, `support_sla`.
+//! team's pages), `help` (the requester's public pages), `api`. Each
+//! module names its tables; docs/ARCHITECTURE.md ("Support desk") has them all.
 
 mod api;
 pub mod attachments;
@@ -18,6 +20,7 @@ mod bulk;
 pub mod canned;
 mod canned_pages;
 pub mod categories;
+mod changes;
 pub mod closing;
 pub mod conversation;
 mod demo;
