@@ -24,6 +24,10 @@ pub struct TicketChange {
     pub category_id: Option<String>,
     /// The ticket's tags, all of them (what is not listed is taken off).
     pub tags: Option<super::tags::TagList>,
+    /// Values of the category's extra fields, by field id (`fields[fld_…]`
+    /// in a form); those not sent stay.
+    #[serde(default)]
+    pub fields: Option<std::collections::HashMap<String, String>>,
 }
 
 /// One change in the timeline; `by` is the member who made it (none: the requester or the system).
@@ -190,6 +194,19 @@ pub fn change(
             };
             event(tx, &ticket, c)?;
             changed.push("tags");
+        }
+    }
+    if let Some(sent) = &change.fields {
+        let category = get(tx, org_id, id)?.and_then(|t| t.category_id);
+        if let Some((old, new)) = super::fields::update_values(tx, &ticket.id, category.as_deref(), sent)? {
+            let c = Change {
+                by: Some(&by.id),
+                field: "fields",
+                old: Some(&old),
+                new: Some(&new),
+            };
+            event(tx, &ticket, c)?;
+            changed.push("fields");
         }
     }
     if let Some(s) = text(&change.status) {

@@ -225,6 +225,71 @@ pub fn save_values(
     Ok(())
 }
 
+/// The values of `ticket_id` by field id.
+pub fn by_field(conn: &Connection, ticket_id: &TicketId) -> Result<HashMap<String, String>, AppError> {
+    let mut stmt = conn.prepare_cached("SELECT field_id, value FROM support_ticket_values WHERE ticket_id = ?1")?;
+    let rows = stmt.query_map([ticket_id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A member's change of the values of `ticket_id` (of `category`): each
+/// field sent is checked as when opening (required ones may stay empty: an
+/// empty value takes it off); returns the values before and after, as
+/// text for the timeline, when something changed.
+pub fn update_values(
+    tx: &Tx,
+    ticket_id: &TicketId,
+    category: Option<&str>,
+    sent: &HashMap<String, String>,
+) -> Result<Option<(String, String)>, AppError> {
+    let Some(category) = category else { return Ok(None) };
+    let current = by_field(tx, ticket_id)?;
+    let (mut before, mut after, mut errors) = (vec![], vec![], vec![]);
+    for field in of_category(tx, category)? {
+        let Some(value) = sent.get(field.id.as_str()).map(|v| v.trim()) else {
+            continue;
+        };
+        let old = current.get(field.id.as_str()).map(String::as_str).unwrap_or_default();
+        if value == old {
+            continue;
+        }
+        if !value.is_empty() && field.kind == "select" && !field.options.iter().any(|o| o == value) {
+            errors.push(FieldError {
+                field: field.key(),
+                message: Message::new("support.error.field_option").with("field", &field.label),
+            });
+            continue;
+        }
+        if value.chars().count() > field.longest() {
+            errors.push(FieldError {
+                field: field.key(),
+                message: Message::new("support.error.field_long").with("field", &field.label),
+            });
+            continue;
+        }
+        tx.execute(
+            "DELETE FROM support_ticket_values WHERE ticket_id = ?1 AND field_id = ?2",
+            [ticket_id.as_str(), field.id.as_str()],
+        )?;
+        if !value.is_empty() {
+            tx.execute(
+                "INSERT INTO support_ticket_values (ticket_id, field_id, value) VALUES (?1, ?2, ?3)",
+                [ticket_id.as_str(), field.id.as_str(), value],
+            )?;
+        }
+        before.push(format!("{}: {}", field.label, if old.is_empty() { "—" } else { old }));
+        after.push(format!(
+            "{}: {}",
+            field.label,
+            if value.is_empty() { "—" } else { value }
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok((!after.is_empty()).then(|| (before.join("; "), after.join("; "))))
+}
+
 /// The values of a ticket: (label, kind, value), in the fields' order.
 pub fn values_of(conn: &Connection, ticket_id: &TicketId) -> Result<Vec<(String, String, String)>, AppError> {
     let mut stmt = conn.prepare_cached(

@@ -37,6 +37,7 @@ pub mod presence;
 pub mod sla;
 mod sla_pages;
 pub mod tags;
+mod ticket_pages;
 pub mod tickets;
 pub mod views;
 
@@ -175,6 +176,7 @@ pub fn jobs(base_url: reqwest::Url) -> Vec<crate::jobs::JobDef> {
 
 pub fn routes() -> Vec<rocket::Route> {
     let mut all = pages::routes();
+    all.extend(ticket_pages::routes());
     all.extend(help::routes());
     all.extend(kb_help::routes());
     all.extend(kb_pages::routes());

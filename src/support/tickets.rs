@@ -451,5 +451,5 @@ pub fn list(conn: &Connection, org_id: &str, f: &TicketFilter, limit: i64) -> Re
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub use super::changes::{Event, TicketChange, change, events, record_event, set_status};
 pub(super) use super::changes::assignable;
+pub use super::changes::{Event, TicketChange, change, events, record_event, set_status};

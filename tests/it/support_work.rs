@@ -596,6 +596,50 @@ async fn a_categorys_extra_fields_are_asked_on_the_help_form_checked_and_shown_t
         json!({ "label": "Text to engrave", "kind": "text", "value": "A & B — forever" })
     );
 
+    // The team corrects a value later, on the ticket's page: on the timeline.
+    let staff_page = format!("/dashboard/support/tickets/{id}");
+    let res = app
+        .submit(
+            &staff_page,
+            &staff_page,
+            &[(metal_key.as_str(), "Silver"), (text_key.as_str(), "A & B — forever")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let ticket: Value = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/support/tickets/{id}"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(ticket["fields"][0]["value"], "Silver");
+    let edit = ticket["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "fields")
+        .unwrap()
+        .clone();
+    assert_eq!(edit["from"], "Metal: Gold, 18 carats");
+    assert_eq!(edit["to"], "Metal: Silver");
+    let res = api(
+        &app,
+        &token,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/support/tickets/{id}"),
+    )
+    .json(&json!({ "fields": { metal.clone(): "Wood" } }))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+
     // A member may leave the required ones for later; a wrong choice is still refused.
     let res = api(&app, &token, reqwest::Method::POST, "/api/v1/support/tickets")
         .json(&json!({ "subject": "Phone call", "description": "Called about a ring.", "category_id": cat_id }))
