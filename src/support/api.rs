@@ -35,7 +35,7 @@ pub fn ticket_json(t: &Ticket) -> Value {
 #[rocket::get("/api/v1/support/tickets?<q..>")]
 async fn list(member: Member, q: super::pages::ListQuery, app: App<'_>) -> Result<Json<Value>, AppError> {
     member.require(Area::Support, Level::View)?;
-    let (org_id, filter) = (member.org.id.to_string(), q.filter(&member));
+    let (org_id, filter) = (member.org.id.to_string(), q.filter(&member, app.now()));
     let rows = app.db.read(move |c| tickets::list(c, &org_id, &filter, 200)).await?;
     Ok(Json(
         json!({ "data": rows.iter().map(ticket_json).collect::<Vec<_>>(), "next_cursor": null }),

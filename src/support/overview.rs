@@ -10,7 +10,7 @@ use crate::error::AppError;
 use rusqlite::Connection;
 
 /// Due within this many seconds counts as "soon".
-const SOON: i64 = 4 * 3_600;
+pub const SOON: i64 = 4 * 3_600;
 /// The period of the times and the top categories.
 pub const PERIOD_DAYS: i64 = 30;
 

@@ -27,6 +27,8 @@ pub struct ListQuery {
     pub priority: Option<String>,
     pub category: Option<String>,
     pub tag: Option<String>,
+    /// `late` (past a due time) or `soon` (due within the overview's hours).
+    pub due: Option<String>,
     /// `me`, `nobody` or a member's id.
     pub assigned: Option<String>,
     pub q: Option<String>,
@@ -53,6 +55,7 @@ impl ListQuery {
             ("priority", &self.priority),
             ("category", &self.category),
             ("tag", &self.tag),
+            ("due", &self.due),
             ("assigned", &self.assigned),
             ("sort", &self.sort),
         ];
@@ -67,7 +70,7 @@ impl ListQuery {
 
     /// The filter it asks for (`member` says who "me" is); unknown values
     /// are ignored rather than refused.
-    pub fn filter(&self, member: &Member) -> TicketFilter {
+    pub fn filter(&self, member: &Member, now: i64) -> TicketFilter {
         let status = self
             .status
             .as_deref()
@@ -82,6 +85,11 @@ impl ListQuery {
                 .and_then(|p| Priority::parse("priority", p).ok()),
             category: tickets::text(&self.category),
             tag: tickets::text(&self.tag).and_then(|t| super::tags::tag(&t).ok()),
+            due: match self.due.as_deref() {
+                Some("late") => Some(None),
+                Some("soon") => Some(Some(now + super::overview::SOON)),
+                _ => None,
+            },
             assigned: match self.assigned.as_deref().map(str::trim) {
                 None | Some("") => Assigned::Anyone,
                 Some("me") => Assigned::To(member.user.id.to_string()),
@@ -175,7 +183,7 @@ async fn list_page(
     category_form: FormState,
 ) -> Result<ListPage, AppError> {
     member.require(Area::Support, Level::View)?;
-    let (org_id, filter, now) = (member.org.id.to_string(), q.filter(member), app.now());
+    let (org_id, filter, now) = (member.org.id.to_string(), q.filter(member, app.now()), app.now());
     let reader = member.clone();
     let (rows, categories, agents, figures, views, tags) = app
         .db

@@ -377,6 +377,9 @@ pub struct TicketFilter {
     pub category: Option<String>,
     pub tag: Option<String>,
     pub assigned: Assigned,
+    /// Past a due time (`Some(None)`), or due before this time (`Some(Some(t))`);
+    /// either way among the unresolved ones.
+    pub due: Option<Option<i64>>,
     /// `#12`, a part of the requester's address, or words of the subject,
     /// the description or any message (notes included).
     pub q: Option<String>,
@@ -407,6 +410,22 @@ pub fn list(conn: &Connection, org_id: &str, f: &TicketFilter, limit: i64) -> Re
     if let Some(c) = &f.category {
         sql.push_str(" AND t.category_id = ?");
         args.push(c.clone().into());
+    }
+    match f.due {
+        None => {}
+        Some(None) => sql.push_str(
+            " AND t.status IN ('open', 'pending_customer', 'in_progress')
+              AND (t.first_response_breached = 1 OR t.resolution_breached = 1)",
+        ),
+        Some(Some(until)) => {
+            sql.push_str(
+                " AND t.status IN ('open', 'pending_customer', 'in_progress')
+                  AND t.first_response_breached = 0 AND t.resolution_breached = 0
+                  AND ((t.first_response_at IS NULL AND t.first_response_due_at <= ?) OR t.resolution_due_at <= ?)",
+            );
+            args.push(until.into());
+            args.push(until.into());
+        }
     }
     if let Some(tag) = &f.tag {
         sql.push_str(" AND t.id IN (SELECT ticket_id FROM support_ticket_tags WHERE tag = ?)");

@@ -557,6 +557,29 @@ async fn due_times_follow_the_business_hours_and_a_late_ticket_is_marked_and_tol
     assert!(page.contains(">Late<"), "{page}");
     let (_, list) = app.page("/dashboard/support").await;
     assert!(list.contains(">Late<"));
+    assert!(
+        list.contains(r#"<a href="/dashboard/support?due=late">1</a>"#),
+        "the count links to the list"
+    );
+    let late: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/support/tickets?due=late")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(late["data"].as_array().unwrap().len(), 1);
+    let soon: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/support/tickets?due=soon")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        soon["data"].as_array().unwrap().is_empty(),
+        "a late ticket is late, not due soon"
+    );
 }
 
 #[tokio::test]
