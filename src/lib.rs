@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 mod cli_accounts;
 pub mod config;
@@ -328,7 +329,8 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", files::routes())
         .mount("/", notifications::routes())
         .mount("/", monitoring::routes())
-        .mount("/", support::routes());
+        .mount("/", support::routes())
+        .mount("/", catalog::routes());
     Ok(rocket)
 }
 

@@ -92,7 +92,7 @@ pub struct ArticleSpec {
 /// A slug made of a title: lower-case ASCII letters and digits joined by `-`.
 pub fn slug_of(title: &str) -> String {
     let mut out = String::new();
-    for c in title.chars().flat_map(fold_accent) {
+    for c in title.to_lowercase().chars().flat_map(fold_accent) {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.ends_with('-') && !out.is_empty() {

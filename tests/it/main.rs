@@ -5,6 +5,7 @@ mod account;
 mod accounts;
 mod admin;
 mod api;
+mod catalog;
 mod cli;
 mod demo;
 mod helpers;
