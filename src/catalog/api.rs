@@ -15,7 +15,7 @@ pub fn product_json(p: &super::Product) -> Value {
     json!({
         "id": p.id, "name": p.name, "slug": p.slug, "sku": p.sku, "description": p.description,
         "status": p.status, "price_minor": p.price_minor, "currency": p.currency,
-        "production_days": p.production_days, "variants": [], "print_areas": [],
+        "production_days": p.production_days, "variants": p.variants, "print_areas": p.print_areas,
         "created_at": rfc3339(p.created_at), "updated_at": rfc3339(p.updated_at),
     })
 }

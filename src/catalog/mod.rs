@@ -9,6 +9,7 @@
 //! areas, fonts, the pages, CSV and the designs are still to come.
 
 mod api;
+pub mod parts;
 
 use crate::db::Tx;
 use crate::error::{AppError, FieldError, Message};
@@ -41,6 +42,8 @@ pub struct Product {
     pub production_days: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub variants: Vec<parts::Variant>,
+    pub print_areas: Vec<parts::PrintArea>,
 }
 
 const COLUMNS: &str = "p.id, p.name, p.slug, p.sku, p.description, p.status, p.price_minor, p.currency, p.production_days, p.created_at, p.updated_at";
@@ -58,11 +61,14 @@ fn product_at(r: &Row<'_>) -> rusqlite::Result<Product> {
         production_days: r.get(8)?,
         created_at: r.get(9)?,
         updated_at: r.get(10)?,
+        variants: vec![],
+        print_areas: vec![],
     })
 }
 
-/// What a form or the API sends; absent fields keep their value on an edit.
-#[derive(Debug, Clone, Default, Deserialize, rocket::FromForm)]
+/// What the API sends; absent fields keep their value on an edit (the
+/// variants and print areas, when sent, replace the lists: `parts`).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     pub name: Option<String>,
@@ -73,6 +79,10 @@ pub struct ProductInput {
     pub price_minor: Option<i64>,
     pub currency: Option<String>,
     pub production_days: Option<i64>,
+    #[serde(default)]
+    pub variants: Option<Vec<parts::Variant>>,
+    #[serde(default)]
+    pub print_areas: Option<Vec<parts::PrintArea>>,
 }
 
 /// A product to store, checked.
@@ -86,6 +96,9 @@ pub struct ProductSpec {
     pub price_minor: i64,
     pub currency: String,
     pub production_days: i64,
+    /// The lists to set (none: kept as they are).
+    pub variants: Option<Vec<parts::Variant>>,
+    pub print_areas: Option<Vec<parts::PrintArea>>,
 }
 
 impl ProductInput {
@@ -100,6 +113,8 @@ impl ProductInput {
             price_minor: Some(p.price_minor),
             currency: Some(p.currency.clone()),
             production_days: Some(p.production_days),
+            variants: None,
+            print_areas: None,
         }
     }
 
@@ -114,6 +129,8 @@ impl ProductInput {
             price_minor: patch.price_minor.or(self.price_minor),
             currency: patch.currency.or(self.currency),
             production_days: patch.production_days.or(self.production_days),
+            variants: patch.variants.or(self.variants),
+            print_areas: patch.print_areas.or(self.print_areas),
         }
     }
 
@@ -171,10 +188,18 @@ impl ProductInput {
         if !(0..=365).contains(&days) {
             refuse("production_days", "catalog.error.production_days");
         }
+        if let Err(more) = parts::check(
+            self.variants.as_deref().unwrap_or_default(),
+            self.print_areas.as_deref().unwrap_or_default(),
+        ) {
+            errors.extend(more);
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(ProductSpec {
+            variants: self.variants.clone(),
+            print_areas: self.print_areas.clone(),
             name,
             slug,
             sku,
@@ -235,6 +260,7 @@ pub fn create(tx: &Tx, org_id: &str, spec: &ProductSpec) -> Result<Product, AppE
             now
         ],
     )?;
+    set_parts(tx, &id, spec)?;
     crate::audit::record(
         tx,
         "catalog.product_created",
@@ -267,6 +293,7 @@ pub fn update(tx: &Tx, org_id: &str, id: &str, spec: &ProductSpec) -> Result<Pro
             tx.now()
         ],
     )?;
+    set_parts(tx, id, spec)?;
     crate::audit::record(
         tx,
         "catalog.product_updated",
@@ -274,6 +301,23 @@ pub fn update(tx: &Tx, org_id: &str, id: &str, spec: &ProductSpec) -> Result<Pro
         serde_json::json!({ "name": spec.name }),
     )?;
     get(tx, org_id, id)?.ok_or(AppError::NotFound)
+}
+
+fn set_parts(tx: &Tx, id: &str, spec: &ProductSpec) -> Result<(), AppError> {
+    if let Some(v) = &spec.variants {
+        parts::set_variants(tx, id, v)?;
+    }
+    if let Some(a) = &spec.print_areas {
+        parts::set_areas(tx, id, a)?;
+    }
+    Ok(())
+}
+
+/// A product with its variants and print areas.
+fn with_parts(conn: &Connection, mut p: Product) -> Result<Product, AppError> {
+    p.variants = parts::variants(conn, &p.id)?;
+    p.print_areas = parts::areas(conn, &p.id)?;
+    Ok(p)
 }
 
 /// Removes product `id` of `org_id`, audited.
@@ -290,12 +334,13 @@ pub fn delete(tx: &Tx, org_id: &str, id: &str) -> Result<(), AppError> {
 
 /// One product of `org_id` (another org's is not found).
 pub fn get(conn: &Connection, org_id: &str, id: &str) -> Result<Option<Product>, AppError> {
-    Ok(conn
+    let found = conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM catalog_products p WHERE p.org_id = ?1 AND p.id = ?2"
         ))?
         .query_row([org_id, id], product_at)
-        .optional()?)
+        .optional()?;
+    found.map(|p| with_parts(conn, p)).transpose()
 }
 
 /// What the list is filtered by.
@@ -328,7 +373,7 @@ pub fn list(conn: &Connection, org_id: &str, f: &ProductFilter, limit: i64) -> R
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
-    Ok(rows)
+    rows.into_iter().map(|p| with_parts(conn, p)).collect()
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -171,3 +171,85 @@ async fn a_shop_lists_finds_changes_and_removes_its_products_and_bad_input_names
     assert_eq!(names(&app, &token, "").await, ["T-shirt « Été »"]);
     assert!(app.audited("catalog.product_deleted").await.len() == 1);
 }
+
+#[tokio::test]
+async fn a_product_carries_its_variants_and_print_areas_which_keep_their_ids_across_edits() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let token = app.api_token("owner@shop.test");
+    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/products")
+        .json(&json!({
+            "name": "T-shirt", "price_minor": 1990, "currency": "EUR",
+            "variants": [{ "name": "M / Black", "sku": "TS-M-BLK" }, { "name": "XL / Black", "price_delta_minor": 200, "stock": 12 }],
+            "print_areas": [
+                { "name": "Front", "width_mm": 280, "height_mm": 350, "colours": ["#000000", "#ffffff"] },
+                { "name": "Back", "width_mm": 300, "height_mm": 400, "bleed_mm": 5, "dpi": 150, "kinds": ["text"], "max_text_length": 40, "required": true }
+            ]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let made: Value = res.json().await.unwrap();
+    let id = made["id"].as_str().unwrap().to_string();
+    let shown: Value = api(&app, &token, reqwest::Method::GET, &format!("/api/v1/products/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let areas = shown["print_areas"].as_array().unwrap();
+    assert_eq!(areas.len(), 2);
+    assert_eq!(areas[0]["name"], "Front");
+    assert_eq!(
+        (areas[0]["bleed_mm"].as_f64(), areas[0]["dpi"].as_i64()),
+        (Some(3.0), Some(300)),
+        "print defaults"
+    );
+    assert_eq!(areas[1]["width_mm"], 300.0);
+    assert_eq!(areas[1]["kinds"], json!(["text"]));
+    assert_eq!(shown["variants"][1]["stock"], 12);
+    let front_id = areas[0]["id"].as_str().unwrap().to_string();
+    assert!(front_id.starts_with("pa_"));
+
+    // Sending the list again keeps the ids it names and drops the others.
+    let res = api(&app, &token, reqwest::Method::PATCH, &format!("/api/v1/products/{id}"))
+        .json(&json!({ "print_areas": [{ "id": front_id, "name": "Front", "width_mm": 250, "height_mm": 300 }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let changed: Value = res.json().await.unwrap();
+    assert_eq!(changed["print_areas"].as_array().unwrap().len(), 1);
+    assert_eq!(changed["print_areas"][0]["id"], front_id.as_str());
+    assert_eq!(changed["print_areas"][0]["width_mm"], 250.0);
+    assert_eq!(changed["variants"].as_array().unwrap().len(), 2, "not sent: kept");
+
+    // A bad area names its place and field; nothing changes.
+    let res = api(&app, &token, reqwest::Method::PATCH, &format!("/api/v1/products/{id}"))
+        .json(&json!({ "print_areas": [
+            { "id": front_id, "name": "Front", "width_mm": 250, "height_mm": 300 },
+            { "name": "Sleeve", "width_mm": 0, "height_mm": 100, "kinds": ["video"] }
+        ] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let problem: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "print_areas[1].width_mm",
+            "print_areas[1].safe_mm",
+            "print_areas[1].kinds"
+        ]
+    );
+    assert_eq!(app.count("SELECT count(*) FROM catalog_print_areas").await, 1);
+}
