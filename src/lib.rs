@@ -201,6 +201,7 @@ pub fn demo_steps() -> Vec<demo::DemoStep> {
         notifications::demo_step(),
         monitoring::demo_step(),
         support::demo_step(),
+        catalog::demo_step(),
     ]
 }
 

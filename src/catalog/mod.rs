@@ -5,10 +5,12 @@
 //! production time. Searched through FTS5 by name, SKU and description.
 //! Table: `catalog_products` (with `catalog_products_search`).
 //!
-//! First part of issue "The product, part 1": variants, images, print
-//! areas, fonts, the pages, CSV and the designs are still to come.
+//! Files: `parts` (variants and print areas), `api`, `demo`. Still to
+//! come (issue "The product, part 1"): images, fonts, the pages, CSV and
+//! the designs.
 
 mod api;
+mod demo;
 pub mod parts;
 
 use crate::db::Tx;
@@ -374,6 +376,11 @@ pub fn list(conn: &Connection, org_id: &str, f: &ProductFilter, limit: i64) -> R
         }
     };
     rows.into_iter().map(|p| with_parts(conn, p)).collect()
+}
+
+/// Its part of `luneo demo`.
+pub fn demo_step() -> crate::demo::DemoStep {
+    demo::step()
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -29,6 +29,7 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
     assert!(out.contains("notifications: there already"), "{out}");
     assert!(out.contains("monitoring: there already"), "{out}");
     assert!(out.contains("support: there already"), "{out}");
+    assert!(out.contains("catalog: there already"), "{out}");
     assert_eq!(app.count("SELECT count(*) FROM support_tickets").await, 12);
     assert_eq!(app.count("SELECT count(*) FROM monitoring_checks").await, 2);
     assert_eq!(app.count(members).await, 6);
@@ -62,6 +63,8 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
             > 0
     );
     assert_eq!(app.count("SELECT count(*) FROM support_canned_replies").await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM catalog_products").await, 3);
+    assert_eq!(app.count("SELECT count(*) FROM catalog_print_areas").await, 4);
     let support = app.page_as(&owner, "/dashboard/support?status=all").await;
     assert!(support.contains("#1 Where is my engraved mug?") && support.contains("Wrong date on my bracelet"));
     let help = client()
