@@ -151,7 +151,7 @@ impl ProductInput {
             refuse("name", "catalog.error.name");
         }
         let slug = match text(&self.slug) {
-            s if s.is_empty() => crate::support::kb::slug_of(&name),
+            s if s.is_empty() => crate::orgs::slug_of(&name, 80),
             s => s,
         };
         let slug_ok = !slug.is_empty()
@@ -356,7 +356,7 @@ pub struct ProductFilter {
 /// The products of `org_id` matching `f` (best first when searched, else by name), at most `limit`.
 pub fn list(conn: &Connection, org_id: &str, f: &ProductFilter, limit: i64) -> Result<Vec<Product>, AppError> {
     let status = f.status.as_deref().filter(|s| STATUSES.contains(s));
-    let rows = match f.q.as_deref().and_then(crate::support::kb::fts_query) {
+    let rows = match f.q.as_deref().and_then(crate::db::fts_query) {
         Some(words) => {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM catalog_products_search s CROSS JOIN catalog_products p ON p.rowid = s.rowid

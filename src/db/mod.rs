@@ -297,6 +297,18 @@ pub fn like_anywhere(text: &str) -> String {
     )
 }
 
+/// The FTS5 query of what someone typed: every word a prefix, all of them
+/// required; `None` when nothing searchable is left.
+pub fn fts_query(typed: &str) -> Option<String> {
+    let words: Vec<String> = typed
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(10)
+        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
 /// Exclusive lock on `DATA_DIR/luneo.lock`, held by a running server so that
 /// a second server or a restore cannot use the same data directory.
 pub struct DataDirLock {

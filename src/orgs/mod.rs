@@ -178,14 +178,19 @@ pub fn save_settings(tx: &Tx, org_id: &OrgId, s: &OrgSettings) -> Result<(), App
     )
 }
 
+/// A slug made of a name: lower-case ASCII letters and digits joined by
+/// `-` (accents folded: "Délais" → "delais"), at most `max` characters.
+pub fn slug_of(name: &str, max: usize) -> String {
+    let mut slug = slug::slugify(name);
+    slug.truncate(max);
+    slug.trim_matches('-').to_string()
+}
+
 /// A URL-safe slug for `name` not yet taken (`my-shop`, `my-shop-2`, …).
 fn free_slug(tx: &Tx, name: &str) -> Result<String, AppError> {
-    let mut base = slug::slugify(name);
-    base.truncate(48);
-    let base = if base.trim_matches('-').is_empty() {
-        "shop".to_string()
-    } else {
-        base
+    let base = match slug_of(name, 48) {
+        s if s.is_empty() => "shop".to_string(),
+        s => s,
     };
     for n in 1.. {
         let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };

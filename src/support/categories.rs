@@ -48,7 +48,7 @@ pub fn create(tx: &Tx, org_id: &str, input: &CategoryInput) -> Result<Category, 
     if name.is_empty() || name.chars().count() > 80 {
         return Err(AppError::invalid("name", "support.error.category_name"));
     }
-    let slug = super::kb::slug_of(&name);
+    let slug = crate::orgs::slug_of(&name, 80);
     let taken: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM support_categories WHERE org_id = ?1 AND (name = ?2 OR slug = ?3))",
         [org_id, &name, &slug],

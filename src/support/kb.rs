@@ -89,35 +89,6 @@ pub struct ArticleSpec {
     pub slug: String,
 }
 
-/// A slug made of a title: lower-case ASCII letters and digits joined by `-`.
-pub fn slug_of(title: &str) -> String {
-    let mut out = String::new();
-    for c in title.to_lowercase().chars().flat_map(fold_accent) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').chars().take(80).collect()
-}
-
-/// `é` → `e`, `ç` → `c`, `œ` → `oe`: enough for French and English titles.
-fn fold_accent(c: char) -> Vec<char> {
-    match c {
-        'à' | 'â' | 'ä' | 'á' => vec!['a'],
-        'é' | 'è' | 'ê' | 'ë' => vec!['e'],
-        'î' | 'ï' | 'í' => vec!['i'],
-        'ô' | 'ö' | 'ó' => vec!['o'],
-        'ù' | 'û' | 'ü' | 'ú' => vec!['u'],
-        'ç' => vec!['c'],
-        'œ' => vec!['o', 'e'],
-        'æ' => vec!['a', 'e'],
-        'ÿ' => vec!['y'],
-        other => vec![other],
-    }
-}
-
 impl ArticleInput {
     /// The input of an existing article, to lay an update over.
     pub fn of(a: &Article) -> ArticleInput {
@@ -173,7 +144,9 @@ impl ArticleInput {
             "visibility",
             "support.error.visibility",
         );
-        let slug = text(&self.slug).map(|s| slug_of(&s)).unwrap_or_else(|| slug_of(&title));
+        let slug = text(&self.slug)
+            .map(|s| crate::orgs::slug_of(&s, 80))
+            .unwrap_or_else(|| crate::orgs::slug_of(&title, 80));
         c.check(!slug.is_empty() || title.is_empty(), "slug", "support.error.slug");
         c.into_result()?;
         Ok(ArticleSpec {
@@ -361,18 +334,6 @@ pub struct Hit {
 pub const MARK_START: char = '\u{E000}';
 pub const MARK_END: char = '\u{E001}';
 
-/// The FTS5 query of what someone typed: every word a prefix, all of them
-/// required; `None` when nothing searchable is left.
-pub fn fts_query(typed: &str) -> Option<String> {
-    let words: Vec<String> = typed
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(10)
-        .map(|w| format!("\"{}\"*", w.to_lowercase()))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
-}
-
 /// What a search may see.
 #[derive(Debug, Clone, Copy)]
 pub enum Audience {
@@ -391,7 +352,7 @@ pub fn search(
     audience: Audience,
     limit: i64,
 ) -> Result<Vec<Hit>, AppError> {
-    let Some(query) = fts_query(typed) else {
+    let Some(query) = crate::db::fts_query(typed) else {
         return Ok(vec![]);
     };
     let members = matches!(audience, Audience::Members);
@@ -493,7 +454,9 @@ pub fn render(markdown: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{fts_query, render, slug_of, snippet_html};
+    use super::{render, snippet_html};
+    use crate::db::fts_query;
+    use crate::orgs::slug_of;
 
     #[test]
     fn markdown_is_rendered_without_scripts_frames_or_javascript_links() {
@@ -517,7 +480,10 @@ mod tests {
         assert_eq!(fts_query("retour colis").as_deref(), Some("\"retour\"* \"colis\"*"));
         assert_eq!(fts_query("\"; DROP --").as_deref(), Some("\"drop\"*"));
         assert_eq!(fts_query("  !! "), None);
-        assert_eq!(slug_of("Délais de livraison & retours"), "delais-de-livraison-retours");
+        assert_eq!(
+            slug_of("Délais de livraison & retours", 80),
+            "delais-de-livraison-retours"
+        );
         assert_eq!(
             snippet_html("a <b> \u{E000}word\u{E001}"),
             "a &lt;b&gt; <mark>word</mark>"

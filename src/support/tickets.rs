@@ -447,7 +447,7 @@ pub fn list(conn: &Connection, org_id: &str, f: &TicketFilter, limit: i64) -> Re
         sql.push_str(" AND (t.number = ? OR t.requester_email LIKE ? ESCAPE '\\'");
         args.push(number.map_or(Value::Null, Value::Integer));
         args.push(crate::db::like_anywhere(q).into());
-        if let Some(words) = super::kb::fts_query(q) {
+        if let Some(words) = crate::db::fts_query(q) {
             sql.push_str(
                 " OR t.rowid IN (SELECT rowid FROM support_tickets_search WHERE support_tickets_search MATCH ?)
                   OR t.id IN (SELECT m.ticket_id FROM support_messages_search s
