@@ -13,8 +13,10 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod designs;
 pub mod error;
 pub mod files;
+pub mod fonts;
 pub mod jobs;
 pub mod mail;
 pub mod monitoring;
@@ -22,6 +24,7 @@ pub mod net;
 pub mod notifications;
 pub mod ops;
 pub mod orgs;
+pub mod render;
 pub mod site;
 pub mod support;
 pub mod web;
@@ -202,6 +205,7 @@ pub fn demo_steps() -> Vec<demo::DemoStep> {
         monitoring::demo_step(),
         support::demo_step(),
         catalog::demo_step(),
+        designs::demo::step(),
     ]
 }
 
@@ -331,7 +335,9 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", notifications::routes())
         .mount("/", monitoring::routes())
         .mount("/", support::routes())
-        .mount("/", catalog::routes());
+        .mount("/", catalog::routes())
+        .mount("/", fonts::routes())
+        .mount("/", designs::routes());
     Ok(rocket)
 }
 

@@ -5,12 +5,12 @@
 //! production time. Searched through FTS5 by name, SKU and description.
 //! Table: `catalog_products` (with `catalog_products_search`).
 //!
-//! Files: `parts` (variants and print areas), `api`, `demo`. Still to
-//! come (issue "The product, part 1"): images, fonts, the pages, CSV and
-//! the designs.
+//! Files: `parts` (variants and print areas), `images` (photos), `api`,
+//! `demo`. Still to come (issue "The product, part 1"): the pages and CSV.
 
 mod api;
 mod demo;
+pub mod images;
 pub mod parts;
 
 use crate::db::Tx;
@@ -46,6 +46,7 @@ pub struct Product {
     pub updated_at: i64,
     pub variants: Vec<parts::Variant>,
     pub print_areas: Vec<parts::PrintArea>,
+    pub images: Vec<images::ProductImage>,
 }
 
 const COLUMNS: &str = "p.id, p.name, p.slug, p.sku, p.description, p.status, p.price_minor, p.currency, p.production_days, p.created_at, p.updated_at";
@@ -65,6 +66,7 @@ fn product_at(r: &Row<'_>) -> rusqlite::Result<Product> {
         updated_at: r.get(10)?,
         variants: vec![],
         print_areas: vec![],
+        images: vec![],
     })
 }
 
@@ -315,10 +317,11 @@ fn set_parts(tx: &Tx, id: &str, spec: &ProductSpec) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A product with its variants and print areas.
+/// A product with its variants, print areas and photos.
 fn with_parts(conn: &Connection, mut p: Product) -> Result<Product, AppError> {
     p.variants = parts::variants(conn, &p.id)?;
     p.print_areas = parts::areas(conn, &p.id)?;
+    p.images = images::of_product(conn, &p.id)?;
     Ok(p)
 }
 

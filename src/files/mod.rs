@@ -3,6 +3,8 @@
 //! name. `GET /files/<sha256>` serves the public ones (org logos) with a
 //! year-long immutable cache.
 
+pub mod images;
+
 use crate::config::Config;
 use crate::error::AppError;
 use rocket::State;
@@ -62,6 +64,42 @@ pub async fn read_upload(file: &rocket::fs::TempFile<'_>, max: usize) -> Result<
 pub async fn read(config: &Config, hash: &str) -> Result<Vec<u8>, AppError> {
     let path = path_of(config, hash).ok_or(AppError::NotFound)?;
     tokio::fs::read(&path).await.map_err(|_| AppError::NotFound)
+}
+
+/// The bytes of the stored file `hash`, read on this thread (for code
+/// already off the async threads, such as a render).
+pub fn read_now(config: &Config, hash: &str) -> Result<Vec<u8>, AppError> {
+    let path = path_of(config, hash).ok_or(AppError::NotFound)?;
+    std::fs::read(&path).map_err(|e| AppError::internal(format!("stored file {hash}: {e}")))
+}
+
+/// Bytes made or read for one signed-in reader (a font, a preview, a print
+/// file): their own type, never sniffed, never run, cached privately.
+#[derive(rocket::Responder)]
+pub struct Private {
+    body: Vec<u8>,
+    content_type: ContentType,
+    disposition: Header<'static>,
+    nosniff: Header<'static>,
+    sandbox: Header<'static>,
+    cache: Header<'static>,
+}
+
+impl Private {
+    /// `body` of type `mime`, shown inline under the file name `name`.
+    pub fn inline(body: Vec<u8>, mime: &str, name: &str) -> Private {
+        Private {
+            body,
+            content_type: ContentType::parse_flexible(mime).unwrap_or(ContentType::Binary),
+            disposition: Header::new(
+                "Content-Disposition",
+                format!("inline; filename=\"{}\"", name.replace(['"', '\\'], "_")),
+            ),
+            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
+            sandbox: Header::new("Content-Security-Policy", "default-src 'none'; sandbox"),
+            cache: Header::new("Cache-Control", "private, max-age=3600"),
+        }
+    }
 }
 
 #[derive(rocket::Responder)]
