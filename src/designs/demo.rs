@@ -32,13 +32,15 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
         };
         let (w, h) = (area.width_mm, area.height_mm);
         let text = if area.kinds.iter().any(|k| k == "shape") {
+            let d = w.min(h) * 0.5;
+            let size = (h * 0.2 / crate::render::MM_PER_PT * 0.7).min(40.0);
             serde_json::json!([
-                { "kind": "shape", "shape": "ellipse", "x_mm": w * 0.2, "y_mm": h * 0.15, "width_mm": w * 0.6, "height_mm": w * 0.6, "fill": "#f4c542" },
+                { "kind": "shape", "shape": "ellipse", "x_mm": (w - d) / 2.0, "y_mm": (h - d) / 2.0, "width_mm": d, "height_mm": d, "fill": "#f4c542" },
                 { "kind": "text", "text": "Luneo Summer Camp", "font": "DejaVu Sans Bold", "size_pt": 28, "colour": "#1f2a44",
-                  "x_mm": w * 0.1, "y_mm": h * 0.08, "width_mm": w * 0.8, "height_mm": w * 0.45,
-                  "curve": { "radius_mm": w * 0.4, "direction": "up" } },
-                { "kind": "text", "text": "2026", "font": "DejaVu Serif", "size_pt": 40, "colour": "#1f2a44",
-                  "x_mm": w * 0.25, "y_mm": h * 0.6, "width_mm": w * 0.5, "height_mm": 25 }
+                  "x_mm": w * 0.1, "y_mm": h * 0.05, "width_mm": w * 0.8, "height_mm": h * 0.4,
+                  "curve": { "radius_mm": (w * 0.4).max(5.0), "direction": "up" } },
+                { "kind": "text", "text": "2026", "font": "DejaVu Serif", "size_pt": size, "colour": "#1f2a44",
+                  "x_mm": w * 0.25, "y_mm": h * 0.72, "width_mm": w * 0.5, "height_mm": h * 0.2 }
             ])
         } else {
             let font = area

@@ -123,7 +123,11 @@ pub fn create(tx: &Tx, org_id: &str, new: &NewDesign) -> Result<(Design, Report)
     if name.chars().count() > 120 {
         return Err(AppError::invalid("name", "designs.error.name"));
     }
-    let report = check(tx, org_id, &product, &new.document, false)?;
+    // Named as sent: the document is a field of the new design.
+    let mut report = check(tx, org_id, &product, &new.document, false)?;
+    for item in report.errors.iter_mut().chain(report.warnings.iter_mut()) {
+        item.field = format!("document.{}", item.field);
+    }
     refuse_errors(&report)?;
     let id = DesignId::generate();
     let doc = serde_json::to_string(&new.document).expect("a document serialises");

@@ -30,6 +30,7 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
     assert!(out.contains("monitoring: there already"), "{out}");
     assert!(out.contains("support: there already"), "{out}");
     assert!(out.contains("catalog: there already"), "{out}");
+    assert!(out.contains("designs: there already"), "{out}");
     assert_eq!(app.count("SELECT count(*) FROM support_tickets").await, 12);
     assert_eq!(app.count("SELECT count(*) FROM monitoring_checks").await, 2);
     assert_eq!(app.count(members).await, 6);
@@ -65,6 +66,11 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
     assert_eq!(app.count("SELECT count(*) FROM support_canned_replies").await, 2);
     assert_eq!(app.count("SELECT count(*) FROM catalog_products").await, 3);
     assert_eq!(app.count("SELECT count(*) FROM catalog_print_areas").await, 4);
+    assert_eq!(
+        app.count("SELECT count(*) FROM designs").await,
+        3,
+        "a sample design per product"
+    );
     let support = app.page_as(&owner, "/dashboard/support?status=all").await;
     assert!(support.contains("#1 Where is my engraved mug?") && support.contains("Wrong date on my bracelet"));
     let help = client()

@@ -8,6 +8,8 @@ mod api;
 mod catalog;
 mod cli;
 mod demo;
+mod designs;
+mod designs_rules;
 mod helpers;
 mod http_sink;
 mod identity_cache;
