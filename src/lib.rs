@@ -187,6 +187,7 @@ pub fn all_jobs(config: &Config, metrics: Arc<Metrics>, mailer: Option<Arc<Maile
 /// The sidebar: every feature's entry, in order (a feature not built has
 /// none, so nothing leads to an empty page).
 pub const NAVIGATION: &[&web::shell::NavEntry] = &[
+    &catalog::NAV,
     &support::NAV,
     &monitoring::NAV,
     &orgs::NAV_TEAM,

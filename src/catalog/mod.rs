@@ -6,11 +6,15 @@
 //! Table: `catalog_products` (with `catalog_products_search`).
 //!
 //! Files: `parts` (variants and print areas), `images` (photos), `api`,
-//! `demo`. Still to come (issue "The product, part 1"): the pages and CSV.
+//! `form` and `pages` (the dashboard pages), `csv_pages` (import with a
+//! dry run, export), `demo`.
 
 mod api;
+mod csv_pages;
 mod demo;
+pub mod form;
 pub mod images;
+mod pages;
 pub mod parts;
 
 use crate::db::Tx;
@@ -387,8 +391,19 @@ pub fn demo_step() -> crate::demo::DemoStep {
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    api::routes()
+    let mut routes = api::routes();
+    routes.extend(pages::routes());
+    routes.extend(csv_pages::routes());
+    routes
 }
+
+/// The catalogue's entry in the sidebar.
+pub const NAV: crate::web::shell::NavEntry = crate::web::shell::NavEntry {
+    key: "catalog",
+    href: "/dashboard/products",
+    label_key: "dashboard.section.products",
+    area: Some(crate::orgs::perms::Area::Catalog),
+};
 
 #[cfg(test)]
 mod tests {

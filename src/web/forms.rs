@@ -39,7 +39,8 @@ impl FormState {
     }
 
     /// The first error on `name`.
-    pub fn error(&self, name: &str) -> Option<&Message> {
+    pub fn error(&self, name: impl AsRef<str>) -> Option<&Message> {
+        let name = name.as_ref();
         self.errors.iter().find(|e| e.field == name).map(|e| &e.message)
     }
 

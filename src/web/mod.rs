@@ -12,6 +12,7 @@ pub mod error;
 pub mod fairings;
 pub mod forms;
 pub mod i18n;
+pub mod money;
 pub mod page;
 pub mod pickers;
 pub mod ratelimit;

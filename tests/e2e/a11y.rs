@@ -5,7 +5,7 @@
 use crate::browser::Browser;
 use crate::helpers::{PASSWORD, TestApp};
 
-fn axe_source() -> String {
+pub fn axe_source() -> String {
     let path = std::env::var("LUNEO_AXE_JS").unwrap_or_else(|_| {
         let home = std::env::var("HOME").unwrap_or_default();
         format!("{home}/.cache/luneo/axe-core-4.14.1/node_modules/axe-core/axe.min.js")
@@ -15,7 +15,7 @@ fn axe_source() -> String {
 }
 
 /// The serious and critical violations axe finds on the current page.
-async fn violations(browser: &Browser, axe: &str) -> Vec<String> {
+pub async fn violations(browser: &Browser, axe: &str) -> Vec<String> {
     browser.client.execute(axe, vec![]).await.expect("axe loads");
     let found = browser
         .client

@@ -35,6 +35,9 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/support/kb",
     "/dashboard/support/settings",
     "/dashboard/support/replies",
+    "/dashboard/products",
+    "/dashboard/products/new",
+    "/dashboard/products/import",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",
@@ -55,6 +58,8 @@ pub struct Rows {
     pub ticket_token: String,
     pub article: String,
     pub category: String,
+    pub product: String,
+    pub design_token: String,
 }
 
 /// The pages of [`SIGNED_IN`] and those that name a row: the question
@@ -76,6 +81,8 @@ pub fn signed_in_pages(rows: &Rows) -> Vec<String> {
     all.push("/help/atelier?q=engrav".into());
     all.push("/help/atelier/articles/engraving-personalised-jewellery-what-to-expect".into());
     all.push("/help/atelier/categories/engraving-and-personalisation".into());
+    all.push(format!("/dashboard/products/{}", rows.product));
+    all.push(format!("/d/{}", rows.design_token));
     all
 }
 
@@ -233,7 +240,55 @@ pub async fn populate(app: &TestApp) -> Rows {
     .json()
     .await
     .unwrap();
+    // A product with a photo, variants, two print areas, and a design of it.
+    let product: serde_json::Value = call(
+        "/api/v1/products",
+        serde_json::json!({ "name": "Organic cotton T-shirt with a rather long name", "sku": "TS-ORG-LONG", "price_minor": 2490, "currency": "EUR",
+            "variants": [{ "name": "S", "sku": "TS-S" }, { "name": "XXL", "sku": "TS-XXL", "price_delta_minor": 300, "stock": 12 }],
+            "print_areas": [{ "name": "Front", "width_mm": 280, "height_mm": 350, "required": true },
+                            { "name": "Back", "width_mm": 300, "height_mm": 400, "fonts": ["DejaVu Serif"] }] }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let product_id = product["id"].as_str().unwrap().to_string();
+    let mut photo = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::new_rgb8(400, 500)
+        .write_to(&mut photo, image::ImageFormat::Jpeg)
+        .unwrap();
+    let res = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/products/{product_id}/images")))
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(photo.into_inner()).file_name("shirt.jpg"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let design: serde_json::Value = call(
+        "/api/v1/designs",
+        serde_json::json!({ "product_id": product_id, "document": { "version": 1, "areas": [{ "area_id": product["print_areas"][0]["id"],
+            "elements": [{ "kind": "text", "text": "Atelier", "x_mm": 40, "y_mm": 40, "width_mm": 200, "height_mm": 60 }] }] } }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let design_token = design["private_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
     Rows {
+        product: product_id,
+        design_token,
         member,
         check,
         ticket,

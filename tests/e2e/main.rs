@@ -12,6 +12,7 @@ mod http_sink;
 mod a11y;
 mod accounts;
 mod browser;
+mod catalog;
 mod layout;
 mod live;
 mod monitoring;

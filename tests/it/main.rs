@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod api;
 mod catalog;
+mod catalog_pages;
 mod cli;
 mod demo;
 mod designs;
