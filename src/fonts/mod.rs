@@ -239,6 +239,15 @@ impl FontBook {
         Ok(FontBook { fonts })
     }
 
+    /// The built-in fonts among `names` (no database: benchmarks, tests).
+    pub fn built_in(names: &[&str]) -> FontBook {
+        let fonts = names
+            .iter()
+            .filter_map(|n| BUILT_IN_DATA.get(n).map(|d| (n.to_string(), d.clone())))
+            .collect();
+        FontBook { fonts }
+    }
+
     /// The bytes of the font `name`, if loaded.
     pub fn get(&self, name: &str) -> Option<&Arc<Vec<u8>>> {
         self.fonts.get(name)

@@ -65,7 +65,15 @@ impl OutlineBuilder for PathData {
 
 /// Builds the SVG body of `items` (in area millimetres), its glyph
 /// definitions going to `defs`.
-fn draw_items(items: &[Item], defs: &mut String, body: &mut String, glyph_ids: &mut HashMap<(usize, u16), String>) {
+/// `fast`: photos resampled bilinearly (previews), else bicubically (print).
+fn draw_items(
+    items: &[Item],
+    fast: bool,
+    defs: &mut String,
+    body: &mut String,
+    glyph_ids: &mut HashMap<(usize, u16), String>,
+) {
+    let rendering = if fast { "smooth" } else { "optimizeQuality" };
     let mut fonts: Vec<String> = vec![];
     for (n, item) in items.iter().enumerate() {
         match item {
@@ -84,7 +92,7 @@ fn draw_items(items: &[Item], defs: &mut String, body: &mut String, glyph_ids: &
                 );
                 let _ = write!(
                     body,
-                    r#"<g transform="{}"><g clip-path="url(#c{n})"><image x="{:.4}" y="{:.4}" width="{w:.4}" height="{h:.4}" preserveAspectRatio="none" xlink:href="luneo:{hash}"/></g></g>"#,
+                    r#"<g transform="{}"><g clip-path="url(#c{n})"><image x="{:.4}" y="{:.4}" width="{w:.4}" height="{h:.4}" preserveAspectRatio="none" image-rendering="{rendering}" xlink:href="luneo:{hash}"/></g></g>"#,
                     matrix(*transform),
                     -crop.x * w,
                     -crop.y * h
@@ -185,7 +193,24 @@ fn rasterise(svg: &str, width: u32, height: u32, images: Images) -> Result<Vec<u
     let tree = usvg::Tree::from_str(svg, &options).map_err(|e| AppError::internal(format!("preview svg: {e}")))?;
     let mut pixmap = tiny_skia::Pixmap::new(width, height).ok_or_else(|| AppError::internal("empty picture"))?;
     resvg::render(&tree, tiny_skia::Transform::identity(), &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(|e| AppError::internal(format!("png: {e}")))
+    encode_png(&pixmap)
+}
+
+/// PNG of a pixmap, compressed for speed (a preview is drawn while someone
+/// waits; tiny-skia's own encoder takes several times longer).
+fn encode_png(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, AppError> {
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut rgba = Vec::with_capacity(pixmap.data().len());
+    for p in pixmap.pixels() {
+        let c = p.demultiply();
+        rgba.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
+    }
+    let mut out = Vec::new();
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+        .write_image(&rgba, pixmap.width(), pixmap.height(), image::ExtendedColorType::Rgba8)
+        .map_err(|e| AppError::internal(format!("png: {e}")))?;
+    Ok(out)
 }
 
 /// The SVG of a preview `width` px wide: the mockup (or a plain
@@ -200,7 +225,7 @@ pub fn preview_svg(items: &[Item], sheet: Sheet, mockup: Option<&Mockup>, width:
             let h = (w * f64::from(m.height) / f64::from(m.width)).round().max(1.0);
             let _ = write!(
                 body,
-                r#"<image width="{w}" height="{h}" preserveAspectRatio="none" xlink:href="luneo:{}"/>"#,
+                r#"<image width="{w}" height="{h}" preserveAspectRatio="none" image-rendering="smooth" xlink:href="luneo:{}"/>"#,
                 m.hash
             );
             let scale = m.area_width * w / sheet.width_mm;
@@ -228,7 +253,7 @@ pub fn preview_svg(items: &[Item], sheet: Sheet, mockup: Option<&Mockup>, width:
         sheet.width_mm, sheet.height_mm
     );
     let _ = write!(body, r#"<g transform="{}"><g clip-path="url(#trim)">"#, matrix(place));
-    draw_items(items, &mut defs, &mut body, &mut HashMap::new());
+    draw_items(items, true, &mut defs, &mut body, &mut HashMap::new());
     body.push_str("</g></g>");
     (svg_document(width, height as u32, &defs, &body), width, height as u32)
 }
@@ -272,7 +297,7 @@ pub fn print_png(items: &[Item], sheet: Sheet, images: Images) -> Result<Vec<u8>
         sheet.height_mm + 2.0 * b
     );
     let _ = write!(body, r#"<g transform="{}"><g clip-path="url(#bleed)">"#, matrix(place));
-    draw_items(items, &mut defs, &mut body, &mut HashMap::new());
+    draw_items(items, false, &mut defs, &mut body, &mut HashMap::new());
     body.push_str("</g></g>");
     rasterise(
         &svg_document(width as u32, height as u32, &defs, &body),
