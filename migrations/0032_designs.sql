@@ -18,13 +18,16 @@ CREATE TABLE designs (
 CREATE INDEX designs_org ON designs (org_id, updated_at);
 CREATE INDEX designs_product ON designs (product_id);
 
--- Every saved version (the newest 200), for undo across sessions, for the
--- shop to compare, and for orders, which pin the version they were placed with.
+-- Every saved version (the newest 200, and every frozen one), for undo
+-- across sessions, for the shop to compare, and for orders, which freeze the
+-- version they were placed with.
 CREATE TABLE design_versions (
     design_id TEXT NOT NULL REFERENCES designs (id) ON DELETE CASCADE,
     version   INTEGER NOT NULL,
     document  TEXT NOT NULL,
     saved_at  INTEGER NOT NULL,
     saved_by  TEXT NOT NULL,
+    -- Frozen for an order: never pruned.
+    frozen    INTEGER NOT NULL DEFAULT 0 CHECK (frozen IN (0, 1)),
     PRIMARY KEY (design_id, version)
 ) STRICT, WITHOUT ROWID;

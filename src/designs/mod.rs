@@ -166,7 +166,7 @@ fn keep_version(tx: &Tx, id: &DesignId, version: i64, doc: &str) -> Result<(), A
         rusqlite::params![id, version, doc, tx.now(), by],
     )?;
     tx.execute(
-        "DELETE FROM design_versions WHERE design_id = ?1 AND version <= ?2",
+        "DELETE FROM design_versions WHERE design_id = ?1 AND version <= ?2 AND frozen = 0",
         rusqlite::params![id, version - MAX_VERSIONS],
     )?;
     Ok(())
@@ -199,6 +199,18 @@ pub fn save(tx: &Tx, org_id: &str, id: &str, doc: &Document) -> Result<(Design, 
         serde_json::json!({ "name": design.name, "version": version }),
     )?;
     Ok((get(tx, org_id, id)?.ok_or(AppError::NotFound)?, report))
+}
+
+/// Freezes design `id`'s current version (what an order does when it is
+/// placed): that version is kept whatever later saves do, never pruned,
+/// and its files are drawn from it (`at_version`). Answers the version.
+pub fn freeze(tx: &Tx, org_id: &str, id: &str) -> Result<i64, AppError> {
+    let design = get(tx, org_id, id)?.ok_or(AppError::NotFound)?;
+    tx.execute(
+        "UPDATE design_versions SET frozen = 1 WHERE design_id = ?1 AND version = ?2",
+        rusqlite::params![id, design.version],
+    )?;
+    Ok(design.version)
 }
 
 /// Moves design `id` to `state` along draft → submitted → approved (and

@@ -413,3 +413,90 @@ async fn a_shop_uploads_a_font_and_its_designs_print_with_it_embedded() {
     assert!(poppler("pdffonts", &[], &pdf).contains("DejaVuSansMono"));
     assert!(poppler("pdftotext", &[], &pdf).contains("Monospaced"));
 }
+
+#[tokio::test]
+async fn a_frozen_version_outlives_two_hundred_later_saves_and_still_prints_as_it_was() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let token = app.api_token("owner@shop.test");
+    let product = product(&app, &token).await;
+    let front = product["print_areas"][0]["id"].as_str().unwrap().to_string();
+    let doc = |words: &str| json!({ "version": 1, "areas": [{ "area_id": front, "elements": [text(20.0, 20.0, json!({ "text": words }))] }] });
+    let design: Value = api(&app, &token, reqwest::Method::POST, "/api/v1/designs")
+        .json(&json!({ "product_id": product["id"], "document": doc("Ordered as it was") }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = design["id"].as_str().unwrap().to_string();
+    let (org, design_id) = (
+        app.db
+            .read(|c| Ok(c.query_row("SELECT id FROM orgs", [], |r| r.get::<_, String>(0))?))
+            .await
+            .unwrap(),
+        id.clone(),
+    );
+    let frozen = app
+        .db
+        .write(move |tx| luneo::designs::freeze(tx, &org, &design_id))
+        .await
+        .unwrap();
+    assert_eq!(frozen, 1);
+    for n in 0..luneo::designs::MAX_VERSIONS + 1 {
+        let res = api(&app, &token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
+            .json(&doc(&format!("Edit {n}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let versions: Value = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/designs/{id}/versions"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let numbers: Vec<i64> = versions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        numbers.len() as i64,
+        luneo::designs::MAX_VERSIONS + 1,
+        "the newest 200 and the frozen one"
+    );
+    assert_eq!(numbers.last(), Some(&1));
+    let pdf = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap();
+    assert!(poppler("pdftotext", &[], &pdf).contains("Ordered as it was"));
+    let gone = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/designs/{id}/versions/2"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(gone.status(), 404, "an unfrozen old version is pruned");
+}
