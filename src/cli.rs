@@ -513,8 +513,8 @@ fn demo_cmd(config: &Config) -> Result<(), String> {
     let db = open_db(config)?;
     let password = std::env::var("LUNEO_PASSWORD").ok().filter(|p| !p.is_empty());
     let now = crate::db::time::system_clock().now();
-    let report = crate::demo::run(&db, &crate::demo_steps(), password, now, &config.base_url)
-        .map_err(crate::cli_accounts::message)?;
+    let report =
+        crate::demo::run(&db, &crate::demo_steps(), password, now, config).map_err(crate::cli_accounts::message)?;
     for line in &report.lines {
         println!("{line}");
     }

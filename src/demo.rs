@@ -33,6 +33,8 @@ pub struct DemoCtx {
     pub people: Vec<(User, String)>,
     pub now: i64,
     pub base_url: reqwest::Url,
+    /// Where files go (the demo's photos).
+    pub config: crate::config::Config,
 }
 
 /// One feature's part of the demo; `run` says in a line what it added
@@ -56,7 +58,7 @@ pub fn run(
     steps: &[DemoStep],
     password: Option<String>,
     now: i64,
-    base_url: &reqwest::Url,
+    config: &crate::config::Config,
 ) -> Result<Report, AppError> {
     let (password, generated) = match password {
         Some(p) => (p, false),
@@ -64,7 +66,7 @@ pub fn run(
     };
     auth::password::check_policy(&password, &[OWNER_EMAIL]).map_err(|key| AppError::invalid("LUNEO_PASSWORD", key))?;
     let hash = auth::password::hash(&password);
-    let (ctx, created_owner, mut lines) = db.write_blocking(|tx| people(tx, &hash, now, base_url))?;
+    let (ctx, created_owner, mut lines) = db.write_blocking(|tx| people(tx, &hash, now, config))?;
     for step in steps {
         let line = db.write_blocking(|tx| (step.run)(tx, &ctx))?;
         lines.push(format!("{}: {line}", step.name));
@@ -76,7 +78,12 @@ pub fn run(
 }
 
 /// The demo org and its people, created where missing.
-fn people(tx: &Tx, hash: &str, now: i64, base_url: &reqwest::Url) -> Result<(DemoCtx, bool, Vec<String>), AppError> {
+fn people(
+    tx: &Tx,
+    hash: &str,
+    now: i64,
+    config: &crate::config::Config,
+) -> Result<(DemoCtx, bool, Vec<String>), AppError> {
     let account = |email: &str, name: &str| -> Result<(User, bool), AppError> {
         if let Some(user) = auth::find_by_email(tx, email)? {
             return Ok((user, false));
@@ -125,7 +132,8 @@ fn people(tx: &Tx, hash: &str, now: i64, base_url: &reqwest::Url) -> Result<(Dem
         owner,
         people,
         now,
-        base_url: base_url.clone(),
+        base_url: config.base_url.clone(),
+        config: config.clone(),
     };
     Ok((ctx, created_owner, lines))
 }

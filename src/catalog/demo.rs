@@ -1,6 +1,7 @@
 //! The catalogue's part of `luneo demo`: three products a personalisation
 //! shop sells — a T-shirt printed front and back in three sizes, a mug
-//! with a wrap-around area, an engraved bracelet (text only).
+//! with a wrap-around area, an engraved bracelet (text only) — each with a
+//! mockup photo (a plain drawing, rendered on the spot) under its areas.
 
 use super::{ProductFilter, ProductInput};
 use crate::db::Tx;
@@ -38,11 +39,31 @@ fn seed(tx: &Tx, demo: &DemoCtx) -> Result<String, AppError> {
                 "print_areas": [{ "name": "Bar", "width_mm": 40, "height_mm": 6, "bleed_mm": 0, "safe_mm": 0.5, "dpi": 1200,
                                   "kinds": ["text"], "max_text_length": 30, "required": true }] }),
     ];
-    for p in &products {
+    for (p, mockup) in products.iter().zip(MOCKUPS) {
         let input: ProductInput =
             serde_json::from_value(p.clone()).map_err(|e| AppError::internal(format!("demo product: {e}")))?;
         let spec = input.parse().map_err(AppError::Invalid)?;
-        super::create(tx, org, &spec)?;
+        let product = super::create(tx, org, &spec)?;
+        let png = crate::render::svg::svg_to_png(&format!("{MOCKUP_OPEN}{mockup}</svg>"), 1200, 1200)?;
+        let checked = crate::files::images::check(png).map_err(|m| AppError::internal(format!("demo mockup: {m}")))?;
+        let stored = crate::files::images::store(&demo.config, &checked)?;
+        super::images::add(tx, org, &product.id, &stored, &format!("{} (mockup)", product.name))?;
     }
-    Ok(format!("{} products with variants and print areas", products.len()))
+    Ok(format!(
+        "{} products with variants, print areas and mockup photos",
+        products.len()
+    ))
 }
+
+/// The start of every mockup drawing (1200 × 1200, a light background).
+const MOCKUP_OPEN: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="1200" viewBox="0 0 1200 1200"><rect width="1200" height="1200" fill="#eef1f5"/>"##;
+
+/// Plain drawings standing for product photos, each under its print areas.
+const MOCKUPS: [&str; 3] = [
+    // A T-shirt: the front area (30 %, 22 %, 40 % wide) sits on the chest.
+    r##"<path d="M420 140 L300 180 L120 380 L250 500 L320 440 L320 1080 L880 1080 L880 440 L950 500 L1080 380 L900 180 L780 140 C760 220 680 260 600 260 C520 260 440 220 420 140 Z" fill="#ffffff" stroke="#c9ced8" stroke-width="6"/>"##,
+    // A mug: the wrap area across its body, the handle on the right.
+    r##"<path d="M1040 420 C1180 420 1180 660 1040 660" fill="none" stroke="#ffffff" stroke-width="56"/><rect x="160" y="300" width="880" height="480" rx="30" fill="#ffffff" stroke="#c9ced8" stroke-width="6"/><ellipse cx="600" cy="300" rx="440" ry="40" fill="#f7f8fa" stroke="#c9ced8" stroke-width="6"/>"##,
+    // A bracelet: the engraved bar on its chain.
+    r##"<path d="M260 345 C40 345 40 920 600 920 C1160 920 1160 345 940 345" fill="none" stroke="#9aa1ad" stroke-width="14"/><rect x="260" y="280" width="680" height="130" rx="65" fill="#dde1e7" stroke="#9aa1ad" stroke-width="6"/>"##,
+];

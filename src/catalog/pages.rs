@@ -88,6 +88,8 @@ pub struct ProductPage {
     mockup: Option<super::images::ProductImage>,
     can_edit: bool,
     image_form: FormState,
+    /// The product's designs, newest first.
+    designs: Vec<crate::designs::Design>,
 }
 
 /// The width of the mockup drawing's viewBox (its height follows the photo).
@@ -129,14 +131,18 @@ async fn product_page(
 ) -> Result<ProductPage, AppError> {
     member.require(Area::Catalog, Level::View)?;
     let org_id = member.org.id.to_string();
-    let (product, fonts) = app
+    let (product, fonts, designs) = app
         .db
         .read(move |c| {
             let product = match id {
                 Some(id) => Some(super::get(c, &org_id, &id)?.ok_or(AppError::NotFound)?),
                 None => None,
             };
-            Ok((product, crate::fonts::names(c, &org_id)?))
+            let designs = match &product {
+                Some(p) => crate::designs::list(c, &org_id, Some(&p.id), None)?,
+                None => vec![],
+            };
+            Ok((product, crate::fonts::names(c, &org_id)?, designs))
         })
         .await?;
     let currency = member.org.currency.clone();
@@ -155,6 +161,7 @@ async fn product_page(
         kinds: super::parts::KINDS,
         can_edit: member.can(Area::Catalog, Level::Edit),
         image_form,
+        designs,
         ctx,
     })
 }

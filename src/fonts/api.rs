@@ -26,6 +26,42 @@ async fn list(member: Member, app: App<'_>) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "data": fonts })))
 }
 
+/// Reads, checks, stores and records an uploaded font for `member`'s org,
+/// named `name` (else the font's own full name); what the API and the page
+/// both do.
+pub async fn receive(
+    app: &App<'_>,
+    member: &Member,
+    file: &rocket::fs::TempFile<'_>,
+    name: Option<String>,
+) -> Result<super::Font, AppError> {
+    if file.len() == 0 {
+        return Err(AppError::invalid("file", "fonts.error.missing"));
+    }
+    let bytes = crate::files::read_upload(file, super::MAX_BYTES)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "file",
+                crate::error::Message::new("fonts.error.large").with("max", "10 MB"),
+            )
+        })?;
+    let facts = super::check(&bytes).map_err(|m| AppError::invalid("file", m))?;
+    let name = name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| facts.full_name.clone());
+    let config = app.config.clone();
+    let size = bytes.len();
+    let hash = tokio::task::spawn_blocking(move || crate::files::store(&config, &bytes))
+        .await
+        .map_err(|e| AppError::internal(format!("storing a font: {e}")))??;
+    let org_id = member.org.id.to_string();
+    app.write(member.audit(app.now()), move |tx| {
+        super::add(tx, &org_id, &name, &facts, &hash, size)
+    })
+    .await
+}
+
 #[rocket::post("/api/v1/fonts", data = "<form>")]
 async fn upload(
     member: Member,
@@ -36,33 +72,8 @@ async fn upload(
     let file = form
         .file
         .as_ref()
-        .filter(|f| f.len() > 0)
         .ok_or_else(|| AppError::invalid("file", "fonts.error.missing"))?;
-    let bytes = crate::files::read_upload(file, super::MAX_BYTES)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "file",
-                crate::error::Message::new("fonts.error.large").with("max", "10 MB"),
-            )
-        })?;
-    let facts = super::check(&bytes).map_err(|m| AppError::invalid("file", m))?;
-    let name = form
-        .name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| facts.full_name.clone());
-    let config = app.config.clone();
-    let size = bytes.len();
-    let hash = tokio::task::spawn_blocking(move || crate::files::store(&config, &bytes))
-        .await
-        .map_err(|e| AppError::internal(format!("storing a font: {e}")))??;
-    let org_id = member.org.id.to_string();
-    let font = app
-        .write(member.audit(app.now()), move |tx| {
-            super::add(tx, &org_id, &name, &facts, &hash, size)
-        })
-        .await?;
+    let font = receive(&app, &member, file, form.name.clone()).await?;
     Ok(created(json!(font)))
 }
 

@@ -3,11 +3,16 @@
 //! a shop uploads, checked by parsing them. A font is named by its full
 //! name ("DejaVu Sans Bold"): print areas allow fonts and design elements
 //! use them by that name; the editor loads the same file the renderer
-//! embeds. Table: `fonts`.
+//! embeds. Files: `api`, `pages` (`/dashboard/products/fonts`). Table: `fonts`.
 
 mod api;
+mod pages;
 
-pub use api::routes;
+pub fn routes() -> Vec<rocket::Route> {
+    let mut routes = api::routes();
+    routes.extend(pages::routes());
+    routes
+}
 
 use crate::config::Config;
 use crate::db::Tx;

@@ -213,6 +213,11 @@ fn encode_png(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, AppError> {
     Ok(out)
 }
 
+/// A PNG of a standalone SVG (no images): the demo's mockups.
+pub fn svg_to_png(svg: &str, width: u32, height: u32) -> Result<Vec<u8>, AppError> {
+    rasterise(svg, width, height, Images::new())
+}
+
 /// The SVG of a preview `width` px wide: the mockup (or a plain
 /// background with the area as a sheet), and the design clipped to the
 /// print area's trim.

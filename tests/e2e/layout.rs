@@ -38,6 +38,7 @@ pub const SIGNED_IN: &[&str] = &[
     "/dashboard/products",
     "/dashboard/products/new",
     "/dashboard/products/import",
+    "/dashboard/products/fonts",
     "/dashboard/notifications",
     "/dashboard/notifications/history",
     "/dashboard/settings/notifications",

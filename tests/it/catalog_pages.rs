@@ -163,6 +163,7 @@ async fn the_product_form_saves_variants_and_areas_and_names_each_bad_number_on_
         page.contains(r#"alt="The tote""#) && page.contains("<image href=\"/files/"),
         "the photo and the mockup: {page}"
     );
+    assert!(page.contains("No design of this product yet"), "{page}");
 }
 
 async fn import_csv(app: &TestApp, csv: &str, mode: &str) -> reqwest::Response {
@@ -250,4 +251,45 @@ async fn a_csv_import_reports_every_bad_row_imports_nothing_until_all_are_valid_
             .unwrap()
             .contains("would add 0 products and update 2")
     );
+}
+
+#[tokio::test]
+async fn the_fonts_page_lists_the_built_in_fonts_and_takes_a_checked_upload() {
+    let app = TestApp::spawn().await;
+    app.set_up("owner@shop.test", "Atelier").await;
+    let (status, page) = app.page("/dashboard/products/fonts").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("DejaVu Serif") && page.contains("Built in (open licence)"),
+        "{page}"
+    );
+    let page_url = "/dashboard/products/fonts";
+    let res = app
+        .upload_as(
+            &app.client,
+            page_url,
+            page_url,
+            &[("name", "")],
+            &[("file", "font.ttf", b"<html>not a font</html>".to_vec())],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("not a TrueType or OpenType font"));
+    let font = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/fonts/DejaVuSerif.ttf")).unwrap();
+    let res = app
+        .upload_as(
+            &app.client,
+            page_url,
+            page_url,
+            &[("name", "Wedding Serif")],
+            &[("file", "serif.ttf", font)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = app.page(page_url).await;
+    assert!(
+        page.contains("The font Wedding Serif is added.") && page.contains("Uploaded (ttf)"),
+        "{page}"
+    );
+    assert_eq!(app.audited("fonts.added").await.len(), 1);
 }

@@ -71,6 +71,11 @@ async fn the_demo_runs_twice_and_its_owner_signs_in_to_a_lived_in_shop() {
         3,
         "a sample design per product"
     );
+    assert_eq!(
+        app.count("SELECT count(*) FROM catalog_images").await,
+        3,
+        "a mockup photo each"
+    );
     let support = app.page_as(&owner, "/dashboard/support?status=all").await;
     assert!(support.contains("#1 Where is my engraved mug?") && support.contains("Wrong date on my bracelet"));
     let help = client()

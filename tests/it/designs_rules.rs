@@ -184,6 +184,9 @@ async fn bad_designs_are_refused_by_field_with_nothing_written_and_blurry_photos
     let (fields, _) =
         refused(upload(&app, &token, "/api/v1/fonts", &[], "font.ttf", jpeg(10, 10, [0, 0, 0])).await).await;
     assert_eq!(fields, ["file"]);
+    let huge = vec![0_u8; 21 << 20];
+    let res = upload(&app, &token, "/api/v1/designs/images", &[], "huge.jpg", huge).await;
+    assert_eq!(res.status(), 413, "over limit_upload (20 MiB)");
     assert_eq!(app.count("SELECT count(*) FROM images").await, 0);
     assert_eq!(app.count("SELECT count(*) FROM fonts").await, 0);
 

@@ -9,10 +9,15 @@ async fn the_sidebar_lists_only_features_that_exist() {
     app.set_up("owner@shop.test", "Atelier").await;
     let (_, html) = app.page("/dashboard").await;
     let sidebar = &html[html.find("class=\"sidebar\"").unwrap()..html.find("</nav>").unwrap()];
-    for link in ["/dashboard/team", "/dashboard/notifications", "/dashboard/settings"] {
+    for link in [
+        "/dashboard/products",
+        "/dashboard/team",
+        "/dashboard/notifications",
+        "/dashboard/settings",
+    ] {
         assert!(sidebar.contains(&format!("href=\"{link}\"")), "{link} is listed");
     }
-    for missing in ["/dashboard/orders", "/dashboard/billing", "/dashboard/products"] {
+    for missing in ["/dashboard/orders", "/dashboard/billing"] {
         assert!(!sidebar.contains(missing), "{missing} is not built, so not listed");
         assert_eq!(app.get(missing).await.status(), 404, "{missing}");
     }
