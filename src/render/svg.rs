@@ -173,7 +173,7 @@ fn svg_document(width: u32, height: u32, defs: &str, body: &str) -> String {
 }
 
 /// Renders an SVG to PNG, resolving `luneo:{hash}` images from `images`.
-fn rasterise(svg: &str, width: u32, height: u32, images: Images) -> Result<Vec<u8>, AppError> {
+fn rasterise(svg: &str, width: u32, height: u32, images: Images, dpi: Option<f64>) -> Result<Vec<u8>, AppError> {
     let resolve = move |href: &str, _: &usvg::Options| -> Option<usvg::ImageKind> {
         let bytes = images.get(href.strip_prefix("luneo:")?)?.clone();
         match crate::files::sniff(&bytes)? {
@@ -193,29 +193,42 @@ fn rasterise(svg: &str, width: u32, height: u32, images: Images) -> Result<Vec<u
     let tree = usvg::Tree::from_str(svg, &options).map_err(|e| AppError::internal(format!("preview svg: {e}")))?;
     let mut pixmap = tiny_skia::Pixmap::new(width, height).ok_or_else(|| AppError::internal("empty picture"))?;
     resvg::render(&tree, tiny_skia::Transform::identity(), &mut pixmap.as_mut());
-    encode_png(&pixmap)
+    encode_png(&pixmap, dpi)
 }
 
 /// PNG of a pixmap, compressed for speed (a preview is drawn while someone
-/// waits; tiny-skia's own encoder takes several times longer).
-fn encode_png(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, AppError> {
-    use image::ImageEncoder;
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+/// waits; tiny-skia's own encoder takes several times longer), with its
+/// resolution written in (pHYs) when it is a print file.
+fn encode_png(pixmap: &tiny_skia::Pixmap, dpi: Option<f64>) -> Result<Vec<u8>, AppError> {
     let mut rgba = Vec::with_capacity(pixmap.data().len());
     for p in pixmap.pixels() {
         let c = p.demultiply();
         rgba.extend_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
     }
+    let fail = |e: png::EncodingError| AppError::internal(format!("png: {e}"));
     let mut out = Vec::new();
-    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(&rgba, pixmap.width(), pixmap.height(), image::ExtendedColorType::Rgba8)
-        .map_err(|e| AppError::internal(format!("png: {e}")))?;
+    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::Filter::Adaptive);
+    if let Some(dpi) = dpi {
+        let per_metre = (dpi / 0.0254).round() as u32;
+        encoder.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: per_metre,
+            yppu: per_metre,
+            unit: png::Unit::Meter,
+        }));
+    }
+    let mut writer = encoder.write_header().map_err(fail)?;
+    writer.write_image_data(&rgba).map_err(fail)?;
+    writer.finish().map_err(fail)?;
     Ok(out)
 }
 
 /// A PNG of a standalone SVG (no images): the demo's mockups.
 pub fn svg_to_png(svg: &str, width: u32, height: u32) -> Result<Vec<u8>, AppError> {
-    rasterise(svg, width, height, Images::new())
+    rasterise(svg, width, height, Images::new(), None)
 }
 
 /// The SVG of a preview `width` px wide: the mockup (or a plain
@@ -272,7 +285,7 @@ pub fn preview(
     images: Images,
 ) -> Result<Vec<u8>, AppError> {
     let (svg, w, h) = preview_svg(items, sheet, mockup, width.clamp(16, MAX_PREVIEW_WIDTH));
-    rasterise(&svg, w, h, images)
+    rasterise(&svg, w, h, images, None)
 }
 
 /// The print PNG: the area and its bleed at the area's DPI, transparent
@@ -309,5 +322,6 @@ pub fn print_png(items: &[Item], sheet: Sheet, images: Images) -> Result<Vec<u8>
         width as u32,
         height as u32,
         images,
+        Some(sheet.dpi),
     )
 }

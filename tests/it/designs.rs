@@ -273,8 +273,18 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
     .await
     .unwrap();
     assert_eq!(res.status(), 200);
-    let png = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    let bytes = res.bytes().await.unwrap();
+    let png = image::load_from_memory(&bytes).unwrap();
     assert_eq!((png.width(), png.height()), (2433, 3024), "206 × 256 mm at 300 DPI");
+    let reader = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()))
+        .read_info()
+        .unwrap();
+    let dims = reader.info().pixel_dims.expect("the resolution is written in");
+    assert_eq!(
+        (dims.xppu, dims.unit),
+        (11811, png::Unit::Meter),
+        "300 DPI, so it prints at its size"
+    );
 
     // A new save is a new version; the old one stays readable and drawable.
     let mut changed = document.clone();
