@@ -86,19 +86,26 @@ pub struct Private {
 }
 
 impl Private {
-    /// `body` of type `mime`, shown inline under the file name `name`.
-    pub fn inline(body: Vec<u8>, mime: &str, name: &str) -> Private {
+    /// `body` of type `content_type`, with its `Content-Disposition`.
+    pub fn new(body: Vec<u8>, content_type: ContentType, disposition: String) -> Private {
         Private {
             body,
-            content_type: ContentType::parse_flexible(mime).unwrap_or(ContentType::Binary),
-            disposition: Header::new(
-                "Content-Disposition",
-                format!("inline; filename=\"{}\"", name.replace(['"', '\\'], "_")),
-            ),
+            content_type,
+            disposition: Header::new("Content-Disposition", disposition),
             nosniff: Header::new("X-Content-Type-Options", "nosniff"),
             sandbox: Header::new("Content-Security-Policy", "default-src 'none'; sandbox"),
             cache: Header::new("Cache-Control", "private, max-age=3600"),
         }
+    }
+
+    /// `body` of type `mime`, shown inline under the file name `name`.
+    pub fn inline(body: Vec<u8>, mime: &str, name: &str) -> Private {
+        let content_type = ContentType::parse_flexible(mime).unwrap_or(ContentType::Binary);
+        Private::new(
+            body,
+            content_type,
+            format!("inline; filename=\"{}\"", name.replace(['"', '\\'], "_")),
+        )
     }
 }
 

@@ -246,7 +246,7 @@ async fn attach(
 }
 
 #[rocket::get("/api/v1/support/attachments/<id>")]
-async fn attachment(member: Member, id: AttachmentId, app: App<'_>) -> Result<attachments::Download, AppError> {
+async fn attachment(member: Member, id: AttachmentId, app: App<'_>) -> Result<crate::files::Private, AppError> {
     attachments::Download::for_member(&app, &member, id).await
 }
 

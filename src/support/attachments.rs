@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::db::Tx;
 use crate::error::AppError;
 use rocket::fs::TempFile;
-use rocket::http::{ContentType, Header};
+use rocket::http::ContentType;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -264,15 +264,7 @@ pub fn on<'a>(all: &'a [Attachment], on: Option<&MessageId>) -> Vec<&'a Attachme
 
 /// A stored file sent back: its own type, inline when an image, else as a
 /// download; never sniffed, never run (sandboxed), cached privately.
-#[derive(rocket::Responder)]
-pub struct Download {
-    body: Vec<u8>,
-    content_type: ContentType,
-    disposition: Header<'static>,
-    nosniff: Header<'static>,
-    sandbox: Header<'static>,
-    cache: Header<'static>,
-}
+pub struct Download;
 
 impl Download {
     /// File `id` of one of `member`'s org's tickets (404 for any other).
@@ -280,7 +272,7 @@ impl Download {
         app: &crate::web::app::App<'_>,
         member: &crate::orgs::Member,
         id: AttachmentId,
-    ) -> Result<Download, AppError> {
+    ) -> Result<crate::files::Private, AppError> {
         use crate::orgs::perms::{Area, Level};
         member.require(Area::Support, Level::View)?;
         let org_id = member.org.id.to_string();
@@ -291,7 +283,7 @@ impl Download {
         Download::of(app.config, &file).await
     }
 
-    pub async fn of(config: &Config, a: &Attachment) -> Result<Download, AppError> {
+    pub async fn of(config: &Config, a: &Attachment) -> Result<crate::files::Private, AppError> {
         use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
         let body = crate::files::read(config, &a.file_hash).await?;
         let ascii: String = a
@@ -306,20 +298,14 @@ impl Download {
             ascii.replace('\\', "_"),
             utf8_percent_encode(&a.name, NON_ALPHANUMERIC)
         );
-        Ok(Download {
-            body,
-            // Text was accepted only as UTF-8.
-            content_type: if a.mime.starts_with("text/") {
-                ContentType::parse_flexible(&format!("{}; charset=utf-8", a.mime))
-            } else {
-                ContentType::parse_flexible(&a.mime)
-            }
-            .unwrap_or(ContentType::Binary),
-            disposition: Header::new("Content-Disposition", disposition),
-            nosniff: Header::new("X-Content-Type-Options", "nosniff"),
-            sandbox: Header::new("Content-Security-Policy", "default-src 'none'; sandbox"),
-            cache: Header::new("Cache-Control", "private, max-age=3600"),
-        })
+        // Text was accepted only as UTF-8.
+        let content_type = if a.mime.starts_with("text/") {
+            ContentType::parse_flexible(&format!("{}; charset=utf-8", a.mime))
+        } else {
+            ContentType::parse_flexible(&a.mime)
+        }
+        .unwrap_or(ContentType::Binary);
+        Ok(crate::files::Private::new(body, content_type, disposition))
     }
 }
 

@@ -429,7 +429,7 @@ async fn rate(
 /// A file of a request, for the holder of its private link: never one of
 /// an internal note.
 #[rocket::get("/help/<slug>/tickets/<token>/attachments/<id>")]
-async fn download(slug: &str, token: &str, id: AttachmentId, app: App<'_>) -> Result<attachments::Download, AppError> {
+async fn download(slug: &str, token: &str, id: AttachmentId, app: App<'_>) -> Result<crate::files::Private, AppError> {
     let org = org(&app, slug).await?;
     let (org_id, token) = (org.id.to_string(), token.to_string());
     let file = app

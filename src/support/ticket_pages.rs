@@ -305,7 +305,7 @@ async fn update(
 
 /// A file of one of the org's tickets, for its members.
 #[rocket::get("/dashboard/support/attachments/<id>")]
-async fn download(member: Member, id: AttachmentId, app: App<'_>) -> Result<attachments::Download, AppError> {
+async fn download(member: Member, id: AttachmentId, app: App<'_>) -> Result<crate::files::Private, AppError> {
     attachments::Download::for_member(&app, &member, id).await
 }
 

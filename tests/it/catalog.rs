@@ -5,12 +5,9 @@
 use crate::helpers::TestApp;
 use serde_json::{Value, json};
 
-fn api(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-    reqwest::Client::new().request(method, app.url(path)).bearer_auth(token)
-}
-
 async fn names(app: &TestApp, token: &str, query: &str) -> Vec<String> {
-    let body: Value = api(app, token, reqwest::Method::GET, &format!("/api/v1/products?{query}"))
+    let body: Value = app
+        .api(token, reqwest::Method::GET, &format!("/api/v1/products?{query}"))
         .send()
         .await
         .unwrap()
@@ -31,7 +28,7 @@ async fn a_shop_lists_finds_changes_and_removes_its_products_and_bad_input_names
     app.set_up("owner@shop.test", "Atelier").await;
     let token = app.api_token("owner@shop.test");
     let post = |body: Value| {
-        api(&app, &token, reqwest::Method::POST, "/api/v1/products")
+        app.api(&token, reqwest::Method::POST, "/api/v1/products")
             .json(&body)
             .send()
     };
@@ -104,7 +101,8 @@ async fn a_shop_lists_finds_changes_and_removes_its_products_and_bad_input_names
 
     // An edit keeps what it does not send; the search follows it.
     let id = shirt["id"].as_str().unwrap();
-    let res = api(&app, &token, reqwest::Method::PATCH, &format!("/api/v1/products/{id}"))
+    let res = app
+        .api(&token, reqwest::Method::PATCH, &format!("/api/v1/products/{id}"))
         .json(&json!({ "status": "active", "description": "Linen." }))
         .send()
         .await
@@ -119,24 +117,11 @@ async fn a_shop_lists_finds_changes_and_removes_its_products_and_bad_input_names
     assert_eq!(names(&app, &token, "q=linen").await, ["T-shirt « Été »"]);
 
     // Another shop sees none of it; a viewer reads and does not write.
-    let (code, _, err) = app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "bob@other.test",
-            "--name",
-            "Bob",
-            "--org",
-            "Other shop",
-        ],
-        &[("LUNEO_PASSWORD", crate::helpers::PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
-    let bob = app.api_token("bob@other.test");
+    let bob = app.other_shop_token("bob@other.test", "Other shop");
     let mug_id = mug["id"].as_str().unwrap();
     for method in [reqwest::Method::GET, reqwest::Method::PATCH, reqwest::Method::DELETE] {
-        let res = api(&app, &bob, method, &format!("/api/v1/products/{mug_id}"))
+        let res = app
+            .api(&bob, method, &format!("/api/v1/products/{mug_id}"))
             .json(&json!({}))
             .send()
             .await
@@ -147,26 +132,18 @@ async fn a_shop_lists_finds_changes_and_removes_its_products_and_bad_input_names
     app.add_member("vi@shop.test", "Vi", "viewer").await;
     let vi = app.api_token("vi@shop.test");
     assert_eq!(names(&app, &vi, "").await.len(), 2);
-    let res = api(
-        &app,
-        &vi,
-        reqwest::Method::DELETE,
-        &format!("/api/v1/products/{mug_id}"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let res = app
+        .api(&vi, reqwest::Method::DELETE, &format!("/api/v1/products/{mug_id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
 
-    let res = api(
-        &app,
-        &token,
-        reqwest::Method::DELETE,
-        &format!("/api/v1/products/{mug_id}"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let res = app
+        .api(&token, reqwest::Method::DELETE, &format!("/api/v1/products/{mug_id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     assert_eq!(names(&app, &token, "").await, ["T-shirt « Été »"]);
     assert!(app.audited("catalog.product_deleted").await.len() == 1);
@@ -177,7 +154,7 @@ async fn a_product_carries_its_variants_and_print_areas_which_keep_their_ids_acr
     let app = TestApp::spawn().await;
     app.set_up("owner@shop.test", "Atelier").await;
     let token = app.api_token("owner@shop.test");
-    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/products")
+    let res = app.api(&token, reqwest::Method::POST, "/api/v1/products")
         .json(&json!({
             "name": "T-shirt", "price_minor": 1990, "currency": "EUR",
             "variants": [{ "name": "M / Black", "sku": "TS-M-BLK" }, { "name": "XL / Black", "price_delta_minor": 200, "stock": 12 }],
@@ -192,13 +169,7 @@ async fn a_product_carries_its_variants_and_print_areas_which_keep_their_ids_acr
     assert_eq!(res.status(), 201);
     let made: Value = res.json().await.unwrap();
     let id = made["id"].as_str().unwrap().to_string();
-    let shown: Value = api(&app, &token, reqwest::Method::GET, &format!("/api/v1/products/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = app.api_get(&token, &format!("/api/v1/products/{id}")).await;
     let areas = shown["print_areas"].as_array().unwrap();
     assert_eq!(areas.len(), 2);
     assert_eq!(areas[0]["name"], "Front");
@@ -214,7 +185,8 @@ async fn a_product_carries_its_variants_and_print_areas_which_keep_their_ids_acr
     assert!(front_id.starts_with("pa_"));
 
     // Sending the list again keeps the ids it names and drops the others.
-    let res = api(&app, &token, reqwest::Method::PATCH, &format!("/api/v1/products/{id}"))
+    let res = app
+        .api(&token, reqwest::Method::PATCH, &format!("/api/v1/products/{id}"))
         .json(&json!({ "print_areas": [{ "id": front_id, "name": "Front", "width_mm": 250, "height_mm": 300 }] }))
         .send()
         .await
@@ -227,7 +199,8 @@ async fn a_product_carries_its_variants_and_print_areas_which_keep_their_ids_acr
     assert_eq!(changed["variants"].as_array().unwrap().len(), 2, "not sent: kept");
 
     // A bad area names its place and field; nothing changes.
-    let res = api(&app, &token, reqwest::Method::PATCH, &format!("/api/v1/products/{id}"))
+    let res = app
+        .api(&token, reqwest::Method::PATCH, &format!("/api/v1/products/{id}"))
         .json(&json!({ "print_areas": [
             { "id": front_id, "name": "Front", "width_mm": 250, "height_mm": 300 },
             { "name": "Sleeve", "width_mm": 0, "height_mm": 100, "kinds": ["video"] }

@@ -11,10 +11,6 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use serde_json::{Value, json};
 use std::io::Cursor;
 
-fn api(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-    reqwest::Client::new().request(method, app.url(path)).bearer_auth(token)
-}
-
 /// A plain JPEG of one colour.
 pub fn jpeg(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
@@ -26,7 +22,7 @@ pub fn jpeg(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
 
 async fn upload(app: &TestApp, token: &str, path: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
-    api(app, token, reqwest::Method::POST, path)
+    app.api(token, reqwest::Method::POST, path)
         .multipart(reqwest::multipart::Form::new().part("file", part))
         .send()
         .await
@@ -68,7 +64,7 @@ fn close(a: f64, b: f64) -> bool {
 
 /// A product with a front (200 × 250 mm, 3 mm bleed, required) and a back.
 pub async fn product(app: &TestApp, token: &str) -> Value {
-    let res = api(app, token, reqwest::Method::POST, "/api/v1/products")
+    let res = app.api(token, reqwest::Method::POST, "/api/v1/products")
         .json(&json!({
             "name": "Tote bag", "price_minor": 1800, "currency": "EUR", "status": "active",
             "print_areas": [
@@ -139,7 +135,8 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
               "x_mm": 20, "y_mm": 10, "width_mm": 160, "height_mm": 90, "curve": { "radius_mm": 90, "direction": "up" } }
         ]}]
     });
-    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/designs")
+    let res = app
+        .api(&token, reqwest::Method::POST, "/api/v1/designs")
         .json(&json!({ "product_id": pid, "name": "Camp bag", "document": document }))
         .send()
         .await
@@ -163,15 +160,15 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
     );
 
     // The preview: the mockup, the photo where it was placed.
-    let res = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/preview.png?area={front}&width=1000"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let res = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{id}/preview.png?area={front}&width=1000"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/png");
     let preview_bytes = res.bytes().await.unwrap();
@@ -193,15 +190,15 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
     assert!(dark, "the curved text near the top of the area");
 
     // The print PDF: MediaBox = BleedBox = 206 × 256 mm, TrimBox at the area.
-    let res = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/print/{front}.pdf"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let res = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{id}/print/{front}.pdf"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pdf");
     let pdf = res.bytes().await.unwrap().to_vec();
@@ -237,18 +234,18 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
     );
 
     // With crop marks: a larger page, the same bleed and trim sizes.
-    let marked = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/print/{front}.pdf?marks=1"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .bytes()
-    .await
-    .unwrap();
+    let marked = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{id}/print/{front}.pdf?marks=1"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let info = poppler("pdfinfo", &["-box"], &marked);
     let (media, bleed, trim) = (
         page_box(&info, "MediaBox"),
@@ -263,15 +260,15 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
     assert!(close(trim[0] - bleed[0], 3.0), "{info}");
 
     // The print PNG: the area and its bleed at 300 DPI.
-    let res = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/print/{front}.png"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let res = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{id}/print/{front}.png"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let bytes = res.bytes().await.unwrap();
     let png = image::load_from_memory(&bytes).unwrap();
@@ -289,25 +286,15 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
     // A new save is a new version; the old one stays readable and drawable.
     let mut changed = document.clone();
     changed["areas"][0]["elements"][1]["text"] = json!("BONJOUR");
-    let res = api(&app, &token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
+    let res = app
+        .api(&token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
         .json(&changed)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["version"], 2);
-    let versions: Value = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/versions"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let versions: Value = app.api_get(&token, &format!("/api/v1/designs/{id}/versions")).await;
     let numbers: Vec<i64> = versions["data"]
         .as_array()
         .unwrap()
@@ -315,31 +302,31 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
         .map(|v| v["version"].as_i64().unwrap())
         .collect();
     assert_eq!(numbers, [2, 1]);
-    let old = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .bytes()
-    .await
-    .unwrap();
+    let old = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert!(poppler("pdftotext", &[], &old).contains("HELLO CURVES"));
-    let new = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/print/{front}.pdf"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .bytes()
-    .await
-    .unwrap();
+    let new = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{id}/print/{front}.pdf"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert!(poppler("pdftotext", &[], &new).contains("BONJOUR"));
     assert_eq!(app.audited("designs.saved").await.len(), 1);
 }

@@ -10,10 +10,6 @@ use crate::designs::{jpeg, poppler, product};
 use crate::helpers::TestApp;
 use serde_json::{Value, json};
 
-fn api(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-    reqwest::Client::new().request(method, app.url(path)).bearer_auth(token)
-}
-
 async fn upload(
     app: &TestApp,
     token: &str,
@@ -29,7 +25,7 @@ async fn upload(
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
     }
-    api(app, token, reqwest::Method::POST, path)
+    app.api(token, reqwest::Method::POST, path)
         .multipart(form)
         .send()
         .await
@@ -71,7 +67,7 @@ async fn bad_designs_are_refused_by_field_with_nothing_written_and_blurry_photos
     );
     let create = |elements: Value, area: &str| {
         let body = json!({ "product_id": pid, "document": { "version": 1, "areas": [{ "area_id": area, "elements": elements }] } });
-        api(&app, &token, reqwest::Method::POST, "/api/v1/designs")
+        app.api(&token, reqwest::Method::POST, "/api/v1/designs")
             .json(&body)
             .send()
     };
@@ -228,7 +224,8 @@ async fn a_design_is_submitted_approved_and_frozen_the_customer_sees_it_by_link_
 
     // Only the back is personalised: saved as a draft, with a warning.
     let doc = json!({ "version": 1, "areas": [{ "area_id": back, "elements": [text(10.0, 10.0, json!({ "font": "DejaVu Serif", "colour": "#112233" }))] }] });
-    let res = api(&app, &token, reqwest::Method::POST, "/api/v1/designs")
+    let res = app
+        .api(&token, reqwest::Method::POST, "/api/v1/designs")
         .json(&json!({ "product_id": pid, "document": doc }))
         .send()
         .await
@@ -241,14 +238,9 @@ async fn a_design_is_submitted_approved_and_frozen_the_customer_sees_it_by_link_
         "the front is required"
     );
     let state = |s: &str| {
-        api(
-            &app,
-            &token,
-            reqwest::Method::POST,
-            &format!("/api/v1/designs/{id}/state"),
-        )
-        .json(&json!({ "state": s }))
-        .send()
+        app.api(&token, reqwest::Method::POST, &format!("/api/v1/designs/{id}/state"))
+            .json(&json!({ "state": s }))
+            .send()
     };
     let res = state("approved").await.unwrap();
     assert_eq!(res.status(), 409, "a draft is submitted before it is approved");
@@ -263,7 +255,8 @@ async fn a_design_is_submitted_approved_and_frozen_the_customer_sees_it_by_link_
         { "area_id": product["print_areas"][0]["id"], "elements": [text(20.0, 20.0, json!({}))] },
         doc["areas"][0]
     ]);
-    let res = api(&app, &token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
+    let res = app
+        .api(&token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
         .json(&full)
         .send()
         .await
@@ -271,7 +264,8 @@ async fn a_design_is_submitted_approved_and_frozen_the_customer_sees_it_by_link_
     assert_eq!(res.status(), 200);
     assert_eq!(state("submitted").await.unwrap().status(), 200);
     assert_eq!(state("approved").await.unwrap().status(), 200);
-    let res = api(&app, &token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
+    let res = app
+        .api(&token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
         .json(&doc)
         .send()
         .await
@@ -295,37 +289,25 @@ async fn a_design_is_submitted_approved_and_frozen_the_customer_sees_it_by_link_
     assert_eq!(reqwest::get(app.url("/d/not-a-token")).await.unwrap().status(), 404);
 
     // Another shop: not found, whatever it asks.
-    let (code, _, err) = app.cli(
-        &[
-            "user",
-            "add",
-            "--email",
-            "bob@other.test",
-            "--name",
-            "Bob",
-            "--org",
-            "Other shop",
-        ],
-        &[("LUNEO_PASSWORD", crate::helpers::PASSWORD)],
-    );
-    assert_eq!(code, 0, "{err}");
-    let bob = app.api_token("bob@other.test");
+    let bob = app.other_shop_token("bob@other.test", "Other shop");
     for path in [
         format!("/api/v1/designs/{id}"),
         format!("/api/v1/designs/{id}/preview.png"),
         format!("/api/v1/designs/{id}/print/{back}.pdf"),
         format!("/api/v1/designs/{id}/versions"),
     ] {
-        let res = api(&app, &bob, reqwest::Method::GET, &path).send().await.unwrap();
+        let res = app.api(&bob, reqwest::Method::GET, &path).send().await.unwrap();
         assert_eq!(res.status(), 404, "{path}");
     }
-    let res = api(&app, &bob, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
+    let res = app
+        .api(&bob, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
         .json(&doc)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    let res = api(&app, &bob, reqwest::Method::POST, "/api/v1/designs")
+    let res = app
+        .api(&bob, reqwest::Method::POST, "/api/v1/designs")
         .json(&json!({ "product_id": pid }))
         .send()
         .await
@@ -357,13 +339,7 @@ async fn a_shop_uploads_a_font_and_its_designs_print_with_it_embedded() {
         (added["name"].as_str(), added["format"].as_str()),
         (Some("House Mono"), Some("ttf"))
     );
-    let fonts: Value = api(&app, &token, reqwest::Method::GET, "/api/v1/fonts")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fonts: Value = app.api_get(&token, "/api/v1/fonts").await;
     let names: Vec<&str> = fonts["data"]
         .as_array()
         .unwrap()
@@ -380,7 +356,8 @@ async fn a_shop_uploads_a_font_and_its_designs_print_with_it_embedded() {
             "House Mono"
         ]
     );
-    let file = api(&app, &token, reqwest::Method::GET, added["url"].as_str().unwrap())
+    let file = app
+        .api(&token, reqwest::Method::GET, added["url"].as_str().unwrap())
         .send()
         .await
         .unwrap();
@@ -393,7 +370,8 @@ async fn a_shop_uploads_a_font_and_its_designs_print_with_it_embedded() {
     let product = product(&app, &token).await;
     let front = product["print_areas"][0]["id"].as_str().unwrap();
     let doc = json!({ "version": 1, "areas": [{ "area_id": front, "elements": [text(20.0, 20.0, json!({ "font": "House Mono", "text": "Monospaced" }))] }] });
-    let design: Value = api(&app, &token, reqwest::Method::POST, "/api/v1/designs")
+    let design: Value = app
+        .api(&token, reqwest::Method::POST, "/api/v1/designs")
         .json(&json!({ "product_id": product["id"], "document": doc }))
         .send()
         .await
@@ -401,18 +379,18 @@ async fn a_shop_uploads_a_font_and_its_designs_print_with_it_embedded() {
         .json()
         .await
         .unwrap();
-    let pdf = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{}/print/{front}.pdf", design["id"].as_str().unwrap()),
-    )
-    .send()
-    .await
-    .unwrap()
-    .bytes()
-    .await
-    .unwrap();
+    let pdf = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{}/print/{front}.pdf", design["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert!(poppler("pdffonts", &[], &pdf).contains("DejaVuSansMono"));
     assert!(poppler("pdftotext", &[], &pdf).contains("Monospaced"));
 }
@@ -425,7 +403,8 @@ async fn a_frozen_version_outlives_two_hundred_later_saves_and_still_prints_as_i
     let product = product(&app, &token).await;
     let front = product["print_areas"][0]["id"].as_str().unwrap().to_string();
     let doc = |words: &str| json!({ "version": 1, "areas": [{ "area_id": front, "elements": [text(20.0, 20.0, json!({ "text": words }))] }] });
-    let design: Value = api(&app, &token, reqwest::Method::POST, "/api/v1/designs")
+    let design: Value = app
+        .api(&token, reqwest::Method::POST, "/api/v1/designs")
         .json(&json!({ "product_id": product["id"], "document": doc("Ordered as it was") }))
         .send()
         .await
@@ -448,25 +427,15 @@ async fn a_frozen_version_outlives_two_hundred_later_saves_and_still_prints_as_i
         .unwrap();
     assert_eq!(frozen, 1);
     for n in 0..luneo::designs::MAX_VERSIONS + 1 {
-        let res = api(&app, &token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
+        let res = app
+            .api(&token, reqwest::Method::PUT, &format!("/api/v1/designs/{id}"))
             .json(&doc(&format!("Edit {n}")))
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    let versions: Value = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/versions"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let versions: Value = app.api_get(&token, &format!("/api/v1/designs/{id}/versions")).await;
     let numbers: Vec<i64> = versions["data"]
         .as_array()
         .unwrap()
@@ -479,27 +448,27 @@ async fn a_frozen_version_outlives_two_hundred_later_saves_and_still_prints_as_i
         "the newest 200 and the frozen one"
     );
     assert_eq!(numbers.last(), Some(&1));
-    let pdf = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .bytes()
-    .await
-    .unwrap();
+    let pdf = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert!(poppler("pdftotext", &[], &pdf).contains("Ordered as it was"));
-    let gone = api(
-        &app,
-        &token,
-        reqwest::Method::GET,
-        &format!("/api/v1/designs/{id}/versions/2"),
-    )
-    .send()
-    .await
-    .unwrap();
+    let gone = app
+        .api(
+            &token,
+            reqwest::Method::GET,
+            &format!("/api/v1/designs/{id}/versions/2"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), 404, "an unfrozen old version is pruned");
 }

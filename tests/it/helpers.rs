@@ -315,6 +315,31 @@ impl TestApp {
         assert_eq!(res.status(), 303);
     }
 
+    /// The API token of `email`, the owner of another shop (`org`) made
+    /// with the CLI: someone who must see nothing of the first shop.
+    pub fn other_shop_token(&self, email: &str, org: &str) -> String {
+        let (code, _, err) = self.cli(
+            &["user", "add", "--email", email, "--name", "Other", "--org", org],
+            &[("LUNEO_PASSWORD", PASSWORD)],
+        );
+        assert_eq!(code, 0, "{err}");
+        self.api_token(email)
+    }
+
+    /// A request to the API with `token`.
+    pub fn api(&self, token: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
+    /// The JSON `GET path` answers with `token`.
+    pub async fn api_get(&self, token: &str, path: &str) -> serde_json::Value {
+        let res = self.api(token, reqwest::Method::GET, path).send().await.unwrap();
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
     /// A new API token of `email` for their first org, made with the CLI.
     pub fn api_token(&self, email: &str) -> String {
         let (code, out, err) = self.cli(&["token", "create", "--email", email], &[]);
