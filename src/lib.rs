@@ -26,6 +26,7 @@ pub mod ops;
 pub mod orgs;
 pub mod render;
 pub mod site;
+pub mod storefront;
 pub mod support;
 pub mod web;
 
@@ -338,7 +339,8 @@ pub fn app_with(config: Config, opts: Options) -> Result<Rocket<Build>, StartErr
         .mount("/", support::routes())
         .mount("/", catalog::routes())
         .mount("/", fonts::routes())
-        .mount("/", designs::routes());
+        .mount("/", designs::routes())
+        .mount("/", storefront::routes());
     Ok(rocket)
 }
 

@@ -341,6 +341,17 @@ pub fn delete(tx: &Tx, org_id: &str, id: &str) -> Result<(), AppError> {
     )
 }
 
+/// The product of `org_id` at address `slug` (the storefront's).
+pub fn by_slug(conn: &Connection, org_id: &str, slug: &str) -> Result<Option<Product>, AppError> {
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM catalog_products p WHERE p.org_id = ?1 AND p.slug = ?2"
+        ))?
+        .query_row([org_id, slug], product_at)
+        .optional()?;
+    found.map(|p| with_parts(conn, p)).transpose()
+}
+
 /// One product of `org_id` (another org's is not found).
 pub fn get(conn: &Connection, org_id: &str, id: &str) -> Result<Option<Product>, AppError> {
     let found = conn

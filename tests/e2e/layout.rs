@@ -84,6 +84,8 @@ pub fn signed_in_pages(rows: &Rows) -> Vec<String> {
     all.push("/help/atelier/categories/engraving-and-personalisation".into());
     all.push(format!("/dashboard/products/{}", rows.product));
     all.push(format!("/d/{}", rows.design_token));
+    all.push("/s/atelier".into());
+    all.push("/s/atelier/p/organic-cotton-t-shirt-with-a-rather-long-name".into());
     all
 }
 
@@ -244,7 +246,7 @@ pub async fn populate(app: &TestApp) -> Rows {
     // A product with a photo, variants, two print areas, and a design of it.
     let product: serde_json::Value = call(
         "/api/v1/products",
-        serde_json::json!({ "name": "Organic cotton T-shirt with a rather long name", "sku": "TS-ORG-LONG", "price_minor": 2490, "currency": "EUR",
+        serde_json::json!({ "name": "Organic cotton T-shirt with a rather long name", "sku": "TS-ORG-LONG", "price_minor": 2490, "currency": "EUR", "status": "active",
             "variants": [{ "name": "S", "sku": "TS-S" }, { "name": "XXL", "sku": "TS-XXL", "price_delta_minor": 300, "stock": 12 }],
             "print_areas": [{ "name": "Front", "width_mm": 280, "height_mm": 350, "required": true },
                             { "name": "Back", "width_mm": 300, "height_mm": 400, "fonts": ["DejaVu Serif"] }] }),

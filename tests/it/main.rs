@@ -28,6 +28,7 @@ mod password;
 mod profile;
 mod push;
 mod security;
+mod storefront;
 mod support;
 mod support_closing;
 mod support_files;
