@@ -10,9 +10,10 @@
 //!
 //! Files: `document` (the format and its validation), `outputs` (preview
 //! and print files, drawn by `render`), `api`, `page` (the private link),
-//! `demo`.
+//! `customer` (what the customer does through it), `demo`.
 
 mod api;
+mod customer;
 pub mod demo;
 pub mod document;
 pub mod outputs;
@@ -401,5 +402,6 @@ pub fn report_json(report: &Report, lang: crate::web::i18n::Lang) -> serde_json:
 pub fn routes() -> Vec<rocket::Route> {
     let mut routes = api::routes();
     routes.extend(page::routes());
+    routes.extend(customer::routes());
     routes
 }

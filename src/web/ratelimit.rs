@@ -33,10 +33,15 @@ pub enum Limit {
     SupportFormPerIp,
     /// Replies through one private ticket link: 30 an hour.
     SupportReplyPerTicket,
+    /// Designs started from a storefront by one IP address: 30 an hour.
+    DesignsPerIp,
+    /// Saves and uploads through one design's private link: 600 an hour
+    /// (the editor saves as the customer works).
+    DesignWritesPerLink,
 }
 
 impl Limit {
-    const ALL: [Limit; 11] = [
+    const ALL: [Limit; 13] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -48,6 +53,8 @@ impl Limit {
         Limit::VitalsPerIp,
         Limit::SupportFormPerIp,
         Limit::SupportReplyPerTicket,
+        Limit::DesignsPerIp,
+        Limit::DesignWritesPerLink,
     ];
 
     fn quota(self) -> Quota {
@@ -58,7 +65,8 @@ impl Limit {
             Limit::RegisterPerIp => Quota::per_hour(n(10)),
             Limit::VitalsPerIp => Quota::per_minute(n(120)),
             Limit::ResetPerIp | Limit::SupportFormPerIp => Quota::per_hour(n(10)),
-            Limit::SupportReplyPerTicket => Quota::per_hour(n(30)),
+            Limit::SupportReplyPerTicket | Limit::DesignsPerIp => Quota::per_hour(n(30)),
+            Limit::DesignWritesPerLink => Quota::per_hour(n(600)),
             Limit::ResetPerAccount
             | Limit::VerifyPerAccount
             | Limit::RegisterPerAccount

@@ -10,6 +10,7 @@ mod catalog_pages;
 mod cli;
 mod demo;
 mod designs;
+mod designs_customer;
 mod designs_rules;
 mod helpers;
 mod http_sink;
