@@ -40,6 +40,26 @@ async fn outlines(browser: &Browser) -> Vec<String> {
         .collect()
 }
 
+/// Sends the CSV file at `path` with the button `button` and answers the report.
+async fn send_csv(browser: &Browser, path: &std::path::Path, button: &str) -> String {
+    browser
+        .field("CSV file")
+        .await
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    browser.click_button(button).await;
+    browser.find_text("h2", "Report").await;
+    browser
+        .client
+        .find(Locator::Css(".report"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn no_violations(browser: &Browser, axe: &str, page: &str) {
     let found = crate::a11y::violations(browser, axe).await;
     assert!(found.is_empty(), "{page}: {found:?}");
@@ -129,22 +149,7 @@ async fn a_newcomer_creates_a_product_with_two_print_areas_finds_it_and_imports_
         "name;sku;price;currency\nBeach towel;BT-1;19,90;EUR\nCap;CAP 1;abc;EUR\n",
     )
     .unwrap();
-    browser
-        .field("CSV file")
-        .await
-        .send_keys(bad.to_str().unwrap())
-        .await
-        .unwrap();
-    browser.click_button("Check the file").await;
-    browser.find_text("h2", "Report").await;
-    let report = browser
-        .client
-        .find(Locator::Css(".report"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let report = send_csv(&browser, &bad, "Check the file").await;
     assert!(report.contains("Nothing was imported"), "{report}");
     assert!(report.contains("3 price"), "line 3, its price: {report}");
     no_violations(&browser, &axe, "the import report").await;
@@ -154,36 +159,14 @@ async fn a_newcomer_creates_a_product_with_two_print_areas_finds_it_and_imports_
         "name;sku;price;currency\nBeach towel;BT-1;19,90;EUR\nCap;CAP-1;12;EUR\n",
     )
     .unwrap();
-    browser
-        .field("CSV file")
-        .await
-        .send_keys(good.to_str().unwrap())
-        .await
-        .unwrap();
-    browser.click_button("Check the file").await;
-    browser.find_text("h2", "Report").await;
-    let report = browser
-        .client
-        .find(Locator::Css(".report"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let report = send_csv(&browser, &good, "Check the file").await;
     assert!(report.contains("would add 2"), "{report}");
     assert_eq!(
         app.count("SELECT count(*) FROM catalog_products").await,
         1,
         "a dry run imports nothing"
     );
-    browser
-        .field("CSV file")
-        .await
-        .send_keys(good.to_str().unwrap())
-        .await
-        .unwrap();
-    browser.click_button("Import").await;
-    browser.find_text("h2", "Report").await;
+    send_csv(&browser, &good, "Import").await;
     browser.click_link("See the products").await;
     browser.find_text("a", "Cap").await;
     browser.find_text("a", "Beach towel").await;

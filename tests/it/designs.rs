@@ -235,17 +235,8 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
 
     // With crop marks: a larger page, the same bleed and trim sizes.
     let marked = app
-        .api(
-            &token,
-            reqwest::Method::GET,
-            &format!("/api/v1/designs/{id}/print/{front}.pdf?marks=1"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+        .api_bytes(&token, &format!("/api/v1/designs/{id}/print/{front}.pdf?marks=1"))
+        .await;
     let info = poppler("pdfinfo", &["-box"], &marked);
     let (media, bleed, trim) = (
         page_box(&info, "MediaBox"),
@@ -303,30 +294,12 @@ async fn a_design_with_curved_text_and_a_photo_previews_in_place_and_prints_as_v
         .collect();
     assert_eq!(numbers, [2, 1]);
     let old = app
-        .api(
-            &token,
-            reqwest::Method::GET,
-            &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+        .api_bytes(&token, &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"))
+        .await;
     assert!(poppler("pdftotext", &[], &old).contains("HELLO CURVES"));
     let new = app
-        .api(
-            &token,
-            reqwest::Method::GET,
-            &format!("/api/v1/designs/{id}/print/{front}.pdf"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+        .api_bytes(&token, &format!("/api/v1/designs/{id}/print/{front}.pdf"))
+        .await;
     assert!(poppler("pdftotext", &[], &new).contains("BONJOUR"));
     assert_eq!(app.audited("designs.saved").await.len(), 1);
 }

@@ -380,17 +380,11 @@ async fn a_shop_uploads_a_font_and_its_designs_print_with_it_embedded() {
         .await
         .unwrap();
     let pdf = app
-        .api(
+        .api_bytes(
             &token,
-            reqwest::Method::GET,
             &format!("/api/v1/designs/{}/print/{front}.pdf", design["id"].as_str().unwrap()),
         )
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+        .await;
     assert!(poppler("pdffonts", &[], &pdf).contains("DejaVuSansMono"));
     assert!(poppler("pdftotext", &[], &pdf).contains("Monospaced"));
 }
@@ -449,17 +443,8 @@ async fn a_frozen_version_outlives_two_hundred_later_saves_and_still_prints_as_i
     );
     assert_eq!(numbers.last(), Some(&1));
     let pdf = app
-        .api(
-            &token,
-            reqwest::Method::GET,
-            &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+        .api_bytes(&token, &format!("/api/v1/designs/{id}/print/{front}.pdf?version=1"))
+        .await;
     assert!(poppler("pdftotext", &[], &pdf).contains("Ordered as it was"));
     let gone = app
         .api(

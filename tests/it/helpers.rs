@@ -340,6 +340,13 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// The bytes `GET path` answers with `token` (a file, a PDF…).
+    pub async fn api_bytes(&self, token: &str, path: &str) -> Vec<u8> {
+        let res = self.api(token, reqwest::Method::GET, path).send().await.unwrap();
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.bytes().await.unwrap().to_vec()
+    }
+
     /// A new API token of `email` for their first org, made with the CLI.
     pub fn api_token(&self, email: &str) -> String {
         let (code, out, err) = self.cli(&["token", "create", "--email", email], &[]);
